@@ -1,0 +1,71 @@
+import Foundation
+import SesameOIDC
+
+public protocol ApplicationStore: Sendable {
+    func insertClient(_ client: Client) async throws
+    func clients() async throws -> [Client]
+    func updateClient(_ client: Client) async throws
+    func deleteClient(id: String) async throws
+}
+
+/// Registering applications: ids, secrets shown once, redirect URIs checked before they are stored.
+public struct ApplicationService: Sendable {
+    public let store: any ApplicationStore
+    public let now: @Sendable () -> Date
+
+    public init(store: any ApplicationStore, now: @escaping @Sendable () -> Date = { Date() }) {
+        self.store = store
+        self.now = now
+    }
+
+    public struct Created: Sendable {
+        public let client: Client
+        /// The secret in clear, for confidential apps; it is not stored and cannot be shown again.
+        public let secret: String?
+    }
+
+    public func create(name: String, type: ApplicationType, description: String? = nil, redirectURIs: [String],
+                       postLogoutRedirectURIs: [String], isThirdParty: Bool = false) async throws -> Created
+    {
+        let name = name.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !name.isEmpty, name.count <= 256 else {
+            throw IdentityError.invalidInput("the application name must have 1 to 256 characters")
+        }
+        if type == .machineToMachine, !(redirectURIs.isEmpty && postLogoutRedirectURIs.isEmpty) {
+            throw IdentityError.invalidInput("machine-to-machine applications have no redirect URIs")
+        }
+        for uri in redirectURIs + postLogoutRedirectURIs {
+            try Self.validateRedirectURI(uri, type: type)
+        }
+        // 256 random bits: a digest is enough at rest, a slow KDF would only slow the token endpoint.
+        let secret = type.isConfidential ? SecureRandom.token() : nil
+        let client = Client(
+            id: SecureRandom.identifier(), name: name, description: description, type: type,
+            secretHash: secret.map(SecretDigest.sha256Hex), redirectURIs: redirectURIs,
+            postLogoutRedirectURIs: postLogoutRedirectURIs, isThirdParty: isThirdParty, createdAt: now())
+        try await store.insertClient(client)
+        return Created(client: client, secret: secret)
+    }
+
+    /// Absolute URIs without a fragment (RFC 6749 §3.1.2); plain http only for web apps and loopback,
+    /// custom schemes for native apps (RFC 8252).
+    public static func validateRedirectURI(_ uri: String, type: ApplicationType) throws {
+        guard let components = URLComponents(string: uri), let scheme = components.scheme?.lowercased(),
+              components.fragment == nil, !uri.contains(where: { $0.isWhitespace })
+        else { throw IdentityError.invalidInput("'\(uri)' is not a valid redirect URI (absolute, no fragment)") }
+        switch scheme {
+        case "https":
+            guard components.host?.isEmpty == false else {
+                throw IdentityError.invalidInput("'\(uri)' has no host")
+            }
+        case "http":
+            guard components.host?.isEmpty == false else {
+                throw IdentityError.invalidInput("'\(uri)' has no host")
+            }
+        default:
+            guard type == .native else {
+                throw IdentityError.invalidInput("'\(uri)' must use http or https (custom schemes are for native apps)")
+            }
+        }
+    }
+}

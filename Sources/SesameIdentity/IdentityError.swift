@@ -1,0 +1,27 @@
+/// A domain error with a stable code (Logto style: `user.username_already_in_use`) and a message a person
+/// can act on. The server maps it to an HTTP status in one place.
+public struct IdentityError: Error, Sendable, Equatable, CustomStringConvertible {
+    public struct Code: RawRepresentable, Sendable, Hashable {
+        public let rawValue: String
+        public init(rawValue: String) { self.rawValue = rawValue }
+
+        public static let invalidInput = Code(rawValue: "guard.invalid_input")
+        public static let conflict = Code(rawValue: "entity.unique_integrity_violation")
+        public static let notFound = Code(rawValue: "entity.not_exists")
+        public static let invalidCredentials = Code(rawValue: "session.invalid_credentials")
+        public static let suspended = Code(rawValue: "user.suspended")
+        public static let tooManyAttempts = Code(rawValue: "guard.too_many_requests")
+    }
+
+    public var code: Code
+    public var message: String
+
+    public init(_ code: Code, _ message: String) {
+        self.code = code
+        self.message = message
+    }
+
+    public var description: String { message }
+
+    public static func invalidInput(_ message: String) -> IdentityError { IdentityError(.invalidInput, message) }
+}

@@ -1,0 +1,49 @@
+import Foundation
+
+/// Counters in the store, so every instance sees the same limits.
+public protocol RateLimitStore: Sendable {
+    /// Adds one hit to `key` in the fixed window starting at `windowStart` and returns the count.
+    func hit(key: String, windowStart: Date, expiresAt: Date) async throws -> Int
+    func count(key: String, windowStart: Date) async throws -> Int
+    func reset(key: String) async throws
+}
+
+/// Fixed-window limits: at most `limit` events per `window` for a key.
+public struct RateLimiter: Sendable {
+    public let store: any RateLimitStore
+    public let now: @Sendable () -> Date
+
+    public init(store: any RateLimitStore, now: @escaping @Sendable () -> Date = { Date() }) {
+        self.store = store
+        self.now = now
+    }
+
+    public struct Rule: Sendable {
+        public var limit: Int
+        public var window: TimeInterval
+        public init(limit: Int, window: TimeInterval) {
+            self.limit = limit
+            self.window = window
+        }
+    }
+
+    private func windowStart(_ rule: Rule) -> Date {
+        let now = now().timeIntervalSince1970
+        return Date(timeIntervalSince1970: (now / rule.window).rounded(.down) * rule.window)
+    }
+
+    /// True when the key is already at its limit in this window.
+    public func isLimited(_ key: String, rule: Rule) async throws -> Bool {
+        try await store.count(key: key, windowStart: windowStart(rule)) >= rule.limit
+    }
+
+    /// Records one event.
+    public func record(_ key: String, rule: Rule) async throws {
+        let start = windowStart(rule)
+        _ = try await store.hit(key: key, windowStart: start, expiresAt: start.addingTimeInterval(rule.window))
+    }
+
+    public func reset(_ key: String) async throws {
+        try await store.reset(key: key)
+    }
+}

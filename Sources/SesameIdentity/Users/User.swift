@@ -1,0 +1,64 @@
+import Foundation
+import SesameOIDC
+
+/// An end user (Logto: a user).
+public struct User: Sendable, Codable, Equatable {
+    public var id: String
+    public var username: String?
+    public var primaryEmail: String?
+    public var primaryPhone: String?
+    public var name: String?
+    public var avatar: String?
+    /// bcrypt; nil for users who sign in with codes only.
+    public var passwordHash: String?
+    public var isSuspended: Bool
+    public var createdAt: Date
+    public var updatedAt: Date
+    public var lastSignInAt: Date?
+
+    public init(id: String, username: String? = nil, primaryEmail: String? = nil, primaryPhone: String? = nil,
+                name: String? = nil, avatar: String? = nil, passwordHash: String? = nil, isSuspended: Bool = false,
+                createdAt: Date, updatedAt: Date, lastSignInAt: Date? = nil)
+    {
+        self.id = id
+        self.username = username
+        self.primaryEmail = primaryEmail
+        self.primaryPhone = primaryPhone
+        self.name = name
+        self.avatar = avatar
+        self.passwordHash = passwordHash
+        self.isSuspended = isSuspended
+        self.createdAt = createdAt
+        self.updatedAt = updatedAt
+        self.lastSignInAt = lastSignInAt
+    }
+
+    /// The standard claims this user can release (OIDC Core §5.1). Emails and phones on file are verified:
+    /// Sesame only stores them after a code proved them, or when an admin set them.
+    public var claims: [String: JSONValue] {
+        var claims: [String: JSONValue] = ["updated_at": .int(Int64(updatedAt.timeIntervalSince1970))]
+        if let name { claims["name"] = .string(name) }
+        if let username { claims["username"] = .string(username) }
+        if let avatar { claims["picture"] = .string(avatar) }
+        if let primaryEmail {
+            claims["email"] = .string(primaryEmail)
+            claims["email_verified"] = true
+        }
+        if let primaryPhone {
+            claims["phone_number"] = .string(primaryPhone)
+            claims["phone_number_verified"] = true
+        }
+        return claims
+    }
+}
+
+public protocol UserStore: Sendable {
+    /// Inserts a user; throws `IdentityError.conflict` when the username, email or phone is taken.
+    func insertUser(_ user: User) async throws
+    func user(id: String) async throws -> User?
+    /// Finds by username (case-insensitive) or email (case-insensitive) or phone.
+    func user(identifier: String) async throws -> User?
+    func updateUser(_ user: User) async throws
+    func recordSignIn(userID: String, at date: Date) async throws
+    func users(offset: Int, limit: Int) async throws -> (users: [User], total: Int)
+}

@@ -1,0 +1,103 @@
+import Foundation
+
+/// The seam where sign-in happens outside the engine: the host shows pages, then reports the result
+/// here and resumes the authorization request.
+extension OIDCProvider {
+    /// The pending interaction named by the cookie value, if it exists and has not expired.
+    public func interaction(token: String?) async throws -> Interaction? {
+        guard let token, !token.isEmpty else { return nil }
+        guard let interaction = try await storage.interaction(id: SecretDigest.sha256Hex(token)) else { return nil }
+        return interaction.expiresAt > now() ? interaction : nil
+    }
+
+    /// The user proved who they are: start an IdP session and attach it to the interaction.
+    /// Returns the new session's cookie value. A previous session of this browser is ended.
+    public func completeLogin(interactionToken: String, accountID: String, previousSessionToken: String?)
+        async throws -> String
+    {
+        guard var interaction = try await interaction(token: interactionToken) else {
+            throw OAuthError.sessionExpired
+        }
+        let now = now()
+        if let previous = previousSessionToken, !previous.isEmpty {
+            try await storage.deleteSession(id: SecretDigest.sha256Hex(previous))
+        }
+        let token = SecureRandom.token()
+        let session = Session(id: SecretDigest.sha256Hex(token), accountID: accountID, authTime: now, createdAt: now,
+                              expiresAt: now.addingTimeInterval(TimeInterval(configuration.sessionTTL)))
+        try await storage.insertSession(session)
+        interaction.accountID = accountID
+        interaction.authTime = now
+        interaction.sessionID = session.id
+        interaction.requiresLogin = false
+        try await storage.updateInteraction(interaction)
+        return token
+    }
+
+    /// Starts an IdP session without an authorization request (a person signing in at `/sign-in` directly).
+    public func startSession(accountID: String, previousSessionToken: String?) async throws -> String {
+        let now = now()
+        if let previous = previousSessionToken, !previous.isEmpty {
+            try await storage.deleteSession(id: SecretDigest.sha256Hex(previous))
+        }
+        let token = SecureRandom.token()
+        try await storage.insertSession(Session(
+            id: SecretDigest.sha256Hex(token), accountID: accountID, authTime: now, createdAt: now,
+            expiresAt: now.addingTimeInterval(TimeInterval(configuration.sessionTTL))))
+        return token
+    }
+
+    /// The user accepted the consent page: remember it for this client.
+    public func completeConsent(interactionToken: String) async throws {
+        guard var interaction = try await interaction(token: interactionToken), let accountID = interaction.accountID
+        else { throw OAuthError.sessionExpired }
+        try await storage.saveConsent(accountID: accountID, clientID: interaction.request.clientID,
+                                      scopes: Set(interaction.request.scopes), now: now())
+        interaction.isConsentGiven = true
+        try await storage.updateInteraction(interaction)
+    }
+
+    /// The user cancelled: the client gets `access_denied`.
+    public func abortInteraction(interactionToken: String) async throws -> String {
+        guard let interaction = try await interaction(token: interactionToken) else { throw OAuthError.sessionExpired }
+        try await storage.deleteInteraction(id: interaction.id)
+        let target = RedirectTarget(redirectURI: interaction.request.redirectURI, state: interaction.request.state,
+                                    issuer: issuer)
+        return target.error(OAuthError(.accessDenied, "the user cancelled the sign-in"))
+    }
+
+    /// Picks the authorization request up again after a login or consent step.
+    public func resume(interactionToken: String?, sessionToken: String?) async throws -> AuthorizationOutcome {
+        guard let token = interactionToken, var interaction = try await interaction(token: token) else {
+            return .errorPage(OAuthError.sessionExpired)
+        }
+        guard let client = try await storage.client(id: interaction.request.clientID) else {
+            return .errorPage(OAuthError(.invalidClient, "the application no longer exists", status: 400))
+        }
+        // The browser's session must still be the one the interaction was completed with.
+        let session = try await session(token: sessionToken)
+        guard !interaction.requiresLogin, let accountID = interaction.accountID, let session,
+              session.id == interaction.sessionID, session.accountID == accountID,
+              try await accounts.account(id: accountID) != nil
+        else {
+            interaction.requiresLogin = true
+            interaction.accountID = nil
+            try await storage.updateInteraction(interaction)
+            return .interaction(InteractionTicket(token: token, interaction: interaction, step: .login))
+        }
+        if !interaction.isConsentGiven,
+           try await needsConsent(interaction.request, client: client, accountID: accountID)
+        {
+            return .interaction(InteractionTicket(token: token, interaction: interaction, step: .consent))
+        }
+        try await storage.deleteInteraction(id: interaction.id)
+        return .redirect(try await issueCode(interaction.request, accountID: accountID,
+                                             authTime: session.authTime, sessionID: session.id))
+    }
+}
+
+extension OAuthError {
+    /// The interaction cookie is missing or the sign-in took too long.
+    public static let sessionExpired = OAuthError(
+        .sessionNotFound, "this sign-in has expired or was already completed; go back to the application and start again")
+}

@@ -1,0 +1,25 @@
+import Foundation
+
+/// `grant_type=client_credentials` (RFC 6749 §4.4) for machine-to-machine apps. With a `resource`, the
+/// access token is a JWT for that API carrying the requested scopes it defines.
+struct ClientCredentialsGrant: GrantHandler {
+    func handle(_ params: RequestParameters, client: Client, provider: OIDCProvider) async throws -> OAuthResponse {
+        let requested = ScopeList.parse(try params.single("scope"))
+        let resource = try await provider.requestedResource(params, allowed: nil)
+        if let resource {
+            let defined = Set(resource.scopes.map(\.name))
+            if let unknown = requested.first(where: { !defined.contains($0) }) {
+                throw OAuthError(.invalidScope, "the scope '\(unknown)' is not defined by the resource")
+            }
+        } else if !requested.isEmpty {
+            throw OAuthError(.invalidScope, "scopes need a resource: send the resource parameter")
+        }
+        let access = try await provider.issueAccessToken(clientID: client.id, accountID: nil, grantID: nil,
+                                                         scopes: requested, resource: resource)
+        var body: [String: JSONValue] = [
+            "access_token": .string(access.token), "token_type": "Bearer", "expires_in": .int(Int64(access.expiresIn)),
+        ]
+        if !access.scopes.isEmpty { body["scope"] = .string(ScopeList.format(access.scopes)) }
+        return .noStore(.object(body))
+    }
+}

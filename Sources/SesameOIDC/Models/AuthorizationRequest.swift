@@ -1,0 +1,38 @@
+import Foundation
+
+/// A validated authorization request, kept with the interaction while the user signs in.
+public struct AuthorizationRequest: Sendable, Codable, Equatable {
+    public var clientID: String
+    public var redirectURI: String
+    public var scopes: [String]
+    public var state: String?
+    public var nonce: String?
+    public var codeChallenge: String?
+    public var prompts: Set<Prompt>
+    public var maxAge: Int?
+    public var loginHint: String?
+    public var uiLocales: String?
+    public var resources: [String]
+
+    public enum Prompt: String, Sendable, Codable, CaseIterable {
+        case none, login, consent
+        case selectAccount = "select_account"
+    }
+
+    public init(clientID: String, redirectURI: String, scopes: [String], state: String? = nil, nonce: String? = nil,
+                codeChallenge: String? = nil, prompts: Set<Prompt> = [], maxAge: Int? = nil, loginHint: String? = nil,
+                uiLocales: String? = nil, resources: [String] = [])
+    {
+        self.clientID = clientID
+        self.redirectURI = redirectURI
+        self.scopes = scopes
+        self.state = state
+        self.nonce = nonce
+        self.codeChallenge = codeChallenge
+        self.prompts = prompts
+        self.maxAge = maxAge
+        self.loginHint = loginHint
+        self.uiLocales = uiLocales
+        self.resources = resources
+    }
+}

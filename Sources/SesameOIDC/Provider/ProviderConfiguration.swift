@@ -1,0 +1,30 @@
+import Foundation
+
+/// How the engine behaves. Lifetimes in seconds.
+public struct ProviderConfiguration: Sendable {
+    /// `ENDPOINT/oidc`, no trailing slash.
+    public var issuer: String
+    public var authorizationCodeTTL: Int = 60
+    public var accessTokenTTL: Int = 3600
+    public var idTokenTTL: Int = 3600
+    public var refreshTokenTTL: Int = 14 * 24 * 3600
+    public var sessionTTL: Int = 14 * 24 * 3600
+    public var interactionTTL: Int = 3600
+    /// The algorithm of the key made at first start.
+    public var initialKeyAlgorithm: SigningAlgorithm = .es384
+    /// How long keys are cached before the store is read again; rotation reaches every instance this fast.
+    public var keyCacheTTL: TimeInterval = 5
+
+    public init(issuer: String) {
+        self.issuer = issuer
+    }
+
+    /// The longest a JWT signed by a retired key can still be valid.
+    public var longestJWTLifetime: Int {
+        max(accessTokenTTL, idTokenTTL, 24 * 3600)
+    }
+
+    public func endpoint(_ path: String) -> String {
+        issuer + path
+    }
+}

@@ -1,0 +1,107 @@
+import Foundation
+
+/// Mints access, ID and refresh tokens for the grant handlers.
+extension OIDCProvider {
+    struct IssuedAccessToken {
+        let token: String
+        let expiresIn: Int
+        let scopes: [String]
+    }
+
+    /// An opaque token (stored as a digest, for userinfo) or, for an API resource, a JWT (RFC 9068) whose
+    /// audience is the resource and whose scopes are the ones that resource defines.
+    func issueAccessToken(clientID: String, accountID: String?, grantID: String?, scopes: [String],
+                          resource: APIResource?) async throws -> IssuedAccessToken
+    {
+        let now = now()
+        if let resource {
+            let defined = Set(resource.scopes.map(\.name))
+            let granted = scopes.filter { defined.contains($0) }
+            var claims: [String: JSONValue] = [
+                "iss": .string(issuer), "sub": .string(accountID ?? clientID), "aud": .string(resource.indicator),
+                "client_id": .string(clientID), "iat": .int(now.epochSeconds),
+                "exp": .int(now.epochSeconds + Int64(resource.accessTokenTTL)), "jti": .string(SecureRandom.token(bytes: 16)),
+            ]
+            if !granted.isEmpty { claims["scope"] = .string(ScopeList.format(granted)) }
+            let token = try JWT.sign(.object(claims), with: try await keys.snapshot().current, type: "at+jwt")
+            return IssuedAccessToken(token: token, expiresIn: resource.accessTokenTTL, scopes: granted)
+        }
+        let oidcScopes = scopes.filter { StandardScope.supported.contains($0) }
+        let token = SecureRandom.token()
+        try await storage.insertAccessToken(AccessTokenRecord(
+            id: SecretDigest.sha256Hex(token), grantID: grantID, clientID: clientID, accountID: accountID,
+            scopes: oidcScopes, createdAt: now,
+            expiresAt: now.addingTimeInterval(TimeInterval(configuration.accessTokenTTL))))
+        return IssuedAccessToken(token: token, expiresIn: configuration.accessTokenTTL, scopes: oidcScopes)
+    }
+
+    /// The ID token (OIDC Core §2): registered claims, `at_hash`, `nonce` only when the client sent one,
+    /// and the profile claims the scopes release.
+    func issueIDToken(context: IssuanceContext, account: Account, accessToken: String, includeNonce: Bool)
+        async throws -> String
+    {
+        let now = now()
+        let key = try await keys.snapshot().current
+        var claims = StandardScope.claims(of: account, scopes: context.scopes)
+        claims["iss"] = .string(issuer)
+        claims["sub"] = .string(account.id)
+        claims["aud"] = .string(context.clientID)
+        claims["iat"] = .int(now.epochSeconds)
+        claims["exp"] = .int(now.epochSeconds + Int64(configuration.idTokenTTL))
+        claims["auth_time"] = .int(context.authTime.epochSeconds)
+        claims["at_hash"] = .string(JWT.halfHash(accessToken, algorithm: key.algorithm))
+        if includeNonce, let nonce = context.nonce { claims["nonce"] = .string(nonce) }
+        return try JWT.sign(.object(claims), with: key)
+    }
+
+    func issueRefreshToken(context: IssuanceContext) async throws -> String {
+        let now = now()
+        let token = SecureRandom.token()
+        try await storage.insertRefreshToken(RefreshTokenRecord(
+            id: SecretDigest.sha256Hex(token), context: context, createdAt: now,
+            expiresAt: now.addingTimeInterval(TimeInterval(configuration.refreshTokenTTL))))
+        return token
+    }
+
+    /// The token response for a user's grant (authorization code or refresh).
+    func userTokenResponse(context: IssuanceContext, scopes: [String], resource: APIResource?, includeNonce: Bool)
+        async throws -> OAuthResponse
+    {
+        guard let account = try await accounts.account(id: context.accountID) else {
+            try await storage.revokeGrant(id: context.grantID)
+            throw OAuthError.invalidGrant("the user no longer exists")
+        }
+        var scoped = context
+        scoped.scopes = scopes
+        let access = try await issueAccessToken(clientID: context.clientID, accountID: context.accountID,
+                                                grantID: context.grantID, scopes: scopes, resource: resource)
+        var body: [String: JSONValue] = [
+            "access_token": .string(access.token), "token_type": "Bearer", "expires_in": .int(Int64(access.expiresIn)),
+        ]
+        body["scope"] = .string(ScopeList.format(resource == nil ? scopes : access.scopes))
+        if scopes.contains(StandardScope.openid) {
+            body["id_token"] = .string(try await issueIDToken(context: scoped, account: account,
+                                                              accessToken: access.token, includeNonce: includeNonce))
+        }
+        if context.scopes.contains(StandardScope.offlineAccess),
+           let client = try await storage.client(id: context.clientID), client.allows(.refreshToken)
+        {
+            body["refresh_token"] = .string(try await issueRefreshToken(context: context))
+        }
+        return .noStore(.object(body))
+    }
+
+    /// The API resource a token request names with `resource`, among those the grant covers.
+    func requestedResource(_ params: RequestParameters, allowed: [String]?) async throws -> APIResource? {
+        let indicators = params.all("resource")
+        guard !indicators.isEmpty else { return nil }
+        guard indicators.count == 1 else {
+            throw OAuthError(.invalidTarget, "only one resource may be requested per token request")
+        }
+        guard let resource = try await checkResources(indicators).first else { return nil }
+        if let allowed, !allowed.contains(resource.indicator) {
+            throw OAuthError(.invalidTarget, "the resource was not part of the authorization request")
+        }
+        return resource
+    }
+}

@@ -1,0 +1,54 @@
+import Crypto
+import Foundation
+
+/// Random values from the system CSPRNG.
+public enum SecureRandom {
+    public static func bytes(_ count: Int) -> [UInt8] {
+        var generator = SystemRandomNumberGenerator()
+        return (0..<count).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
+    }
+
+    /// A 256-bit random value, base64url: tokens, codes, secrets, ids of sessions and interactions.
+    public static func token(bytes count: Int = 32) -> String {
+        Base64URL.encode(bytes(count))
+    }
+
+    /// A lower-case alphanumeric id, as Logto uses for application and user ids.
+    public static func identifier(length: Int = 21) -> String {
+        let alphabet = Array("abcdefghijklmnopqrstuvwxyz0123456789")
+        var generator = SystemRandomNumberGenerator()
+        return String((0..<length).map { _ in alphabet[Int.random(in: 0..<alphabet.count, using: &generator)] })
+    }
+}
+
+/// Digests and comparisons used for secrets at rest.
+public enum SecretDigest {
+    /// Hex SHA-256: how tokens, codes and client secrets are stored and looked up.
+    public static func sha256Hex(_ value: String) -> String {
+        hex(SHA256.hash(data: Data(value.utf8)))
+    }
+
+    public static func hex(_ bytes: some Sequence<UInt8>) -> String {
+        let digits = Array("0123456789abcdef".utf8)
+        var out = [UInt8]()
+        for byte in bytes {
+            out.append(digits[Int(byte >> 4)])
+            out.append(digits[Int(byte & 0x0f)])
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Compares two strings in time that depends only on their lengths.
+    public static func constantTimeEquals(_ lhs: String, _ rhs: String) -> Bool {
+        let a = Array(lhs.utf8)
+        let b = Array(rhs.utf8)
+        var difference = UInt8(a.count == b.count ? 0 : 1)
+        let length = max(a.count, b.count)
+        for index in 0..<length {
+            let x = index < a.count ? a[index] : 0
+            let y = index < b.count ? b[index] : 0
+            difference |= x ^ y
+        }
+        return difference == 0
+    }
+}

@@ -1,0 +1,155 @@
+import Foundation
+import Logging
+import SesameStorage
+
+/// Everything the server reads at start, validated once. Sources, first match wins: command-line flags,
+/// then the environment, then a JSON configuration file (`--config` or `SESAME_CONFIG`), then defaults.
+public struct ServerConfiguration: Sendable {
+    /// The public base URL, no trailing slash; the issuer is `endpoint + "/oidc"`.
+    public var endpoint: String
+    public var host: String
+    public var port: Int
+    public var databaseURL: String
+    public var secret: String
+    public var logLevel: Logger.Level
+    /// Development defaults in use, each worth one warning at start.
+    public var developmentDefaults: [String]
+
+    public var issuer: String { endpoint + "/oidc" }
+    public var isSecure: Bool { endpoint.hasPrefix("https://") }
+
+    public init(endpoint: String = "http://localhost:3001", host: String = "127.0.0.1", port: Int = 3001,
+                databaseURL: String = "sqlite://./sesame.db", secret: String, logLevel: Logger.Level = .info,
+                developmentDefaults: [String] = [])
+    {
+        self.endpoint = endpoint
+        self.host = host
+        self.port = port
+        self.databaseURL = databaseURL
+        self.secret = secret
+        self.logLevel = logLevel
+        self.developmentDefaults = developmentDefaults
+    }
+}
+
+/// A setting that failed validation; the message names it.
+public struct ConfigurationError: Error, Sendable, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}
+
+/// Reads and validates the configuration.
+public struct ConfigurationLoader: Sendable {
+    public static let keys = ["SESAME_ENDPOINT", "SESAME_HOST", "SESAME_PORT", "SESAME_DB", "SESAME_SECRET",
+                              "SESAME_LOG_LEVEL"]
+
+    public var flags: [String: String]
+    public var environment: [String: String]
+    /// Where a generated development secret is kept when SESAME_SECRET is unset.
+    public var secretFile: String
+
+    public init(flags: [String: String] = [:], environment: [String: String] = ProcessInfo.processInfo.environment,
+                secretFile: String = "./sesame.secret")
+    {
+        self.flags = flags
+        self.environment = environment
+        self.secretFile = secretFile
+    }
+
+    public func load() throws -> ServerConfiguration {
+        let file = try fileValues()
+        func value(_ key: String) -> String? {
+            for source in [flags, environment, file] {
+                if let value = source[key]?.trimmingCharacters(in: .whitespaces), !value.isEmpty { return value }
+            }
+            return nil
+        }
+        var defaults: [String] = []
+
+        let endpoint = try Self.endpoint(value("SESAME_ENDPOINT") ?? "http://localhost:3001")
+        let host = value("SESAME_HOST") ?? "127.0.0.1"
+        let portText = value("SESAME_PORT") ?? "3001"
+        guard let port = Int(portText), (0...65535).contains(port) else {
+            throw ConfigurationError("SESAME_PORT: '\(portText)' is not a port number (0-65535)")
+        }
+        let databaseURL = value("SESAME_DB") ?? "sqlite://./sesame.db"
+        if let problem = DatabaseURL.validate(databaseURL) { throw ConfigurationError("SESAME_DB: \(problem)") }
+        if value("SESAME_DB") == nil { defaults.append("SESAME_DB is not set: using the local SQLite file ./sesame.db") }
+        let levelText = (value("SESAME_LOG_LEVEL") ?? "info").lowercased()
+        guard let logLevel = Logger.Level(rawValue: levelText) else {
+            throw ConfigurationError("SESAME_LOG_LEVEL: '\(levelText)' is not one of trace, debug, info, notice, "
+                + "warning, error, critical")
+        }
+        let secret: String
+        if let configured = value("SESAME_SECRET") {
+            guard configured.utf8.count >= 32 else {
+                throw ConfigurationError("SESAME_SECRET: must be at least 32 characters (try: openssl rand -hex 32)")
+            }
+            secret = configured
+        } else {
+            secret = try developmentSecret()
+            defaults.append("SESAME_SECRET is not set: using the generated secret in \(secretFile); set "
+                + "SESAME_SECRET to its content (or your own 32+ characters) before production")
+        }
+        return ServerConfiguration(endpoint: endpoint, host: host, port: port, databaseURL: databaseURL,
+                                   secret: secret, logLevel: logLevel, developmentDefaults: defaults)
+    }
+
+    static func endpoint(_ raw: String) throws -> String {
+        var value = raw
+        while value.hasSuffix("/") { value.removeLast() }
+        guard let components = URLComponents(string: value), let scheme = components.scheme,
+              ["http", "https"].contains(scheme), components.host?.isEmpty == false, components.query == nil,
+              components.fragment == nil, components.user == nil
+        else {
+            throw ConfigurationError("SESAME_ENDPOINT: '\(raw)' must be an absolute http(s) URL without query or "
+                + "fragment, like https://auth.example.com")
+        }
+        return value
+    }
+
+    private func fileValues() throws -> [String: String] {
+        guard let path = flags["SESAME_CONFIG"] ?? environment["SESAME_CONFIG"] else { return [:] }
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ConfigurationError("SESAME_CONFIG: cannot read '\(path)'")
+        }
+        guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+            throw ConfigurationError("SESAME_CONFIG: '\(path)' is not a JSON object")
+        }
+        var values: [String: String] = [:]
+        for (key, value) in object {
+            guard Self.keys.contains(key) else {
+                throw ConfigurationError("SESAME_CONFIG: unknown setting '\(key)' (known: \(Self.keys.joined(separator: ", ")))")
+            }
+            switch value {
+            case let string as String: values[key] = string
+            case let number as NSNumber: values[key] = number.stringValue
+            default: throw ConfigurationError("\(key): must be a string or a number in \(path)")
+            }
+        }
+        return values
+    }
+
+    /// Reads the generated secret, creating it (owner-only) on first start.
+    private func developmentSecret() throws -> String {
+        if let data = FileManager.default.contents(atPath: secretFile),
+           let text = String(data: data, encoding: .utf8)?.trimmingCharacters(in: .whitespacesAndNewlines),
+           text.utf8.count >= 32
+        {
+            return text
+        }
+        let secret = SecretGenerator.hex(bytes: 32)
+        guard FileManager.default.createFile(atPath: secretFile, contents: Data((secret + "\n").utf8),
+                                             attributes: [.posixPermissions: 0o600])
+        else { throw ConfigurationError("SESAME_SECRET: not set, and \(secretFile) cannot be written") }
+        return secret
+    }
+}
+
+enum SecretGenerator {
+    static func hex(bytes count: Int) -> String {
+        var generator = SystemRandomNumberGenerator()
+        return (0..<count).map { _ in String(UInt8.random(in: 0...255, using: &generator), radix: 16) }
+            .map { $0.count == 1 ? "0" + $0 : $0 }.joined()
+    }
+}

@@ -1,0 +1,109 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import SesameOIDC
+
+/// The largest request body Sesame reads; larger ones get 413.
+let maximumBodySize = 1 << 20
+
+extension Request {
+    /// The body, refusing anything over 1 MiB with 413.
+    func bodyBytes() async throws -> ByteBuffer {
+        if let length = headers[.contentLength].flatMap(Int.init), length > maximumBodySize {
+            throw OAuthError.payloadTooLarge
+        }
+        do {
+            return try await body.collect(upTo: maximumBodySize)
+        } catch let error as HTTPError where error.status == .contentTooLarge {
+            throw OAuthError.payloadTooLarge
+        }
+    }
+
+    /// Query parameters, or `invalid_request` for malformed percent-encoding.
+    func queryParameters() throws -> RequestParameters {
+        guard let query = uri.query, !query.isEmpty else { return RequestParameters() }
+        guard let parameters = RequestParameters(urlEncoded: query) else {
+            throw OAuthError.invalidRequest("the query string is not valid percent-encoding")
+        }
+        return parameters
+    }
+
+    /// An `application/x-www-form-urlencoded` body (RFC 6749 §3.2 requires it at the token endpoint).
+    func formParameters() async throws -> RequestParameters {
+        let contentType = headers[.contentType]?.lowercased() ?? ""
+        guard contentType.hasPrefix("application/x-www-form-urlencoded") else {
+            throw OAuthError.invalidRequest("the request body must be application/x-www-form-urlencoded")
+        }
+        let buffer = try await bodyBytes()
+        guard let parameters = RequestParameters(urlEncoded: String(buffer: buffer)) else {
+            throw OAuthError.invalidRequest("the request body is not valid form encoding")
+        }
+        return parameters
+    }
+
+    /// GET parameters from the query, POST parameters from the form body (authorization and logout).
+    func requestParameters() async throws -> RequestParameters {
+        method == .post ? try await formParameters() : try queryParameters()
+    }
+
+    func cookie(_ name: String) -> String? {
+        cookies[name]?.value
+    }
+}
+
+extension OAuthError {
+    static let payloadTooLarge = OAuthError(.payloadTooLarge, "the request body is larger than 1 MiB", status: 413)
+}
+
+enum Responses {
+    static func json(_ value: JSONValue?, status: HTTPResponse.Status = .ok, headers: HTTPFields = [:]) -> Response {
+        var fields = headers
+        guard let value else { return Response(status: status, headers: fields) }
+        fields[.contentType] = "application/json; charset=utf-8"
+        return Response(status: status, headers: fields, body: .init(byteBuffer: ByteBuffer(bytes: value.encoded())))
+    }
+
+    static func oauth(_ response: OAuthResponse) -> Response {
+        var fields = HTTPFields()
+        for (name, value) in response.headers {
+            if let field = HTTPField.Name(name) { fields[field] = value }
+        }
+        return json(response.body, status: HTTPResponse.Status(code: response.status), headers: fields)
+    }
+
+    static func html(_ body: String, status: HTTPResponse.Status = .ok, headers: HTTPFields = [:]) -> Response {
+        var fields = headers
+        fields[.contentType] = "text/html; charset=utf-8"
+        fields[.cacheControl] = "no-store"
+        fields[HTTPField.Name("X-Frame-Options")!] = "DENY"
+        fields[.contentSecurityPolicy] = "default-src 'none'; style-src 'unsafe-inline'; img-src https: data:; "
+            + "form-action 'self' http: https:; frame-ancestors 'none'; base-uri 'none'"
+        fields[HTTPField.Name("Referrer-Policy")!] = "no-referrer"
+        return Response(status: status, headers: fields, body: .init(byteBuffer: ByteBuffer(string: body)))
+    }
+
+    /// 303 See Other: the browser follows with GET, whatever the method was.
+    static func redirect(_ location: String, cookies: [String] = []) -> Response {
+        var fields = HTTPFields()
+        fields[.location] = location
+        fields[.cacheControl] = "no-store"
+        for cookie in cookies { fields.append(HTTPField(name: .setCookie, value: cookie)) }
+        return Response(status: .seeOther, headers: fields)
+    }
+}
+
+/// Cookie headers for the interaction and the IdP session: HttpOnly, SameSite=Lax, Secure on https.
+struct CookieJar: Sendable {
+    static let interaction = "_sesame_interaction"
+    static let session = "_sesame_session"
+
+    let isSecure: Bool
+
+    func set(_ name: String, _ value: String, maxAge: Int) -> String {
+        "\(name)=\(value); Path=/; Max-Age=\(maxAge); HttpOnly; SameSite=Lax" + (isSecure ? "; Secure" : "")
+    }
+
+    func clear(_ name: String) -> String {
+        "\(name)=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax" + (isSecure ? "; Secure" : "")
+    }
+}

@@ -1,0 +1,18 @@
+import Hummingbird
+import NIOCore
+
+/// Per-request data: Hummingbird's core storage plus the peer address (for rate limits).
+public struct SesameRequestContext: RequestContext {
+    public var coreContext: CoreRequestContextStorage
+    public let remoteAddress: SocketAddress?
+
+    public init(source: ApplicationRequestContextSource) {
+        coreContext = .init(source: source)
+        remoteAddress = source.channel.remoteAddress
+    }
+
+    /// The peer's IP address, for per-IP limits (the direct peer: Sesame does not trust forwarded headers).
+    public var clientIP: String {
+        remoteAddress?.ipAddress ?? "unknown"
+    }
+}

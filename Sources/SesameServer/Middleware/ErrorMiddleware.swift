@@ -1,0 +1,92 @@
+import HTTPTypes
+import Hummingbird
+import Logging
+import SesameIdentity
+import SesameOIDC
+
+/// Turns every error into its answer in one place: OAuth JSON for clients, a page for people, and a
+/// logged, generic 500 for anything unexpected. Also writes one log line per request, without the query
+/// string (it carries codes and tokens).
+struct ErrorMiddleware: RouterMiddleware {
+    typealias Context = SesameRequestContext
+    let pages: PageRenderer
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
+        -> Response
+    {
+        let response: Response
+        do {
+            response = try await next(request, context)
+        } catch {
+            response = render(error, request: request, context: context)
+        }
+        context.logger.info("request", metadata: [
+            "method": "\(request.method)", "path": "\(request.uri.path)", "status": "\(response.status.code)",
+        ])
+        return response
+    }
+
+    private func render(_ error: any Error, request: Request, context: Context) -> Response {
+        let oauthError: OAuthError
+        switch error {
+        case let error as OAuthError:
+            oauthError = error
+        case let error as IdentityError:
+            oauthError = OAuthError(OAuthError.Code(rawValue: error.code.rawValue), error.message,
+                                    status: error.code == .conflict ? 409 : error.code == .notFound ? 404 : 400)
+        case let error as HTTPError where error.status == .contentTooLarge:
+            oauthError = .payloadTooLarge
+        case let error as HTTPError where error.status.code < 500:
+            oauthError = OAuthError(error.status == .notFound ? .notFound : .invalidRequest,
+                                    error.body ?? error.status.reasonPhrase, status: error.status.code)
+        default:
+            context.logger.error("unexpected error", metadata: [
+                "path": "\(request.uri.path)", "error": "\(String(reflecting: type(of: error)))",
+            ])
+            oauthError = .serverError()
+        }
+        if wantsHTML(request) {
+            return pages.error(oauthError)
+        }
+        var headers = HTTPFields()
+        if let challenge = oauthError.wwwAuthenticate { headers[.wwwAuthenticate] = challenge }
+        headers[.cacheControl] = "no-store"
+        return Responses.json(oauthError.body, status: HTTPResponse.Status(code: oauthError.status), headers: headers)
+    }
+
+    /// People reach the authorization, sign-in and logout routes with a browser; clients get JSON.
+    private func wantsHTML(_ request: Request) -> Bool {
+        let path = request.uri.path
+        let browserPaths = ["/oidc/auth", "/oidc/session/end", "/sign-in", "/consent"]
+        if browserPaths.contains(where: { path == $0 || path.hasPrefix($0 + "/") }) { return true }
+        return path.hasPrefix("/oidc/") || path.hasPrefix("/api/") ? false
+            : (request.headers[.accept] ?? "").contains("text/html")
+    }
+}
+
+/// CORS for the endpoints browsers call from other origins (SPAs): discovery, JWKS, token, userinfo,
+/// revocation. No credentials are allowed, so `*` exposes nothing a cookie would.
+struct CORSMiddleware: RouterMiddleware {
+    typealias Context = SesameRequestContext
+    static let paths: Set<String> = ["/oidc/.well-known/openid-configuration", "/oidc/jwks", "/oidc/token", "/oidc/me",
+                                     "/oidc/token/revocation"]
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
+        -> Response
+    {
+        guard Self.paths.contains(request.uri.path), request.headers[.origin] != nil else {
+            return try await next(request, context)
+        }
+        if request.method == .options {
+            var headers = HTTPFields()
+            headers[.accessControlAllowOrigin] = "*"
+            headers[.accessControlAllowMethods] = "GET, POST, OPTIONS"
+            headers[.accessControlAllowHeaders] = "Authorization, Content-Type"
+            headers[.accessControlMaxAge] = "600"
+            return Response(status: .noContent, headers: headers)
+        }
+        var response = try await next(request, context)
+        response.headers[.accessControlAllowOrigin] = "*"
+        return response
+    }
+}

@@ -1,0 +1,127 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import SesameIdentity
+import SesameOIDC
+
+/// The protocol endpoints under `/oidc`, at the paths Logto (node-oidc-provider) uses.
+struct OIDCRoutes: Sendable {
+    let runtime: SesameRuntime
+    let pages: PageRenderer
+    let cookies: CookieJar
+
+    var provider: OIDCProvider { runtime.provider }
+
+    func register(on router: Router<SesameRequestContext>) {
+        let oidc = router.group("oidc")
+        oidc.get(".well-known/openid-configuration") { _, _ in
+            Responses.json(try await provider.discoveryDocument(), headers: [.cacheControl: "public, max-age=300"])
+        }
+        oidc.get("jwks") { _, _ in
+            var headers = HTTPFields()
+            headers[.contentType] = "application/jwk-set+json"
+            headers[.cacheControl] = "public, max-age=300"
+            return Response(status: .ok, headers: headers,
+                            body: .init(byteBuffer: ByteBuffer(bytes: try await provider.jwks().encoded())))
+        }
+        oidc.get("auth") { request, _ in try await authorize(request) }
+        oidc.post("auth") { request, _ in try await authorize(request) }
+        oidc.get("auth/resume") { request, _ in
+            try await answer(provider.resume(interactionToken: request.cookie(CookieJar.interaction),
+                                             sessionToken: request.cookie(CookieJar.session)))
+        }
+        oidc.post("token") { request, _ in
+            Responses.oauth(try await provider.token(try await request.formParameters(),
+                                                     authorization: request.headers[.authorization]))
+        }
+        oidc.get("me") { request, _ in
+            Responses.oauth(try await provider.userInfo(authorization: request.headers[.authorization], form: nil))
+        }
+        oidc.post("me") { request, _ in
+            let hasBody = request.headers[.contentType] != nil
+            return Responses.oauth(try await provider.userInfo(
+                authorization: request.headers[.authorization],
+                form: hasBody ? try await request.formParameters() : nil))
+        }
+        oidc.post("token/introspection") { request, _ in
+            Responses.oauth(try await provider.introspect(try await request.formParameters(),
+                                                          authorization: request.headers[.authorization]))
+        }
+        oidc.post("token/revocation") { request, _ in
+            Responses.oauth(try await provider.revoke(try await request.formParameters(),
+                                                      authorization: request.headers[.authorization]))
+        }
+        oidc.get("session/end") { request, _ in try await endSession(request) }
+        oidc.post("session/end") { request, _ in try await endSession(request) }
+        oidc.post("session/end/confirm") { request, _ in try await confirmEndSession(request) }
+    }
+
+    private func authorize(_ request: Request) async throws -> Response {
+        let params: RequestParameters
+        do {
+            params = try await request.requestParameters()
+        } catch let error as OAuthError {
+            return pages.error(error)
+        }
+        return try await answer(provider.authorize(params, sessionToken: request.cookie(CookieJar.session)))
+    }
+
+    /// Maps the engine's decision to HTTP: a redirect, an error page, or the sign-in / consent page.
+    private func answer(_ outcome: AuthorizationOutcome) -> Response {
+        switch outcome {
+        case .redirect(let location):
+            return Responses.redirect(location, cookies: [cookies.clear(CookieJar.interaction)])
+        case .errorPage(let error):
+            return pages.error(error)
+        case .interaction(let ticket):
+            let path = ticket.step == .login ? "/sign-in" : "/consent"
+            let maxAge = Int(ticket.interaction.expiresAt.timeIntervalSince(provider.now()))
+            return Responses.redirect(path, cookies: [cookies.set(CookieJar.interaction, ticket.token,
+                                                                  maxAge: max(maxAge, 0))])
+        }
+    }
+
+    private func endSession(_ request: Request) async throws -> Response {
+        let sessionToken = request.cookie(CookieJar.session)
+        switch try await provider.endSession(try await request.requestParameters(), sessionToken: sessionToken) {
+        case .signedOut(let redirect):
+            return signedOut(redirect)
+        case .confirm(let logout):
+            var model: [String: Any] = ["csrfToken": CSRF.token(runtime.csrf, binding: sessionToken ?? "")]
+            model["clientID"] = logout.clientID
+            model["clientName"] = logout.clientName
+            model["postLogoutRedirectURI"] = logout.postLogoutRedirectURI
+            model["state"] = logout.state
+            return pages.page("logout", title: "Sign out", model: model)
+        }
+    }
+
+    private func confirmEndSession(_ request: Request) async throws -> Response {
+        let params = try await request.formParameters()
+        let sessionToken = request.cookie(CookieJar.session)
+        try CSRF.verify(runtime.csrf, token: try params.single("csrf_token"), binding: sessionToken ?? "")
+        let logout = try await provider.checkLogoutRequest(params)
+        return signedOut(try await provider.finishLogout(logout, sessionToken: sessionToken))
+    }
+
+    private func signedOut(_ redirect: String?) -> Response {
+        let clear = cookies.clear(CookieJar.session)
+        if let redirect { return Responses.redirect(redirect, cookies: [clear]) }
+        return pages.page("signed-out", title: "Signed out", model: [:], cookies: [clear])
+    }
+}
+
+/// CSRF tokens bound to a cookie value (the interaction or the session): an HMAC under a key derived
+/// from SESAME_SECRET, so any instance can check them and a token from one browser fails in another.
+enum CSRF {
+    static func token(_ box: SecretBox, binding: String) -> String {
+        box.mac("csrf:" + binding)
+    }
+
+    static func verify(_ box: SecretBox, token: String?, binding: String) throws {
+        guard let token, SecretDigest.constantTimeEquals(token, box.mac("csrf:" + binding)) else {
+            throw OAuthError(.invalidCSRF, "the form has expired or was not sent from this page; go back and try again",
+                             status: 403)
+        }
+    }
+}

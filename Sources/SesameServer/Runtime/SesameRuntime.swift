@@ -1,0 +1,67 @@
+import Foundation
+import Logging
+import SesameIdentity
+import SesameOIDC
+import SesameStorage
+
+/// The open database and the services built on it, shared by the server and the CLI verbs.
+public struct SesameRuntime: Sendable {
+    public let configuration: ServerConfiguration
+    public let database: any SQLDatabase
+    public let store: SQLStore
+    public let provider: OIDCProvider
+    public let users: UserService
+    public let applications: ApplicationService
+    public let resources: ResourceService
+    public let rateLimiter: RateLimiter
+    /// Signs CSRF tokens; a key of its own, derived from SESAME_SECRET.
+    public let csrf: SecretBox
+    public let logger: Logger
+
+    /// Opens the database and applies pending migrations.
+    public static func open(_ configuration: ServerConfiguration, logger: Logger,
+                            now: @escaping @Sendable () -> Date = { Date() }) async throws -> SesameRuntime
+    {
+        let database = try await DatabaseURL.open(configuration.databaseURL, logger: logger)
+        do {
+            let applied = try await Migrator(database: database).migrate(now: now())
+            if !applied.isEmpty { logger.info("applied migrations", metadata: ["versions": "\(applied)"]) }
+        } catch {
+            try? await database.close()
+            throw error
+        }
+        return SesameRuntime(configuration: configuration, database: database, logger: logger, now: now)
+    }
+
+    init(configuration: ServerConfiguration, database: any SQLDatabase, logger: Logger,
+         now: @escaping @Sendable () -> Date)
+    {
+        self.configuration = configuration
+        self.database = database
+        self.logger = logger
+        store = SQLStore(database: database, secretBox: SecretBox(secret: configuration.secret))
+        users = UserService(store: store, hasher: PasswordHasher(), now: now)
+        provider = OIDCProvider(configuration: ProviderConfiguration(issuer: configuration.issuer), storage: store,
+                                accounts: users, now: now)
+        applications = ApplicationService(store: store, now: now)
+        resources = ResourceService(store: store, now: now)
+        rateLimiter = RateLimiter(store: store, now: now)
+        csrf = SecretBox(secret: configuration.secret, purpose: "sesame.csrf")
+    }
+
+    public func close() async throws {
+        try await database.close()
+    }
+
+    /// Makes a new current signing key; earlier keys stay published until their tokens expire.
+    public func rotateKeys(algorithm: SigningAlgorithm) async throws -> SigningKey {
+        let now = provider.now()
+        _ = try await provider.keys.snapshot()  // the first key exists before it is retired
+        let key = try SigningKey.generate(algorithm, now: now)
+        try await store.rotate(to: key, now: now)
+        let retention = TimeInterval(provider.configuration.longestJWTLifetime)
+        try await store.deleteSigningKeys(retiredBefore: now.addingTimeInterval(-retention))
+        await provider.keys.invalidate()
+        return key
+    }
+}

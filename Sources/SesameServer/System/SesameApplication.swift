@@ -1,0 +1,39 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import SesameOIDC
+
+/// Builds the HTTP application: routes by surface, middleware, and the background services.
+public enum SesameApplication {
+    public static func build(runtime: SesameRuntime, onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in })
+        -> some ApplicationProtocol
+    {
+        let router = buildRouter(runtime: runtime)
+        let configuration = runtime.configuration
+        return Application(
+            router: router,
+            configuration: .init(address: .hostname(configuration.host, port: configuration.port),
+                                 serverName: "Sesame"),
+            services: [ExpiryService(store: runtime.store, interval: .seconds(300), logger: runtime.logger)],
+            onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? configuration.port) },
+            logger: runtime.logger)
+    }
+
+    public static func buildRouter(runtime: SesameRuntime) -> Router<SesameRequestContext> {
+        let router = Router(context: SesameRequestContext.self)
+        let pages = PageRenderer()
+        let cookies = CookieJar(isSecure: runtime.configuration.isSecure)
+        router.add(middleware: CORSMiddleware())
+        router.add(middleware: ErrorMiddleware(pages: pages))
+        OIDCRoutes(runtime: runtime, pages: pages, cookies: cookies).register(on: router)
+        SignInRoutes(runtime: runtime, pages: pages, cookies: cookies).register(on: router)
+        router.get("api/status") { _, _ in
+            Response(status: .noContent)
+        }
+        router.get("/") { _, _ in
+            Responses.redirect("/sign-in")
+        }
+        return router
+    }
+}

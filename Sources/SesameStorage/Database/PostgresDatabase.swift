@@ -1,0 +1,106 @@
+import Foundation
+import Logging
+import NIOCore
+import PostgresNIO
+
+/// PostgreSQL through PostgresNIO's pooled client, which runs in a task owned by this value.
+public final class PostgresDatabase: SQLDatabase {
+    public let dialect = SQLDialect.postgres
+    private let client: PostgresClient
+    private let runner: Task<Void, Never>
+    private let logger: Logger
+
+    /// Connects to `postgres://user:password@host:port/database` (`?sslmode=require` for TLS).
+    public static func open(url: String, logger: Logger, maximumConnections: Int = 16) async throws -> PostgresDatabase {
+        guard let components = URLComponents(string: url), ["postgres", "postgresql"].contains(components.scheme),
+              let host = components.host, !host.isEmpty
+        else { throw StorageError.invalidURL("expected postgres://user:password@host:port/database") }
+        guard let user = components.user, !user.isEmpty else {
+            throw StorageError.invalidURL("the PostgreSQL URL needs a user name")
+        }
+        let databaseName = String(components.path.drop(while: { $0 == "/" }))
+        let sslMode = components.queryItems?.first(where: { $0.name == "sslmode" })?.value ?? "disable"
+        let tls: PostgresClient.Configuration.TLS = switch sslMode {
+        case "require", "verify-full", "verify-ca": .require(.makeClientConfiguration())
+        case "prefer": .prefer(.makeClientConfiguration())
+        default: .disable
+        }
+        var configuration = PostgresClient.Configuration(
+            host: host, port: components.port ?? 5432, username: user, password: components.password,
+            database: databaseName.isEmpty ? nil : databaseName, tls: tls)
+        configuration.options.maximumConnections = maximumConnections
+        let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
+        let database = PostgresDatabase(client: client, logger: logger)
+        // Fail now, with a clear reason, when the server cannot be reached.
+        _ = try await database.query("SELECT 1 AS ok", [])
+        return database
+    }
+
+    private init(client: PostgresClient, logger: Logger) {
+        self.client = client
+        self.logger = logger
+        runner = Task { await client.run() }
+    }
+
+    public func query(_ sql: String, _ binds: [SQLValue]) async throws -> [SQLRow] {
+        let rows = try await client.query(Self.makeQuery(sql, binds), logger: logger)
+        var result: [SQLRow] = []
+        for try await row in rows {
+            var values: [String: SQLValue] = [:]
+            for cell in row {
+                values[cell.columnName] = try Self.value(of: cell)
+            }
+            result.append(SQLRow(values))
+        }
+        return result
+    }
+
+    public func transaction(_ statements: [(String, [SQLValue])]) async throws {
+        let logger = logger
+        try await client.withTransaction(logger: logger) { connection in
+            for (sql, binds) in statements {
+                _ = try await connection.query(Self.makeQuery(sql, binds), logger: logger).collect()
+            }
+        }
+    }
+
+    public func close() async throws {
+        runner.cancel()
+        await runner.value
+    }
+
+    /// Numbers `?` placeholders as `$1, $2, ...`, leaving quoted text alone.
+    static func makeQuery(_ sql: String, _ binds: [SQLValue]) -> PostgresQuery {
+        var text = ""
+        var index = 0
+        var inQuote = false
+        for character in sql {
+            if character == "'" { inQuote.toggle() }
+            if character == "?", !inQuote {
+                index += 1
+                text += "$\(index)"
+            } else {
+                text.append(character)
+            }
+        }
+        var bindings = PostgresBindings(capacity: binds.count)
+        for bind in binds {
+            switch bind {
+            case .null: bindings.appendNull()
+            case .integer(let value): bindings.append(value)
+            case .text(let value): bindings.append(value)
+            }
+        }
+        return PostgresQuery(unsafeSQL: text, binds: bindings)
+    }
+
+    private static func value(of cell: PostgresCell) throws -> SQLValue {
+        guard cell.bytes != nil else { return .null }
+        switch cell.dataType {
+        case .int8, .int4, .int2: return .integer(try cell.decode(Int64.self))
+        case .bool: return .integer(try cell.decode(Bool.self) ? 1 : 0)
+        case .numeric, .float8, .float4: return .integer(Int64(try cell.decode(Double.self)))
+        default: return .text(try cell.decode(String.self))
+        }
+    }
+}

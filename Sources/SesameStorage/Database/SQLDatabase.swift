@@ -1,0 +1,130 @@
+import Foundation
+
+/// A value bound to or read from SQL. The schema uses only text and 64-bit integers, so both databases
+/// read and write the same values.
+public enum SQLValue: Sendable, Equatable {
+    case null
+    case integer(Int64)
+    case text(String)
+}
+
+public enum SQLDialect: String, Sendable {
+    case sqlite, postgres
+}
+
+/// One result row, by column name.
+public struct SQLRow: Sendable {
+    public let values: [String: SQLValue]
+
+    public init(_ values: [String: SQLValue]) {
+        self.values = values
+    }
+
+    public func string(_ column: String) throws -> String {
+        guard case .text(let value) = values[column] else { throw StorageError.corrupt(column) }
+        return value
+    }
+
+    public func optionalString(_ column: String) -> String? {
+        if case .text(let value) = values[column] { return value }
+        return nil
+    }
+
+    public func int(_ column: String) throws -> Int64 {
+        guard case .integer(let value) = values[column] else { throw StorageError.corrupt(column) }
+        return value
+    }
+
+    public func optionalInt(_ column: String) -> Int64? {
+        if case .integer(let value) = values[column] { return value }
+        return nil
+    }
+
+    public func date(_ column: String) throws -> Date {
+        Date(millisecondsSince1970: try int(column))
+    }
+
+    public func optionalDate(_ column: String) -> Date? {
+        optionalInt(column).map(Date.init(millisecondsSince1970:))
+    }
+
+    public func bool(_ column: String) throws -> Bool {
+        try int(column) != 0
+    }
+
+    /// A JSON column decoded into `T`.
+    public func json<T: Decodable>(_ column: String, as type: T.Type = T.self) throws -> T {
+        do {
+            return try JSONDecoder.storage.decode(T.self, from: Data(try string(column).utf8))
+        } catch {
+            throw StorageError.corrupt(column)
+        }
+    }
+}
+
+/// The narrow SQL surface the stores use. Statements are written once with `?` placeholders; the
+/// PostgreSQL implementation numbers them.
+public protocol SQLDatabase: Sendable {
+    var dialect: SQLDialect { get }
+    @discardableResult
+    func query(_ sql: String, _ binds: [SQLValue]) async throws -> [SQLRow]
+    /// Runs several statements in one transaction (migrations).
+    func transaction(_ statements: [(String, [SQLValue])]) async throws
+    func close() async throws
+}
+
+extension SQLDatabase {
+    @discardableResult
+    public func query(_ sql: String, _ binds: SQLValue...) async throws -> [SQLRow] {
+        try await query(sql, binds)
+    }
+}
+
+public struct StorageError: Error, Sendable, CustomStringConvertible {
+    public var description: String
+
+    public static func corrupt(_ column: String) -> StorageError {
+        StorageError(description: "stored value in column '\(column)' has an unexpected type")
+    }
+
+    public static func invalidURL(_ reason: String) -> StorageError {
+        StorageError(description: "SESAME_DB: \(reason)")
+    }
+}
+
+extension Date {
+    public init(millisecondsSince1970 value: Int64) {
+        self.init(timeIntervalSince1970: TimeInterval(value) / 1000)
+    }
+
+    public var millisecondsSince1970: Int64 {
+        Int64((timeIntervalSince1970 * 1000).rounded(.down))
+    }
+}
+
+extension SQLValue {
+    public static func date(_ date: Date) -> SQLValue { .integer(date.millisecondsSince1970) }
+    public static func date(_ date: Date?) -> SQLValue { date.map { .date($0) } ?? .null }
+    public static func string(_ value: String?) -> SQLValue { value.map { .text($0) } ?? .null }
+    public static func bool(_ value: Bool) -> SQLValue { .integer(value ? 1 : 0) }
+    public static func json(_ value: some Encodable) -> SQLValue {
+        .text(String(decoding: (try? JSONEncoder.storage.encode(value)) ?? Data("null".utf8), as: UTF8.self))
+    }
+}
+
+extension JSONEncoder {
+    static let storage: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.dateEncodingStrategy = .millisecondsSince1970
+        encoder.outputFormatting = [.sortedKeys]
+        return encoder
+    }()
+}
+
+extension JSONDecoder {
+    static let storage: JSONDecoder = {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .millisecondsSince1970
+        return decoder
+    }()
+}

@@ -1,0 +1,115 @@
+import Foundation
+import Logging
+import NIOCore
+import NIOPosix
+import SQLiteNIO
+
+/// SQLite in WAL mode behind a small pool of connections; each statement has a connection to itself.
+public final class SQLiteDatabase: SQLDatabase {
+    public let dialect = SQLDialect.sqlite
+    private let pool: ConnectionPool
+
+    public static func open(path: String, connections: Int = 4, logger: Logger) async throws -> SQLiteDatabase {
+        var opened: [SQLiteConnection] = []
+        for index in 0..<max(1, connections) {
+            let connection = try await SQLiteConnection.open(storage: .file(path: path), logger: logger)
+            // The first connection turns on WAL; it is a property of the file, so the others see it.
+            if index == 0 { _ = try await connection.query("PRAGMA journal_mode=WAL", []) }
+            _ = try await connection.query("PRAGMA busy_timeout=5000", [])
+            _ = try await connection.query("PRAGMA foreign_keys=ON", [])
+            _ = try await connection.query("PRAGMA synchronous=NORMAL", [])
+            opened.append(connection)
+        }
+        return SQLiteDatabase(pool: ConnectionPool(opened))
+    }
+
+    private init(pool: ConnectionPool) {
+        self.pool = pool
+    }
+
+    public func query(_ sql: String, _ binds: [SQLValue]) async throws -> [SQLRow] {
+        try await withConnection { try await Self.run(sql, binds, on: $0) }
+    }
+
+    public func transaction(_ statements: [(String, [SQLValue])]) async throws {
+        try await withConnection { connection in
+            _ = try await connection.query("BEGIN IMMEDIATE", [])
+            do {
+                for (sql, binds) in statements { _ = try await Self.run(sql, binds, on: connection) }
+                _ = try await connection.query("COMMIT", [])
+            } catch {
+                _ = try? await connection.query("ROLLBACK", [])
+                throw error
+            }
+        }
+    }
+
+    private func withConnection<T: Sendable>(_ body: (SQLiteConnection) async throws -> T) async throws -> T {
+        let connection = await pool.acquire()
+        do {
+            let result = try await body(connection)
+            await pool.release(connection)
+            return result
+        } catch {
+            await pool.release(connection)
+            throw error
+        }
+    }
+
+    public func close() async throws {
+        for connection in await pool.drain() { try await connection.close() }
+    }
+
+    private static func run(_ sql: String, _ binds: [SQLValue], on connection: SQLiteConnection) async throws
+        -> [SQLRow]
+    {
+        let data: [SQLiteData] = binds.map {
+            switch $0 {
+            case .null: .null
+            case .integer(let value): .integer(Int(value))
+            case .text(let value): .text(value)
+            }
+        }
+        return try await connection.query(sql, data).map { row in
+            var values: [String: SQLValue] = [:]
+            for column in row.columns {
+                switch column.data {
+                case .integer(let value): values[column.name] = .integer(Int64(value))
+                case .text(let value): values[column.name] = .text(value)
+                case .float(let value): values[column.name] = .integer(Int64(value))
+                case .blob(let buffer): values[column.name] = .text(String(buffer: buffer))
+                case .null: values[column.name] = .null
+                }
+            }
+            return SQLRow(values)
+        }
+    }
+
+    /// Hands out connections one caller at a time, in arrival order.
+    private actor ConnectionPool {
+        private var idle: [SQLiteConnection]
+        private var waiters: [CheckedContinuation<SQLiteConnection, Never>] = []
+
+        init(_ connections: [SQLiteConnection]) {
+            idle = connections
+        }
+
+        func acquire() async -> SQLiteConnection {
+            if let connection = idle.popLast() { return connection }
+            return await withCheckedContinuation { waiters.append($0) }
+        }
+
+        func release(_ connection: SQLiteConnection) {
+            if waiters.isEmpty {
+                idle.append(connection)
+            } else {
+                waiters.removeFirst().resume(returning: connection)
+            }
+        }
+
+        func drain() -> [SQLiteConnection] {
+            defer { idle = [] }
+            return idle
+        }
+    }
+}

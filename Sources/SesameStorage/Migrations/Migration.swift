@@ -1,0 +1,15 @@
+/// A numbered, append-only schema change with its SQL for each dialect. Compiled into the binary so
+/// Sesame ships as one file.
+public struct Migration: Sendable {
+    public let version: Int
+    public let name: String
+    public let sqlite: String
+    public let postgres: String
+
+    public func sql(for dialect: SQLDialect) -> String {
+        dialect == .sqlite ? sqlite : postgres
+    }
+
+    /// Every migration, in order. Append only: a released migration never changes.
+    public static let all: [Migration] = [.m0001Initial]
+}

@@ -1,0 +1,118 @@
+import Foundation
+import SesameOIDC
+
+extension SQLStore: GrantStore, AuthorizationCodeStore, TokenStore {
+    public func insertGrant(_ grant: Grant) async throws {
+        try await database.query("""
+            INSERT INTO grants (id, client_id, account_id, scopes, created_at) VALUES (?, ?, ?, ?, ?)
+            """, .text(grant.id), .text(grant.clientID), .string(grant.accountID), .json(grant.scopes),
+            .date(grant.createdAt))
+    }
+
+    public func grant(id: String) async throws -> Grant? {
+        try await database.query("SELECT id, client_id, account_id, scopes, created_at FROM grants WHERE id = ?",
+                                 .text(id)).first.map { row in
+            Grant(id: try row.string("id"), clientID: try row.string("client_id"),
+                  accountID: row.optionalString("account_id"), scopes: try row.json("scopes"),
+                  createdAt: try row.date("created_at"))
+        }
+    }
+
+    public func revokeGrant(id: String) async throws {
+        let grant = SQLValue.text(id)
+        try await database.transaction([
+            ("DELETE FROM access_tokens WHERE grant_id = ?", [grant]),
+            ("DELETE FROM refresh_tokens WHERE grant_id = ?", [grant]),
+            ("DELETE FROM authorization_codes WHERE grant_id = ? AND consumed_at IS NULL", [grant]),
+            ("DELETE FROM grants WHERE id = ?", [grant]),
+        ])
+    }
+
+    public func consentedScopes(accountID: String, clientID: String) async throws -> Set<String> {
+        let row = try await database.query("SELECT scopes FROM consents WHERE account_id = ? AND client_id = ?",
+                                           .text(accountID), .text(clientID)).first
+        return Set(try row?.json("scopes", as: [String].self) ?? [])
+    }
+
+    public func saveConsent(accountID: String, clientID: String, scopes: Set<String>, now: Date) async throws {
+        let merged = try await consentedScopes(accountID: accountID, clientID: clientID).union(scopes)
+        try await database.query("""
+            INSERT INTO consents (account_id, client_id, scopes, updated_at) VALUES (?, ?, ?, ?)
+            ON CONFLICT (account_id, client_id) DO UPDATE SET scopes = excluded.scopes, updated_at = excluded.updated_at
+            """, .text(accountID), .text(clientID), .json(merged.sorted()), .date(now))
+    }
+
+    public func insertAuthorizationCode(_ code: AuthorizationCode) async throws {
+        try await database.query("""
+            INSERT INTO authorization_codes (id, grant_id, payload, expires_at) VALUES (?, ?, ?, ?)
+            """, .text(code.id), .text(code.context.grantID), .json(code), .date(code.expiresAt))
+    }
+
+    public func consumeAuthorizationCode(id: String, now: Date) async throws
+        -> (code: AuthorizationCode, wasConsumed: Bool)?
+    {
+        // One statement, so two concurrent exchanges cannot both see the code unused.
+        if let row = try await database.query("""
+            UPDATE authorization_codes SET consumed_at = ? WHERE id = ? AND consumed_at IS NULL RETURNING payload
+            """, .date(now), .text(id)).first
+        {
+            return (try row.json("payload"), false)
+        }
+        guard let row = try await database.query("SELECT payload FROM authorization_codes WHERE id = ?", .text(id))
+            .first
+        else { return nil }
+        return (try row.json("payload"), true)
+    }
+
+    public func insertAccessToken(_ token: AccessTokenRecord) async throws {
+        try await database.query("""
+            INSERT INTO access_tokens (id, grant_id, client_id, account_id, scopes, created_at, expires_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?)
+            """, .text(token.id), .string(token.grantID), .text(token.clientID), .string(token.accountID),
+            .json(token.scopes), .date(token.createdAt), .date(token.expiresAt))
+    }
+
+    public func accessToken(id: String) async throws -> AccessTokenRecord? {
+        try await database.query("""
+            SELECT id, grant_id, client_id, account_id, scopes, created_at, expires_at FROM access_tokens WHERE id = ?
+            """, .text(id)).first.map { row in
+            AccessTokenRecord(id: try row.string("id"), grantID: row.optionalString("grant_id"),
+                              clientID: try row.string("client_id"), accountID: row.optionalString("account_id"),
+                              scopes: try row.json("scopes"), createdAt: try row.date("created_at"),
+                              expiresAt: try row.date("expires_at"))
+        }
+    }
+
+    public func deleteAccessToken(id: String) async throws {
+        try await database.query("DELETE FROM access_tokens WHERE id = ?", .text(id))
+    }
+
+    public func insertRefreshToken(_ token: RefreshTokenRecord) async throws {
+        try await database.query("""
+            INSERT INTO refresh_tokens (id, grant_id, client_id, account_id, payload, created_at, expires_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?)
+            """, .text(token.id), .text(token.context.grantID), .text(token.context.clientID),
+            .text(token.context.accountID), .json(token.context), .date(token.createdAt), .date(token.expiresAt))
+    }
+
+    public func refreshToken(id: String) async throws -> RefreshTokenRecord? {
+        try await database.query("""
+            SELECT id, payload, created_at, expires_at, consumed_at FROM refresh_tokens WHERE id = ?
+            """, .text(id)).first.map { row in
+            RefreshTokenRecord(id: try row.string("id"), context: try row.json("payload"),
+                               createdAt: try row.date("created_at"), expiresAt: try row.date("expires_at"),
+                               consumedAt: row.optionalDate("consumed_at"))
+        }
+    }
+
+    public func consumeRefreshToken(id: String, now: Date) async throws -> Bool {
+        try await !database.query("""
+            UPDATE refresh_tokens SET consumed_at = ? WHERE id = ? AND consumed_at IS NULL RETURNING id
+            """, .date(now), .text(id)).isEmpty
+    }
+
+    /// Ends every refresh token of a user (after a password reset, for example).
+    public func deleteRefreshTokens(accountID: String) async throws {
+        try await database.query("DELETE FROM refresh_tokens WHERE account_id = ?", .text(accountID))
+    }
+}

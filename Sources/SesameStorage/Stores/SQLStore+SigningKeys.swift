@@ -1,0 +1,44 @@
+import Foundation
+import SesameIdentity
+import SesameOIDC
+
+extension SQLStore: SigningKeyStore {
+    public func signingKeys() async throws -> [SigningKey] {
+        try await database.query("""
+            SELECT kid, alg, sealed_private_key, created_at, retired_at FROM signing_keys
+            ORDER BY created_at DESC, kid
+            """).map { row in
+            guard let algorithm = SigningAlgorithm(rawValue: try row.string("alg")) else {
+                throw StorageError.corrupt("alg")
+            }
+            return try SigningKey(kid: try row.string("kid"), algorithm: algorithm,
+                                  privateKeyBytes: try secretBox.open(try row.string("sealed_private_key")),
+                                  createdAt: try row.date("created_at"), retiredAt: row.optionalDate("retired_at"))
+        }
+    }
+
+    public func insertInitialSigningKey(_ key: SigningKey) async throws {
+        try await database.query("""
+            INSERT INTO signing_keys (kid, alg, sealed_private_key, created_at)
+            SELECT ?, ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM signing_keys)
+            """, try keyBinds(key))
+    }
+
+    public func rotate(to key: SigningKey, now: Date) async throws {
+        try await database.transaction([
+            ("UPDATE signing_keys SET retired_at = ? WHERE retired_at IS NULL", [.date(now)]),
+            ("INSERT INTO signing_keys (kid, alg, sealed_private_key, created_at) VALUES (?, ?, ?, ?)",
+             try keyBinds(key)),
+        ])
+    }
+
+    public func deleteSigningKeys(retiredBefore cutoff: Date) async throws {
+        try await database.query("DELETE FROM signing_keys WHERE retired_at IS NOT NULL AND retired_at < ?",
+                                 .date(cutoff))
+    }
+
+    private func keyBinds(_ key: SigningKey) throws -> [SQLValue] {
+        [.text(key.kid), .text(key.algorithm.rawValue), .text(try secretBox.seal(key.privateKeyBytes)),
+         .date(key.createdAt)]
+    }
+}

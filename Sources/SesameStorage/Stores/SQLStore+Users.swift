@@ -1,0 +1,74 @@
+import Foundation
+import SesameIdentity
+
+extension SQLStore: UserStore {
+    private static let columns = """
+        id, username, username_key, primary_email, primary_phone, name, avatar, password_hash, is_suspended,
+        created_at, updated_at, last_sign_in_at
+        """
+
+    public func insertUser(_ user: User) async throws {
+        try await insert("INSERT INTO users (\(Self.columns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                         Self.binds(user), conflict: Self.conflictMessage)
+    }
+
+    public func user(id: String) async throws -> User? {
+        try await database.query("SELECT \(Self.columns) FROM users WHERE id = ?", .text(id)).first.map(Self.user)
+    }
+
+    public func user(identifier: String) async throws -> User? {
+        let key = identifier.lowercased()
+        return try await database.query("""
+            SELECT \(Self.columns) FROM users WHERE username_key = ? OR primary_email = ? OR primary_phone = ?
+            """, .text(key), .text(key), .text(identifier.filter { $0 != "+" })).first.map(Self.user)
+    }
+
+    public func updateUser(_ user: User) async throws {
+        let binds = Self.binds(user)
+        do {
+            try await database.query("""
+                UPDATE users SET username = ?, username_key = ?, primary_email = ?, primary_phone = ?, name = ?,
+                avatar = ?, password_hash = ?, is_suspended = ?, created_at = ?, updated_at = ?, last_sign_in_at = ?
+                WHERE id = ?
+                """, Array(binds.dropFirst()) + [binds[0]])
+        } catch {
+            if let detail = Self.uniqueViolation(error) { throw IdentityError(.conflict, Self.conflictMessage(detail)) }
+            throw error
+        }
+    }
+
+    public func recordSignIn(userID: String, at date: Date) async throws {
+        try await database.query("UPDATE users SET last_sign_in_at = ? WHERE id = ?", .date(date), .text(userID))
+    }
+
+    public func users(offset: Int, limit: Int) async throws -> (users: [User], total: Int) {
+        let total = try await database.query("SELECT COUNT(*) AS total FROM users").first?.int("total") ?? 0
+        let users = try await database.query(
+            "SELECT \(Self.columns) FROM users ORDER BY created_at DESC, id LIMIT ? OFFSET ?",
+            .integer(Int64(limit)), .integer(Int64(offset))
+        ).map(Self.user)
+        return (users, Int(total))
+    }
+
+    private static func conflictMessage(_ detail: String) -> String {
+        if detail.contains("email") { return "this email address is already in use" }
+        if detail.contains("phone") { return "this phone number is already in use" }
+        if detail.contains("username") { return "this username is already in use" }
+        return "a user with these details already exists"
+    }
+
+    private static func binds(_ user: User) -> [SQLValue] {
+        [.text(user.id), .string(user.username), .string(user.username?.lowercased()), .string(user.primaryEmail),
+         .string(user.primaryPhone), .string(user.name), .string(user.avatar), .string(user.passwordHash),
+         .bool(user.isSuspended), .date(user.createdAt), .date(user.updatedAt), .date(user.lastSignInAt)]
+    }
+
+    private static func user(_ row: SQLRow) throws -> User {
+        User(id: try row.string("id"), username: row.optionalString("username"),
+             primaryEmail: row.optionalString("primary_email"), primaryPhone: row.optionalString("primary_phone"),
+             name: row.optionalString("name"), avatar: row.optionalString("avatar"),
+             passwordHash: row.optionalString("password_hash"), isSuspended: try row.bool("is_suspended"),
+             createdAt: try row.date("created_at"), updatedAt: try row.date("updated_at"),
+             lastSignInAt: row.optionalDate("last_sign_in_at"))
+    }
+}

@@ -1,0 +1,51 @@
+import Foundation
+import PostgresNIO
+import SesameIdentity
+import SesameOIDC
+import SQLiteNIO
+
+/// Every store protocol over one `SQLDatabase`, with the same SQL on SQLite and PostgreSQL.
+public struct SQLStore: Sendable {
+    public let database: any SQLDatabase
+    /// Encrypts private keys (and later connector secrets) at rest.
+    let secretBox: SecretBox
+
+    public init(database: any SQLDatabase, secretBox: SecretBox) {
+        self.database = database
+        self.secretBox = secretBox
+    }
+
+    /// Runs a write and turns a unique-constraint violation into `IdentityError.conflict`.
+    func insert(_ sql: String, _ binds: [SQLValue], conflict: (String) -> String) async throws {
+        do {
+            try await database.query(sql, binds)
+        } catch {
+            if let detail = Self.uniqueViolation(error) { throw IdentityError(.conflict, conflict(detail)) }
+            throw error
+        }
+    }
+
+    /// The constraint or column text of a unique violation, on either database.
+    static func uniqueViolation(_ error: any Error) -> String? {
+        if let error = error as? PSQLError, error.serverInfo?[.sqlState] == PostgresError.Code.uniqueViolation.raw {
+            return error.serverInfo?[.constraintName] ?? error.serverInfo?[.detail] ?? "unique"
+        }
+        if let error = error as? SQLiteError, error.reason == .constraintUniqueFailed
+            || error.reason == .constraintPrimaryKeyFailed || (error.reason == .constraint && error.message.contains("UNIQUE"))
+        {
+            return error.message
+        }
+        return nil
+    }
+}
+
+extension SQLStore: ExpiryStore {
+    public func deleteExpired(before now: Date) async throws {
+        let cutoff = SQLValue.date(now)
+        for table in ["interactions", "sessions", "authorization_codes", "access_tokens", "refresh_tokens",
+                      "rate_limits"]
+        {
+            try await database.query("DELETE FROM \(table) WHERE expires_at < ?", cutoff)
+        }
+    }
+}

@@ -1,0 +1,231 @@
+import ArgumentParser
+import Foundation
+import SesameIdentity
+import SesameOIDC
+import SesameServer
+import SesameStorage
+
+struct App: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "app", abstract: "Manage applications (OIDC clients).", subcommands: [Create.self, List.self])
+
+    enum Kind: String, ExpressibleByArgument, CaseIterable {
+        case traditional, spa, native, m2m
+
+        var type: ApplicationType {
+            switch self {
+            case .traditional: .traditional
+            case .spa: .spa
+            case .native: .native
+            case .m2m: .machineToMachine
+            }
+        }
+    }
+
+    struct Create: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Register an application; prints its ID and, for confidential types, the secret once.")
+        @OptionGroup var options: GlobalOptions
+        @Option(help: "Display name.") var name: String
+        @Option(help: "traditional, spa, native or m2m.") var type: Kind
+        @Option(name: .customLong("redirect-uri"), help: "Allowed redirect URI (repeat for several).")
+        var redirectURIs: [String] = []
+        @Option(name: .customLong("post-logout-redirect-uri"), help: "Allowed post sign-out URI (repeatable).")
+        var postLogoutRedirectURIs: [String] = []
+        @Flag(help: "A third-party app: users see a consent page.") var thirdParty = false
+        @Flag(help: "Print JSON.") var json = false
+
+        func run() async throws {
+            try await withRuntime(options) { runtime in
+                let created = try await runtime.applications.create(
+                    name: name, type: type.type, redirectURIs: redirectURIs,
+                    postLogoutRedirectURIs: postLogoutRedirectURIs, isThirdParty: thirdParty)
+                if json {
+                    var object: [String: JSONValue] = ["id": .string(created.client.id)]
+                    object["secret"] = created.secret.map { .string($0) } ?? .null
+                    Console.json(.object(object))
+                } else {
+                    print("Created \(created.client.type.rawValue) application \"\(created.client.name)\"")
+                    print("App ID:     \(created.client.id)")
+                    if let secret = created.secret {
+                        print("App secret: \(secret)")
+                        print("Store the secret now: Sesame keeps only its digest and cannot show it again.")
+                    }
+                    print("Issuer:     \(runtime.configuration.issuer)")
+                }
+            }
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List applications.")
+        @OptionGroup var options: GlobalOptions
+        @Flag(help: "Print JSON.") var json = false
+
+        func run() async throws {
+            try await withRuntime(options) { runtime in
+                let clients = try await runtime.store.clients()
+                if json {
+                    Console.json(.array(clients.map { client in
+                        ["id": .string(client.id), "name": .string(client.name), "type": .string(client.type.rawValue),
+                         "redirectUris": .array(client.redirectURIs.map { .string($0) }),
+                         "postLogoutRedirectUris": .array(client.postLogoutRedirectURIs.map { .string($0) })]
+                    }))
+                } else if clients.isEmpty {
+                    print("no applications")
+                } else {
+                    for client in clients {
+                        print("\(client.id)  \(client.type.rawValue.padding(toLength: 16, withPad: " ", startingAt: 0)) \(client.name)")
+                    }
+                }
+            }
+        }
+    }
+}
+
+struct User: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "user", abstract: "Manage users.", subcommands: [Create.self])
+
+    struct Create: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Create a user.")
+        @OptionGroup var options: GlobalOptions
+        @Option(help: "Username.") var username: String?
+        @Option(help: "Primary email address.") var email: String?
+        @Option(help: "Primary phone number with country code.") var phone: String?
+        @Option(help: "Password (at least 8 characters).") var password: String?
+        @Option(help: "Display name.") var name: String?
+        @Flag(help: "Print JSON.") var json = false
+
+        func validate() throws {
+            guard username != nil || email != nil || phone != nil else {
+                throw ValidationError("give --email, --username or --phone")
+            }
+        }
+
+        func run() async throws {
+            try await withRuntime(options) { runtime in
+                let user = try await runtime.users.create(.init(
+                    username: username, email: email, phone: phone, name: name, password: password))
+                if json {
+                    Console.json(["id": .string(user.id)])
+                } else {
+                    print("Created user \(user.id) (\(user.username ?? user.primaryEmail ?? user.primaryPhone ?? ""))")
+                }
+            }
+        }
+    }
+}
+
+struct Resource: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "resource", abstract: "Manage API resources.", subcommands: [Create.self, List.self])
+
+    struct Create: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Register an API resource and its scopes.")
+        @OptionGroup var options: GlobalOptions
+        @Option(help: "Resource indicator, an absolute URI (RFC 8707).") var indicator: String
+        @Option(help: "Display name (defaults to the indicator).") var name: String?
+        @Option(name: .customLong("scope"), help: "Permission scope (repeatable).") var scopes: [String] = []
+        @Option(help: "Access token lifetime in seconds.") var accessTokenTtl = 3600
+        @Flag(help: "Print JSON.") var json = false
+
+        func run() async throws {
+            try await withRuntime(options) { runtime in
+                let resource = try await runtime.resources.create(
+                    name: name, indicator: indicator, scopes: scopes, accessTokenTTL: accessTokenTtl)
+                if json {
+                    Console.json(["id": .string(resource.id), "indicator": .string(resource.indicator),
+                                  "scopes": .array(resource.scopes.map { .string($0.name) })])
+                } else {
+                    print("Created API resource \(resource.indicator) (\(resource.id)) with scopes: "
+                        + (resource.scopes.isEmpty ? "none" : resource.scopes.map(\.name).joined(separator: ", ")))
+                }
+            }
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List API resources.")
+        @OptionGroup var options: GlobalOptions
+        @Flag(help: "Print JSON.") var json = false
+
+        func run() async throws {
+            try await withRuntime(options) { runtime in
+                let resources = try await runtime.store.resources()
+                if json {
+                    Console.json(.array(resources.map { resource in
+                        ["id": .string(resource.id), "indicator": .string(resource.indicator),
+                         "scopes": .array(resource.scopes.map { .string($0.name) })]
+                    }))
+                } else if resources.isEmpty {
+                    print("no API resources")
+                } else {
+                    for resource in resources {
+                        print("\(resource.indicator)  scopes: \(resource.scopes.map(\.name).joined(separator: " "))")
+                    }
+                }
+            }
+        }
+    }
+}
+
+struct Keys: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "keys", abstract: "Manage signing keys.", subcommands: [Rotate.self, List.self])
+
+    struct Rotate: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Make a new current signing key; old keys stay published until their tokens expire.")
+        @OptionGroup var options: GlobalOptions
+        @Option(help: "ES384 (default), ES256, RS256 or EdDSA.") var alg: String = "ES384"
+        @Flag(help: "Print JSON.") var json = false
+
+        func validate() throws {
+            guard SigningAlgorithm(rawValue: alg) != nil else {
+                throw ValidationError("--alg must be one of ES384, ES256, RS256, EdDSA")
+            }
+        }
+
+        func run() async throws {
+            try await withRuntime(options) { runtime in
+                let key = try await runtime.rotateKeys(algorithm: SigningAlgorithm(rawValue: alg) ?? .es384)
+                if json {
+                    Console.json(["kid": .string(key.kid), "alg": .string(key.algorithm.rawValue)])
+                } else {
+                    print("New current signing key \(key.kid) (\(key.algorithm.rawValue))")
+                }
+            }
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List signing keys, current first.")
+        @OptionGroup var options: GlobalOptions
+        @Flag(help: "Print JSON.") var json = false
+
+        func run() async throws {
+            try await withRuntime(options) { runtime in
+                _ = try await runtime.provider.keys.snapshot()
+                let keys = try await runtime.store.signingKeys()
+                let formatter = ISO8601DateFormatter()
+                if json {
+                    Console.json(.array(keys.map { key in
+                        var object: [String: JSONValue] = [
+                            "kid": .string(key.kid), "alg": .string(key.algorithm.rawValue),
+                            "createdAt": .string(formatter.string(from: key.createdAt)),
+                            "current": .bool(key.retiredAt == nil),
+                        ]
+                        object["retiredAt"] = key.retiredAt.map { .string(formatter.string(from: $0)) } ?? .null
+                        return .object(object)
+                    }))
+                } else {
+                    for key in keys {
+                        let status = key.retiredAt.map { "retired \(formatter.string(from: $0))" } ?? "current"
+                        print("\(key.kid)  \(key.algorithm.rawValue)  created \(formatter.string(from: key.createdAt))  \(status)")
+                    }
+                }
+            }
+        }
+    }
+}

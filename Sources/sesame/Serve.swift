@@ -1,0 +1,46 @@
+import ArgumentParser
+import Foundation
+import Hummingbird
+import Logging
+import SesameOIDC
+import SesameServer
+import SesameStorage
+
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Run the server (migrates the database first).")
+    @OptionGroup var options: GlobalOptions
+
+    func run() async throws {
+        let started = ContinuousClock.now
+        try await withRuntime(options, quiet: false) { runtime in
+            _ = try await runtime.provider.keys.snapshot()  // the first signing key exists before traffic
+            let configuration = runtime.configuration
+            let app = SesameApplication.build(runtime: runtime) { port in
+                let elapsed = ContinuousClock.now - started
+                let milliseconds = elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000
+                runtime.logger.notice("Sesame is ready", metadata: [
+                    "listening": "\(configuration.host):\(port)", "issuer": "\(configuration.issuer)",
+                    "startup_ms": "\(milliseconds)",
+                ])
+            }
+            try await app.runService()
+        }
+    }
+}
+
+struct Migrate: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Apply pending database migrations and exit.")
+    @OptionGroup var options: GlobalOptions
+    @Flag(help: "Print JSON.") var json = false
+
+    func run() async throws {
+        try await withRuntime(options) { runtime in
+            let versions = try await Migrator(database: runtime.database).appliedVersions()
+            if json {
+                Console.json(["applied": .array(versions.map { .int(Int64($0)) })])
+            } else {
+                print("database is at migration \(versions.last ?? 0) (\(versions.count) applied)")
+            }
+        }
+    }
+}

@@ -1,0 +1,89 @@
+import ArgumentParser
+import Foundation
+import Logging
+import SesameIdentity
+import SesameOIDC
+import SesameServer
+
+@main
+struct Sesame: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sesame",
+        abstract: "Sesame: an OpenID Connect identity server.",
+        subcommands: [Serve.self, Migrate.self, App.self, User.self, Resource.self, Keys.self])
+}
+
+/// Settings every command accepts; flags win over the environment, which wins over the config file.
+struct GlobalOptions: ParsableArguments {
+    @Option(help: "Public base URL (SESAME_ENDPOINT); the issuer is ENDPOINT/oidc.") var endpoint: String?
+    @Option(help: "Address to listen on (SESAME_HOST).") var host: String?
+    @Option(help: "Port to listen on (SESAME_PORT).") var port: String?
+    @Option(help: "Database URL, sqlite://PATH or postgres://... (SESAME_DB).") var db: String?
+    @Option(help: "JSON configuration file (SESAME_CONFIG).") var config: String?
+    @Option(help: "trace, debug, info, notice, warning, error or critical (SESAME_LOG_LEVEL).") var logLevel: String?
+
+    func load() throws -> ServerConfiguration {
+        var flags: [String: String] = [:]
+        flags["SESAME_ENDPOINT"] = endpoint
+        flags["SESAME_HOST"] = host
+        flags["SESAME_PORT"] = port
+        flags["SESAME_DB"] = db
+        flags["SESAME_CONFIG"] = config
+        flags["SESAME_LOG_LEVEL"] = logLevel
+        return try ConfigurationLoader(flags: flags).load()
+    }
+}
+
+enum Console {
+    static func error(_ message: String) {
+        FileHandle.standardError.write(Data(("error: " + message + "\n").utf8))
+    }
+
+    static func warning(_ message: String) {
+        FileHandle.standardError.write(Data(("warning: " + message + "\n").utf8))
+    }
+
+    static func json(_ value: JSONValue) {
+        print(value.encodedString())
+    }
+}
+
+/// Runs a CLI verb against an open runtime: configuration errors and failures become one line on
+/// stderr and exit code 1.
+func withRuntime<T>(_ options: GlobalOptions, quiet: Bool = true,
+                    _ body: (SesameRuntime) async throws -> T) async throws -> T
+{
+    let configuration: ServerConfiguration
+    do {
+        configuration = try options.load()
+    } catch {
+        Console.error("\(error)")
+        throw ExitCode.failure
+    }
+    LoggingSystem.bootstrap { label in
+        var handler = StreamLogHandler.standardError(label: label)
+        handler.logLevel = quiet ? max(configuration.logLevel, .warning) : configuration.logLevel
+        return handler
+    }
+    let logger = Logger(label: "sesame")
+    if !quiet {
+        for warning in configuration.developmentDefaults { Console.warning(warning) }
+    }
+    let runtime: SesameRuntime
+    do {
+        runtime = try await SesameRuntime.open(configuration, logger: logger)
+    } catch {
+        Console.error("cannot open the database: \(error)")
+        throw ExitCode.failure
+    }
+    do {
+        let result = try await body(runtime)
+        try? await runtime.close()
+        return result
+    } catch {
+        try? await runtime.close()
+        if error is ExitCode { throw error }
+        Console.error(String(describing: error))
+        throw ExitCode.failure
+    }
+}
