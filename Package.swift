@@ -82,7 +82,7 @@ let package = Package(
         ),
         .testTarget(name: "SesameOIDCTests", dependencies: ["SesameOIDC"], swiftSettings: strict),
         .testTarget(name: "SesameIdentityTests", dependencies: ["SesameIdentity"], swiftSettings: strict),
-        .testTarget(name: "SesameStorageTests", dependencies: ["SesameStorage"], swiftSettings: strict),
+        .testTarget(name: "SesameStorageTests", dependencies: ["SesameStorage", "SesameIdentity", "SesameOIDC", .product(name: "Logging", package: "swift-log")], swiftSettings: strict),
         .testTarget(
             name: "SesameIntegrationTests",
             dependencies: [

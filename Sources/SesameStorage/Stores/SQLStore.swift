@@ -27,6 +27,9 @@ public struct SQLStore: Sendable {
 
     /// The constraint or column text of a unique violation, on either database.
     static func uniqueViolation(_ error: any Error) -> String? {
+        if let error = error as? PostgresTransactionError, let inner = error.closureError {
+            return uniqueViolation(inner)
+        }
         if let error = error as? PSQLError, error.serverInfo?[.sqlState] == PostgresError.Code.uniqueViolation.raw {
             return error.serverInfo?[.constraintName] ?? error.serverInfo?[.detail] ?? "unique"
         }

@@ -1,0 +1,294 @@
+import Foundation
+import SesameIdentity
+import SesameOIDC
+import SesameStorage
+import Synchronization
+import Testing
+
+/// The contract between the engine, the domain and SQL: every test runs on SQLite and PostgreSQL.
+@Suite("Store conformance")
+struct StoreConformanceTests {
+    let now = Date(timeIntervalSince1970: 1_800_000_000)
+
+    @Test(arguments: Backend.available)
+    func migrationsAreIdempotent(_ backend: Backend) async throws {
+        try await withDatabase(backend) { (database: any SQLDatabase) async throws in
+            let migrator = Migrator(database: database)
+            #expect(try await migrator.migrate() == Migration.all.map(\.version))
+            #expect(try await migrator.migrate() == [])
+            #expect(try await migrator.appliedVersions() == Migration.all.map(\.version))
+        }
+    }
+
+    @Test(arguments: Backend.available)
+    func clientsRoundTrip(_ backend: Backend) async throws {
+        try await withStore(backend) { store in
+            let client = Client(id: "app1", name: "Bookstore", description: "büchér 书店", type: .traditional,
+                                secretHash: SecretDigest.sha256Hex("s3cret"),
+                                redirectURIs: ["http://localhost:3000/api/auth/callback/logto", "https://a.test/cb?x=1"],
+                                postLogoutRedirectURIs: ["http://localhost:3000"], isThirdParty: true, createdAt: now)
+            try await store.insertClient(client)
+            #expect(try await store.client(id: "app1") == client)
+            #expect(try await store.client(id: "missing") == nil)
+            var changed = client
+            changed.redirectURIs = ["https://b.test/cb"]
+            changed.name = "Renamed"
+            try await store.updateClient(changed)
+            #expect(try await store.client(id: "app1") == changed)
+            #expect(try await store.clients().map(\.id) == ["app1"])
+            await #expect(throws: IdentityError.self) { try await store.insertClient(client) }
+            try await store.deleteClient(id: "app1")
+            #expect(try await store.client(id: "app1") == nil)
+        }
+    }
+
+    @Test(arguments: Backend.available)
+    func usersAreUniqueByUsernameEmailAndPhone(_ backend: Backend) async throws {
+        try await withStore(backend) { store in
+            let alice = User(id: "u1", username: "Alice", primaryEmail: "alice@example.com", primaryPhone: "8613800000000",
+                             name: "Alice Liddell", passwordHash: "$2b$10$x", createdAt: now, updatedAt: now)
+            try await store.insertUser(alice)
+            #expect(try await store.user(id: "u1") == alice)
+            #expect(try await store.user(identifier: "alice")?.id == "u1")
+            #expect(try await store.user(identifier: "ALICE@example.com")?.id == "u1")
+            #expect(try await store.user(identifier: "+8613800000000")?.id == "u1")
+            #expect(try await store.user(identifier: "bob") == nil)
+            for duplicate in [
+                User(id: "u2", username: "ALICE", createdAt: now, updatedAt: now),
+                User(id: "u3", primaryEmail: "alice@example.com", createdAt: now, updatedAt: now),
+                User(id: "u4", primaryPhone: "8613800000000", createdAt: now, updatedAt: now),
+            ] {
+                do {
+                    try await store.insertUser(duplicate)
+                    Issue.record("duplicate \(duplicate.id) was accepted")
+                } catch let error as IdentityError {
+                    #expect(error.code == .conflict)
+                    #expect(error.message.contains("already in use"))
+                }
+            }
+            try await store.insertUser(User(id: "u5", username: "bob", createdAt: now, updatedAt: now))
+            let page = try await store.users(offset: 0, limit: 1)
+            #expect(page.total == 2)
+            #expect(page.users.count == 1)
+            try await store.recordSignIn(userID: "u1", at: now.addingTimeInterval(5))
+            #expect(try await store.user(id: "u1")?.lastSignInAt == now.addingTimeInterval(5))
+        }
+    }
+
+    @Test(arguments: Backend.available)
+    func signingKeysAreSealedAndRotated(_ backend: Backend) async throws {
+        try await withStore(backend) { store in
+            let first = try SigningKey.generate(.es384, now: now)
+            let racer = try SigningKey.generate(.es384, now: now)
+            try await store.insertInitialSigningKey(first)
+            try await store.insertInitialSigningKey(racer)  // a second instance starting at the same time
+            var keys = try await store.signingKeys()
+            #expect(keys.map(\.kid) == [first.kid])
+            #expect(keys.first?.privateKeyBytes == first.privateKeyBytes)
+            // Private keys are encrypted at rest.
+            let sealed = try await store.database.query("SELECT sealed_private_key FROM signing_keys")
+            #expect(try sealed.first?.string("sealed_private_key").hasPrefix("v1.") == true)
+            let second = try SigningKey.generate(.edDSA, now: now.addingTimeInterval(10))
+            try await store.rotate(to: second, now: now.addingTimeInterval(10))
+            keys = try await store.signingKeys()
+            #expect(keys.map(\.kid) == [second.kid, first.kid])
+            #expect(keys[0].retiredAt == nil)
+            #expect(keys[1].retiredAt == now.addingTimeInterval(10))
+            try await store.deleteSigningKeys(retiredBefore: now.addingTimeInterval(11))
+            #expect(try await store.signingKeys().map(\.kid) == [second.kid])
+            // A different SESAME_SECRET cannot open them.
+            let stranger = SQLStore(database: store.database, secretBox: SecretBox(secret: String(repeating: "x", count: 32)))
+            await #expect(throws: SecretBox.DecryptionError.self) { try await stranger.signingKeys() }
+        }
+    }
+
+    @Test(arguments: Backend.available)
+    func authorizationCodesAreSingleUse(_ backend: Backend) async throws {
+        try await withStore(backend) { store in
+            let context = IssuanceContext(grantID: "g1", clientID: "app1", accountID: "u1", scopes: ["openid"],
+                                          resources: [], authTime: now, nonce: "n", sessionID: "s")
+            let code = AuthorizationCode(id: "c1", context: context, redirectURI: "https://a.test/cb",
+                                         codeChallenge: nil, expiresAt: now.addingTimeInterval(60))
+            try await store.insertAuthorizationCode(code)
+            let first = try await store.consumeAuthorizationCode(id: "c1", now: now)
+            #expect(first?.code == code)
+            #expect(first?.wasConsumed == false)
+            let second = try await store.consumeAuthorizationCode(id: "c1", now: now)
+            #expect(second?.wasConsumed == true)
+            #expect(try await store.consumeAuthorizationCode(id: "nope", now: now) == nil)
+        }
+    }
+
+    @Test(arguments: Backend.available)
+    func concurrentCodeExchangesSeeOneWinner(_ backend: Backend) async throws {
+        try await withStore(backend) { store in
+            let context = IssuanceContext(grantID: "g1", clientID: "app1", accountID: "u1", scopes: ["openid"],
+                                          resources: [], authTime: now, nonce: nil, sessionID: nil)
+            try await store.insertAuthorizationCode(AuthorizationCode(
+                id: "race", context: context, redirectURI: "https://a.test/cb", codeChallenge: nil,
+                expiresAt: now.addingTimeInterval(60)))
+            let now = now
+            let winners = try await withThrowingTaskGroup(of: Bool.self) { group in
+                for _ in 0..<8 {
+                    group.addTask { try await store.consumeAuthorizationCode(id: "race", now: now)?.wasConsumed == false }
+                }
+                return try await group.reduce(0) { $0 + ($1 ? 1 : 0) }
+            }
+            #expect(winners == 1)
+        }
+    }
+
+    @Test(arguments: Backend.available)
+    func revokingAGrantRemovesItsTokens(_ backend: Backend) async throws {
+        try await withStore(backend) { store in
+            try await store.insertGrant(Grant(id: "g1", clientID: "app1", accountID: "u1", scopes: ["openid"],
+                                              createdAt: now))
+            try await store.insertGrant(Grant(id: "g2", clientID: "app1", accountID: "u1", scopes: ["openid"],
+                                              createdAt: now))
+            let context = IssuanceContext(grantID: "g1", clientID: "app1", accountID: "u1",
+                                          scopes: ["openid", "offline_access"], resources: [], authTime: now,
+                                          nonce: nil, sessionID: nil)
+            var other = context
+            other.grantID = "g2"
+            try await store.insertAccessToken(AccessTokenRecord(id: "a1", grantID: "g1", clientID: "app1",
+                                                                accountID: "u1", scopes: ["openid"], createdAt: now,
+                                                                expiresAt: now.addingTimeInterval(3600)))
+            try await store.insertAccessToken(AccessTokenRecord(id: "a2", grantID: "g2", clientID: "app1",
+                                                                accountID: "u1", scopes: ["openid"], createdAt: now,
+                                                                expiresAt: now.addingTimeInterval(3600)))
+            let refresh = RefreshTokenRecord(id: "r1", context: context, createdAt: now,
+                                             expiresAt: now.addingTimeInterval(86_400))
+            try await store.insertRefreshToken(refresh)
+            try await store.insertRefreshToken(RefreshTokenRecord(id: "r2", context: other, createdAt: now,
+                                                                  expiresAt: now.addingTimeInterval(86_400)))
+            #expect(try await store.refreshToken(id: "r1") == refresh)
+            #expect(try await store.grant(id: "g1")?.scopes == ["openid"])
+            try await store.revokeGrant(id: "g1")
+            #expect(try await store.grant(id: "g1") == nil)
+            #expect(try await store.accessToken(id: "a1") == nil)
+            #expect(try await store.refreshToken(id: "r1") == nil)
+            #expect(try await store.accessToken(id: "a2") != nil)
+            #expect(try await store.refreshToken(id: "r2") != nil)
+        }
+    }
+
+    @Test(arguments: Backend.available)
+    func refreshTokensAreConsumedOnce(_ backend: Backend) async throws {
+        try await withStore(backend) { store in
+            let context = IssuanceContext(grantID: "g1", clientID: "app1", accountID: "u1", scopes: ["openid"],
+                                          resources: ["https://api.test"], authTime: now, nonce: nil, sessionID: nil)
+            try await store.insertRefreshToken(RefreshTokenRecord(id: "r1", context: context, createdAt: now,
+                                                                  expiresAt: now.addingTimeInterval(60)))
+            #expect(try await store.consumeRefreshToken(id: "r1", now: now) == true)
+            #expect(try await store.consumeRefreshToken(id: "r1", now: now) == false)
+            #expect(try await store.refreshToken(id: "r1")?.consumedAt == now)
+            try await store.deleteRefreshTokens(accountID: "u1")
+            #expect(try await store.refreshToken(id: "r1") == nil)
+        }
+    }
+
+    @Test(arguments: Backend.available)
+    func sessionsInteractionsAndConsents(_ backend: Backend) async throws {
+        try await withStore(backend) { store in
+            let session = Session(id: "s1", accountID: "u1", authTime: now, createdAt: now,
+                                  expiresAt: now.addingTimeInterval(100))
+            try await store.insertSession(session)
+            try await store.insertSession(Session(id: "s2", accountID: "u1", authTime: now, createdAt: now,
+                                                  expiresAt: now.addingTimeInterval(100)))
+            #expect(try await store.session(id: "s1") == session)
+            try await store.deleteSession(id: "s1")
+            #expect(try await store.session(id: "s1") == nil)
+            try await store.deleteSessions(accountID: "u1")
+            #expect(try await store.session(id: "s2") == nil)
+
+            let request = AuthorizationRequest(clientID: "app1", redirectURI: "https://a.test/cb",
+                                               scopes: ["openid", "email"], state: "st", nonce: "n",
+                                               codeChallenge: "c", prompts: [.login, .consent], maxAge: 30,
+                                               loginHint: "alice", uiLocales: "zh-CN", resources: ["https://api.test"])
+            var interaction = Interaction(id: "i1", request: request, createdAt: now,
+                                          expiresAt: now.addingTimeInterval(3600), requiresLogin: true)
+            try await store.insertInteraction(interaction)
+            #expect(try await store.interaction(id: "i1") == interaction)
+            interaction.accountID = "u1"
+            interaction.authTime = now
+            interaction.isConsentGiven = true
+            try await store.updateInteraction(interaction)
+            #expect(try await store.interaction(id: "i1") == interaction)
+            try await store.deleteInteraction(id: "i1")
+            #expect(try await store.interaction(id: "i1") == nil)
+
+            #expect(try await store.consentedScopes(accountID: "u1", clientID: "app1") == [])
+            try await store.saveConsent(accountID: "u1", clientID: "app1", scopes: ["openid"], now: now)
+            try await store.saveConsent(accountID: "u1", clientID: "app1", scopes: ["email"], now: now)
+            #expect(try await store.consentedScopes(accountID: "u1", clientID: "app1") == ["openid", "email"])
+        }
+    }
+
+    @Test(arguments: Backend.available)
+    func resourcesWithScopes(_ backend: Backend) async throws {
+        try await withStore(backend) { store in
+            let resource = APIResource(id: "r1", name: "Books", indicator: "https://api.example.test",
+                                       accessTokenTTL: 600,
+                                       scopes: [ResourceScope(id: "s1", name: "read:books", description: "Read"),
+                                                ResourceScope(id: "s2", name: "write:books")],
+                                       createdAt: now)
+            try await store.insertResource(resource)
+            #expect(try await store.resource(indicator: "https://api.example.test") == resource)
+            #expect(try await store.resource(indicator: "https://other.test") == nil)
+            #expect(try await store.resources() == [resource])
+            var duplicate = resource
+            duplicate.id = "r2"
+            duplicate.scopes = []
+            await #expect(throws: IdentityError.self) { try await store.insertResource(duplicate) }
+        }
+    }
+
+    @Test(arguments: Backend.available)
+    func rateLimitCountersAreShared(_ backend: Backend) async throws {
+        try await withStore(backend) { store in
+            let clock = TestClock(now)
+            let limiter = RateLimiter(store: store, now: { clock.now })
+            let rule = RateLimiter.Rule(limit: 3, window: 60)
+            for _ in 0..<3 {
+                #expect(try await limiter.isLimited("ip:1", rule: rule) == false)
+                try await limiter.record("ip:1", rule: rule)
+            }
+            #expect(try await limiter.isLimited("ip:1", rule: rule) == true)
+            #expect(try await limiter.isLimited("ip:2", rule: rule) == false)
+            clock.now = now.addingTimeInterval(61)
+            #expect(try await limiter.isLimited("ip:1", rule: rule) == false)
+            try await limiter.record("ip:1", rule: rule)
+            try await limiter.reset("ip:1")
+            #expect(try await store.count(key: "ip:1", windowStart: Date(timeIntervalSince1970: 1_800_000_040)) == 0)
+        }
+    }
+
+    @Test(arguments: Backend.available)
+    func expiredRecordsAreDeleted(_ backend: Backend) async throws {
+        try await withStore(backend) { store in
+            try await store.insertSession(Session(id: "old", accountID: "u1", authTime: now, createdAt: now,
+                                                  expiresAt: now.addingTimeInterval(10)))
+            try await store.insertSession(Session(id: "new", accountID: "u1", authTime: now, createdAt: now,
+                                                  expiresAt: now.addingTimeInterval(1000)))
+            try await store.insertAccessToken(AccessTokenRecord(id: "a", grantID: nil, clientID: "c", accountID: nil,
+                                                                scopes: [], createdAt: now,
+                                                                expiresAt: now.addingTimeInterval(10)))
+            try await store.deleteExpired(before: now.addingTimeInterval(100))
+            #expect(try await store.session(id: "old") == nil)
+            #expect(try await store.session(id: "new") != nil)
+            #expect(try await store.accessToken(id: "a") == nil)
+        }
+    }
+}
+
+/// A clock the test moves by hand.
+final class TestClock: Sendable {
+    private let value: Mutex<Date>
+
+    init(_ value: Date) { self.value = Mutex(value) }
+
+    var now: Date {
+        get { value.withLock { $0 } }
+        set { value.withLock { $0 = newValue } }
+    }
+}
