@@ -86,8 +86,11 @@ let package = Package(
         .testTarget(
             name: "SesameIntegrationTests",
             dependencies: [
-                "SesameServer",
+                "SesameServer", "SesameOIDC", "SesameIdentity", "SesameStorage",
+                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict
         ),

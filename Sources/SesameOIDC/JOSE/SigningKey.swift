@@ -159,3 +159,32 @@ public struct VerificationKey: Sendable {
         Data(data.drop(while: { $0 == 0 }))
     }
 }
+
+extension VerificationKey {
+    /// Reads a public JWK (EC P-256/P-384, OKP Ed25519, RSA), as a relying party would from the JWKS.
+    public init(jwk: JSONValue) throws {
+        func member(_ name: String) throws -> Data {
+            guard let text = jwk[name]?.stringValue, let data = Base64URL.decode(text) else {
+                throw SigningKey.KeyError.invalidKeyMaterial
+            }
+            return data
+        }
+        let kid = jwk["kid"]?.stringValue ?? ""
+        do {
+            switch (jwk["kty"]?.stringValue, jwk["crv"]?.stringValue) {
+            case ("EC", "P-384"):
+                self.init(kid: kid, key: .p384(try P384.Signing.PublicKey(rawRepresentation: try member("x") + member("y"))))
+            case ("EC", "P-256"):
+                self.init(kid: kid, key: .p256(try P256.Signing.PublicKey(rawRepresentation: try member("x") + member("y"))))
+            case ("OKP", "Ed25519"):
+                self.init(kid: kid, key: .ed25519(try Curve25519.Signing.PublicKey(rawRepresentation: try member("x"))))
+            case ("RSA", _):
+                self.init(kid: kid, key: .rsa(try _RSA.Signing.PublicKey(n: try member("n"), e: try member("e"))))
+            default:
+                throw SigningKey.KeyError.invalidKeyMaterial
+            }
+        } catch {
+            throw SigningKey.KeyError.invalidKeyMaterial
+        }
+    }
+}

@@ -1,0 +1,142 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Logging
+import NIOCore
+import SesameIdentity
+import SesameOIDC
+import SesameServer
+import Synchronization
+import Testing
+
+/// A server on a fresh SQLite file with the seed's applications and a user, driven over real HTTP.
+struct Fixture: Sendable {
+    static let password = "Correct-Horse-9"
+    static let callback = "http://localhost:3000/api/auth/callback/logto"
+    static let secondCallback = "http://localhost:4000/callback"
+    static let spaCallback = "http://localhost:5173/callback"
+    static let resource = "https://api.bookstore.test"
+
+    let runtime: SesameRuntime
+    let webApp: ApplicationService.Created
+    let secondApp: ApplicationService.Created
+    let spa: ApplicationService.Created
+    let machine: ApplicationService.Created
+    let user: User
+
+    var issuer: String { runtime.configuration.issuer }
+    var webSecret: String { webApp.secret ?? "" }
+
+    /// Runs `body` against a live server on loopback.
+    static func withServer(_ body: @Sendable (Fixture, Browser) async throws -> Void) async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("sesame-it-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let configuration = ServerConfiguration(
+            endpoint: "http://localhost:3001", host: "127.0.0.1", port: 0,
+            databaseURL: "sqlite://" + directory.appendingPathComponent("sesame.db").path,
+            secret: String(repeating: "s", count: 40))
+        var logger = Logger(label: "sesame.integration")
+        logger.logLevel = .warning
+        let runtime = try await SesameRuntime.open(configuration, logger: logger)
+        let fixture = Fixture(
+            runtime: runtime,
+            webApp: try await runtime.applications.create(
+                name: "Bookstore", type: .traditional, redirectURIs: [callback],
+                postLogoutRedirectURIs: ["http://localhost:3000"]),
+            secondApp: try await runtime.applications.create(
+                name: "Reader", type: .traditional, redirectURIs: [secondCallback], postLogoutRedirectURIs: []),
+            spa: try await runtime.applications.create(
+                name: "Shelf", type: .spa, redirectURIs: [spaCallback], postLogoutRedirectURIs: []),
+            machine: try await runtime.applications.create(
+                name: "Indexer", type: .machineToMachine, redirectURIs: [], postLogoutRedirectURIs: []),
+            user: try await runtime.users.create(.init(username: "alice", email: "Alice@Example.com",
+                                                       name: "Alice Liddell", password: password)))
+        _ = try await runtime.resources.create(name: "Books", indicator: resource, scopes: ["read:books", "write:books"])
+        let app = SesameApplication.build(runtime: runtime)
+        do {
+            try await app.test(.live) { client in
+                try await body(fixture, Browser(client: client))
+            }
+        } catch {
+            try? await runtime.close()
+            throw error
+        }
+        try await runtime.close()
+    }
+}
+
+/// A minimal browser: keeps cookies, does not follow redirects.
+final class Browser: Sendable {
+    let client: any TestClientProtocol
+    private let jar = Mutex<[String: String]>([:])
+
+    init(client: any TestClientProtocol) {
+        self.client = client
+    }
+
+    var cookies: [String: String] { jar.withLock { $0 } }
+
+    func forget(_ name: String) {
+        _ = jar.withLock { $0.removeValue(forKey: name) }
+    }
+
+    @discardableResult
+    func get(_ uri: String, headers: HTTPFields = [:]) async throws -> TestResponse {
+        try await send(uri, method: .get, headers: headers, body: nil)
+    }
+
+    @discardableResult
+    func post(_ uri: String, form: [(String, String)], headers: HTTPFields = [:]) async throws -> TestResponse {
+        var fields = headers
+        fields[.contentType] = "application/x-www-form-urlencoded"
+        return try await send(uri, method: .post, headers: fields, body: ByteBuffer(string: RequestParameters.encode(form)))
+    }
+
+    func send(_ uri: String, method: HTTPRequest.Method, headers: HTTPFields, body: ByteBuffer?) async throws
+        -> TestResponse
+    {
+        var fields = headers
+        let cookieHeader = cookies.map { "\($0.key)=\($0.value)" }.joined(separator: "; ")
+        if !cookieHeader.isEmpty { fields[.cookie] = cookieHeader }
+        let response = try await client.executeRequest(uri: uri, method: method, headers: fields, body: body)
+        for header in response.headers[values: .setCookie] {
+            let pair = header.split(separator: ";", maxSplits: 1)[0].split(separator: "=", maxSplits: 1)
+            let name = String(pair[0])
+            let value = pair.count > 1 ? String(pair[1]) : ""
+            jar.withLock { cookies in
+                if value.isEmpty || header.contains("Max-Age=0") { cookies[name] = nil } else { cookies[name] = value }
+            }
+        }
+        return response
+    }
+}
+
+extension TestResponse {
+    var text: String { String(buffer: body) }
+
+    var json: JSONValue {
+        (try? JSONValue.decode(Data(body.readableBytesView))) ?? .null
+    }
+
+    var location: String? { headers[.location] }
+
+    /// The query items of the Location header.
+    var redirectQuery: [String: String] {
+        guard let location, let items = URLComponents(string: location)?.queryItems else { return [:] }
+        return Dictionary(items.map { ($0.name, $0.value ?? "") }, uniquingKeysWith: { first, _ in first })
+    }
+
+    /// The CSRF token of the page's form.
+    var csrfToken: String? {
+        guard let range = text.range(of: #"name="csrf_token" value="([^"]+)""#, options: .regularExpression) else {
+            return nil
+        }
+        return String(text[range].dropFirst(#"name="csrf_token" value=""#.count).dropLast())
+    }
+}
+
+func basicAuthorization(_ id: String, _ secret: String) -> String {
+    "Basic " + Data((RequestParameters.encode(id) + ":" + RequestParameters.encode(secret)).utf8).base64EncodedString()
+}
