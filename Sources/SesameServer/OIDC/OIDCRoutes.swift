@@ -9,20 +9,19 @@ struct OIDCRoutes: Sendable {
     let runtime: SesameRuntime
     let pages: PageRenderer
     let cookies: CookieJar
+    let documents = DocumentCache()
 
     var provider: OIDCProvider { runtime.provider }
 
     func register(on router: Router<SesameRequestContext>) {
         let oidc = router.group("oidc")
         oidc.get(".well-known/openid-configuration") { _, _ in
-            Responses.json(try await provider.discoveryDocument(), headers: [.cacheControl: "public, max-age=300"])
+            try await cachedDocument("discovery", contentType: "application/json; charset=utf-8") {
+                try await provider.discoveryDocument()
+            }
         }
         oidc.get("jwks") { _, _ in
-            var headers = HTTPFields()
-            headers[.contentType] = "application/jwk-set+json"
-            headers[.cacheControl] = "public, max-age=300"
-            return Response(status: .ok, headers: headers,
-                            body: .init(byteBuffer: ByteBuffer(bytes: try await provider.jwks().encoded())))
+            try await cachedDocument("jwks", contentType: "application/jwk-set+json") { try await provider.jwks() }
         }
         oidc.get("auth") { request, _ in try await authorize(request) }
         oidc.post("auth") { request, _ in try await authorize(request) }
@@ -54,6 +53,16 @@ struct OIDCRoutes: Sendable {
         oidc.get("session/end") { request, _ in try await endSession(request) }
         oidc.post("session/end") { request, _ in try await endSession(request) }
         oidc.post("session/end/confirm") { request, _ in try await confirmEndSession(request) }
+    }
+
+    private func cachedDocument(_ name: String, contentType: String, build: () async throws -> JSONValue)
+        async throws -> Response
+    {
+        let body = try await documents.body(name, keys: try await provider.keys.snapshot(), build: build)
+        var headers = HTTPFields()
+        headers[.contentType] = contentType
+        headers[.cacheControl] = "public, max-age=300"
+        return Response(status: .ok, headers: headers, body: .init(byteBuffer: body))
     }
 
     private func authorize(_ request: Request) async throws -> Response {
