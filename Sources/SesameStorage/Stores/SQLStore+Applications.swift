@@ -8,13 +8,16 @@ extension SQLStore: ClientStore, ApplicationStore {
         """
 
     public func insertClient(_ client: Client) async throws {
+        defer { clientCache.removeAll() }
         try await insert("INSERT INTO applications (\(Self.columns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                          Self.binds(client), conflict: { _ in "an application with this id exists" })
     }
 
     public func client(id: String) async throws -> Client? {
-        try await database.query("SELECT \(Self.columns) FROM applications WHERE id = ?", .text(id)).first
-            .map(Self.client)
+        try await clientCache.value(id) {
+            try await database.query("SELECT \(Self.columns) FROM applications WHERE id = ?", .text(id)).first
+                .map(Self.client)
+        }
     }
 
     public func clients() async throws -> [Client] {
@@ -22,6 +25,7 @@ extension SQLStore: ClientStore, ApplicationStore {
     }
 
     public func updateClient(_ client: Client) async throws {
+        defer { clientCache.removeAll() }
         let binds = Self.binds(client)
         try await database.query("""
             UPDATE applications SET name = ?, description = ?, type = ?, secret_hash = ?, redirect_uris = ?,
@@ -30,6 +34,7 @@ extension SQLStore: ClientStore, ApplicationStore {
     }
 
     public func deleteClient(id: String) async throws {
+        defer { clientCache.removeAll() }
         try await database.query("DELETE FROM applications WHERE id = ?", .text(id))
     }
 

@@ -15,6 +15,7 @@ extension SQLStore: ResourceStore, ResourceAdminStore {
                 [.text(scope.id), .text(resource.id), .text(scope.name), .string(scope.description)]
             ))
         }
+        defer { resourceCache.removeAll() }
         do {
             try await database.transaction(statements)
         } catch {
@@ -26,11 +27,13 @@ extension SQLStore: ResourceStore, ResourceAdminStore {
     }
 
     public func resource(indicator: String) async throws -> APIResource? {
-        guard let row = try await database.query("""
-            SELECT id, name, indicator, access_token_ttl, created_at FROM resources WHERE indicator = ?
-            """, .text(indicator)).first
-        else { return nil }
-        return try await resource(row)
+        try await resourceCache.value(indicator) {
+            guard let row = try await database.query("""
+                SELECT id, name, indicator, access_token_ttl, created_at FROM resources WHERE indicator = ?
+                """, .text(indicator)).first
+            else { return nil }
+            return try await resource(row)
+        }
     }
 
     public func resources() async throws -> [APIResource] {

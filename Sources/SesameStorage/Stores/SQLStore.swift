@@ -9,10 +9,15 @@ public struct SQLStore: Sendable {
     public let database: any SQLDatabase
     /// Encrypts private keys (and later connector secrets) at rest.
     let secretBox: SecretBox
+    let clientCache: ReadCache<Client>
+    let resourceCache: ReadCache<APIResource>
 
-    public init(database: any SQLDatabase, secretBox: SecretBox) {
+    /// `configurationTTL`: how long applications and API resources are cached (0 turns caching off).
+    public init(database: any SQLDatabase, secretBox: SecretBox, configurationTTL: TimeInterval = 5) {
         self.database = database
         self.secretBox = secretBox
+        clientCache = ReadCache(ttl: configurationTTL)
+        resourceCache = ReadCache(ttl: configurationTTL)
     }
 
     /// Runs a write and turns a unique-constraint violation into `IdentityError.conflict`.
