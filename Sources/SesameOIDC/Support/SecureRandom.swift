@@ -3,9 +3,10 @@ import Foundation
 
 /// Random values from the system CSPRNG.
 public enum SecureRandom {
+    /// `count` bytes from BoringSSL's CSPRNG (seeded by the kernel; no system call per byte).
     public static func bytes(_ count: Int) -> [UInt8] {
-        var generator = SystemRandomNumberGenerator()
-        return (0..<count).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
+        guard count > 0 else { return [] }
+        return SymmetricKey(size: SymmetricKeySize(bitCount: count * 8)).withUnsafeBytes { Array($0) }
     }
 
     /// A 256-bit random value, base64url: tokens, codes, secrets, ids of sessions and interactions.
@@ -17,7 +18,7 @@ public enum SecureRandom {
     public static func identifier(length: Int = 21) -> String {
         let alphabet = Array("abcdefghijklmnopqrstuvwxyz0123456789")
         var generator = SystemRandomNumberGenerator()
-        return String((0..<length).map { _ in alphabet[Int.random(in: 0..<alphabet.count, using: &generator)] })
+        return String((0..<length).map { _ in alphabet.randomElement(using: &generator)! })
     }
 }
 
