@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import NIOCore
+import NIOSSL
 import PostgresNIO
 
 /// PostgreSQL through PostgresNIO's pooled client, which runs in a task owned by this value.
@@ -20,20 +21,36 @@ public final class PostgresDatabase: SQLDatabase {
         }
         let databaseName = String(components.path.drop(while: { $0 == "/" }))
         let sslMode = components.queryItems?.first(where: { $0.name == "sslmode" })?.value ?? "disable"
-        let tls: PostgresClient.Configuration.TLS = switch sslMode {
-        case "require", "verify-full", "verify-ca": .require(.makeClientConfiguration())
-        case "prefer": .prefer(.makeClientConfiguration())
-        default: .disable
+        let tls: PostgresClient.Configuration.TLS
+        var probe = PostgresConnection.Configuration(
+            host: host, port: components.port ?? 5432, username: user, password: components.password,
+            database: databaseName.isEmpty ? nil : databaseName, tls: .disable)
+        switch sslMode {
+        case "disable":
+            tls = .disable
+        case "prefer":
+            tls = .prefer(.makeClientConfiguration())
+            probe.tls = .prefer(try NIOSSLContext(configuration: .makeClientConfiguration()))
+        case "require", "verify-full":
+            tls = .require(.makeClientConfiguration())
+            probe.tls = .require(try NIOSSLContext(configuration: .makeClientConfiguration()))
+        default:
+            throw StorageError.invalidURL("sslmode must be disable, prefer, require or verify-full")
+        }
+        // One direct connection first: a refused or misconfigured server fails now with its reason,
+        // instead of the pool retrying in the background.
+        probe.options.connectTimeout = .seconds(5)
+        do {
+            try await PostgresConnection.connect(configuration: probe, id: 0, logger: logger).close()
+        } catch {
+            throw StorageError(description: "PostgreSQL at \(host):\(components.port ?? 5432): \(describe(error))")
         }
         var configuration = PostgresClient.Configuration(
             host: host, port: components.port ?? 5432, username: user, password: components.password,
             database: databaseName.isEmpty ? nil : databaseName, tls: tls)
         configuration.options.maximumConnections = maximumConnections
         let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
-        let database = PostgresDatabase(client: client, logger: logger)
-        // Fail now, with a clear reason, when the server cannot be reached.
-        _ = try await database.query("SELECT 1 AS ok", [])
-        return database
+        return PostgresDatabase(client: client, logger: logger)
     }
 
     private init(client: PostgresClient, logger: Logger) {
@@ -67,6 +84,19 @@ public final class PostgresDatabase: SQLDatabase {
     public func close() async throws {
         runner.cancel()
         await runner.value
+    }
+
+    /// A reason a person can act on, without the connection's password.
+    static func describe(_ error: any Error) -> String {
+        guard let error = error as? PSQLError else { return String(describing: error) }
+        if let message = error.serverInfo?[.message] { return message }
+        if let underlying = error.underlying { return String(describing: underlying) }
+        switch error.code {
+        case .connectionError: return "could not connect"
+        case .authMechanismRequiresPassword: return "the server requires a password"
+        case .sslUnsupported: return "the server does not support TLS"
+        default: return "connection failed (\(error.code))"
+        }
     }
 
     /// Numbers `?` placeholders as `$1, $2, ...`, leaving quoted text alone.

@@ -1,0 +1,121 @@
+import Foundation
+import Testing
+
+/// The `sesame` executable as scripts use it: JSON output, exit codes and one-line errors.
+@Suite("CLI")
+struct CLITests {
+    struct Run {
+        let status: Int32
+        let stdout: String
+        let stderr: String
+        var json: Any? { try? JSONSerialization.jsonObject(with: Data(stdout.utf8)) }
+    }
+
+    static let binary: URL = {
+        var directory = URL(fileURLWithPath: #filePath)
+        while directory.path != "/", !FileManager.default.fileExists(atPath: directory.appendingPathComponent("Package.swift").path) {
+            directory.deleteLastPathComponent()
+        }
+        return directory.appendingPathComponent(".build/debug/sesame")
+    }()
+
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("sesame-cli-\(UUID().uuidString)")
+
+    func sesame(_ arguments: String..., environment extra: [String: String] = [:]) throws -> Run {
+        try run(arguments, environment: extra)
+    }
+
+    func run(_ arguments: [String], environment extra: [String: String] = [:]) throws -> Run {
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let process = Process()
+        process.executableURL = Self.binary
+        process.arguments = arguments
+        process.currentDirectoryURL = directory
+        var environment = ["SESAME_DB": "sqlite://\(directory.path)/cli.db",
+                           "SESAME_SECRET": String(repeating: "c", count: 32), "PATH": "/usr/bin:/bin"]
+        environment.merge(extra) { _, new in new }
+        process.environment = environment
+        let out = Pipe()
+        let err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let stdout = out.fileHandleForReading.readDataToEndOfFile()
+        let stderr = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Run(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
+                   stderr: String(decoding: stderr, as: UTF8.self))
+    }
+
+    @Test func createsApplicationsUsersResourcesAndKeys() throws {
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let app = try sesame("app", "create", "--name", "Bookstore", "--type", "traditional",
+                             "--redirect-uri", "http://localhost:3000/api/auth/callback/logto", "--json")
+        #expect(app.status == 0)
+        let created = try #require(app.json as? [String: Any])
+        #expect((created["id"] as? String)?.count == 21)
+        #expect((created["secret"] as? String)?.count == 43)
+        let spa = try #require(try sesame("app", "create", "--name", "Shelf", "--type", "spa",
+                                          "--redirect-uri", "http://localhost:5173/cb", "--json").json as? [String: Any])
+        #expect(spa["secret"] is NSNull)
+        let list = try #require(try sesame("app", "list", "--json").json as? [[String: Any]])
+        #expect(list.count == 2)
+        let human = try sesame("app", "list")
+        #expect(human.stdout.contains("Bookstore"))
+        #expect(!human.stdout.contains(created["secret"] as? String ?? "-"))
+
+        let user = try sesame("user", "create", "--email", "alice@example.com", "--password", "Correct-Horse-9", "--json")
+        #expect(user.status == 0)
+        #expect((user.json as? [String: Any])?["id"] is String)
+        let resource = try sesame("resource", "create", "--indicator", "https://api.test", "--scope", "read", "--json")
+        #expect((resource.json as? [String: Any])?["scopes"] as? [String] == ["read"])
+
+        let keys = try #require(try sesame("keys", "list", "--json").json as? [[String: Any]])
+        #expect(keys.count == 1)
+        #expect(keys.first?["alg"] as? String == "ES384")
+        let rotated = try sesame("keys", "rotate", "--alg", "EdDSA", "--json")
+        #expect((rotated.json as? [String: Any])?["alg"] as? String == "EdDSA")
+        let after = try #require(try sesame("keys", "list", "--json").json as? [[String: Any]])
+        #expect(after.map { $0["current"] as? Bool } == [true, false])
+        #expect(try sesame("migrate").stdout.contains("migration 1"))
+    }
+
+    @Test(arguments: [
+        (["app", "create", "--name", "X", "--type", "desktop"], "desktop"),
+        (["app", "create", "--type", "spa"], "--name"),
+        (["app", "create", "--name", "X", "--type", "spa", "--redirect-uri", "not a uri"], "redirect URI"),
+        (["app", "create", "--name", "X", "--type", "m2m", "--redirect-uri", "https://a.test/cb"], "machine-to-machine"),
+        (["app", "create", "--name", "X", "--type", "traditional", "--redirect-uri", "myapp://cb"], "custom schemes"),
+        (["user", "create", "--password", "Correct-Horse-9"], "--email"),
+        (["user", "create", "--email", "not-an-email"], "not a valid email"),
+        (["user", "create", "--username", "bob", "--password", "short"], "at least 8"),
+        (["resource", "create", "--indicator", "api"], "absolute"),
+        (["keys", "rotate", "--alg", "HS256"], "ES384"),
+    ])
+    func badInputExitsNonZeroWithAReason(_ arguments: [String], _ reason: String) throws {
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let process = try run(arguments)
+        #expect(process.status != 0)
+        #expect(process.stderr.contains(reason))
+        #expect(process.stdout.isEmpty)
+    }
+
+    @Test func duplicatesAndBadConfigurationAreOneLine() throws {
+        defer { try? FileManager.default.removeItem(at: directory) }
+        #expect(try sesame("user", "create", "--username", "bob").status == 0)
+        let duplicate = try sesame("user", "create", "--username", "BOB")
+        #expect(duplicate.status == 1)
+        #expect(duplicate.stderr == "error: this username is already in use\n")
+        let badPort = try sesame("app", "list", environment: ["SESAME_PORT": "99999"])
+        #expect(badPort.status == 1)
+        #expect(badPort.stderr.hasPrefix("error: SESAME_PORT:"))
+        #expect(badPort.stderr.split(separator: "\n").count == 1)
+        let badDatabase = try sesame("app", "list", environment: ["SESAME_DB": "postgres://nobody@127.0.0.1:1/none"])
+        #expect(badDatabase.status == 1)
+        #expect(badDatabase.stderr.hasPrefix("error: cannot open the database"))
+        #expect(try sesame("keys", "list").status == 0)
+        let wrongSecret = try sesame("keys", "list", environment: ["SESAME_SECRET": String(repeating: "d", count: 32)])
+        #expect(wrongSecret.status == 1)
+        #expect(wrongSecret.stderr.contains("SESAME_SECRET differs"))
+    }
+}
