@@ -100,6 +100,22 @@ struct BadInputTests {
         }
     }
 
+    @Test func repeatedClientAuthenticationFailuresAreSlowedDown() async throws {
+        try await Fixture.withServer { fixture, browser in
+            let wrong = basicAuthorization(fixture.machine.client.id, "guess")
+            for _ in 0..<50 {
+                let response = try await browser.post("/oidc/token", form: [("grant_type", "client_credentials")],
+                                                      headers: [.authorization: wrong])
+                #expect(response.status == .unauthorized)
+            }
+            let blocked = try await browser.post("/oidc/token", form: [("grant_type", "client_credentials")], headers: [
+                .authorization: basicAuthorization(fixture.machine.client.id, fixture.machine.secret ?? ""),
+            ])
+            #expect(blocked.status == .tooManyRequests)
+            #expect(blocked.json["error"] == "invalid_request")
+        }
+    }
+
     @Test func unknownGrantAndMalformedBodies() async throws {
         try await Fixture.withServer { fixture, browser in
             let auth = basicAuthorization(fixture.webApp.client.id, fixture.webSecret)

@@ -10,6 +10,7 @@ struct OIDCRoutes: Sendable {
     let pages: PageRenderer
     let cookies: CookieJar
     let documents = DocumentCache()
+    let clientGuard: ClientAuthenticationGuard
 
     var provider: OIDCProvider { runtime.provider }
 
@@ -29,9 +30,11 @@ struct OIDCRoutes: Sendable {
             try await answer(provider.resume(interactionToken: request.cookie(CookieJar.interaction),
                                              sessionToken: request.cookie(CookieJar.session)))
         }
-        oidc.post("token") { request, _ in
-            Responses.oauth(try await provider.token(try await request.formParameters(),
-                                                     authorization: request.headers[.authorization]))
+        oidc.post("token") { request, context in
+            let params = try await request.formParameters()
+            return try await clientGuard.run(ip: context.clientIP) {
+                Responses.oauth(try await provider.token(params, authorization: request.headers[.authorization]))
+            }
         }
         oidc.get("me") { request, _ in
             Responses.oauth(try await provider.userInfo(authorization: request.headers[.authorization], form: nil))
@@ -42,13 +45,17 @@ struct OIDCRoutes: Sendable {
                 authorization: request.headers[.authorization],
                 form: hasBody ? try await request.formParameters() : nil))
         }
-        oidc.post("token/introspection") { request, _ in
-            Responses.oauth(try await provider.introspect(try await request.formParameters(),
-                                                          authorization: request.headers[.authorization]))
+        oidc.post("token/introspection") { request, context in
+            let params = try await request.formParameters()
+            return try await clientGuard.run(ip: context.clientIP) {
+                Responses.oauth(try await provider.introspect(params, authorization: request.headers[.authorization]))
+            }
         }
-        oidc.post("token/revocation") { request, _ in
-            Responses.oauth(try await provider.revoke(try await request.formParameters(),
-                                                      authorization: request.headers[.authorization]))
+        oidc.post("token/revocation") { request, context in
+            let params = try await request.formParameters()
+            return try await clientGuard.run(ip: context.clientIP) {
+                Responses.oauth(try await provider.revoke(params, authorization: request.headers[.authorization]))
+            }
         }
         oidc.get("session/end") { request, _ in try await endSession(request) }
         oidc.post("session/end") { request, _ in try await endSession(request) }

@@ -26,7 +26,8 @@ public enum SesameApplication {
         let cookies = CookieJar(isSecure: runtime.configuration.isSecure)
         router.add(middleware: CORSMiddleware())
         router.add(middleware: ErrorMiddleware(pages: pages))
-        OIDCRoutes(runtime: runtime, pages: pages, cookies: cookies).register(on: router)
+        OIDCRoutes(runtime: runtime, pages: pages, cookies: cookies,
+                   clientGuard: ClientAuthenticationGuard(limiter: runtime.rateLimiter)).register(on: router)
         SignInRoutes(runtime: runtime, pages: pages, cookies: cookies).register(on: router)
         router.get("api/status") { _, _ in
             Response(status: .noContent)
