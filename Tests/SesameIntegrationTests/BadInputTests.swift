@@ -196,6 +196,26 @@ struct BadInputTests {
         }
     }
 
+    @Test func directSignInIsBoundToACookieOfItsOwn() async throws {
+        try await Fixture.withServer { fixture, browser in
+            let page = try await browser.get("/sign-in")
+            let csrf = try #require(page.csrfToken)
+            #expect(browser.cookies["_sesame_csrf"] != nil)
+            // Another browser cannot replay this page's token (login CSRF).
+            let other = Browser(client: browser.client)
+            let replayed = try await other.post("/sign-in", form: [
+                ("csrf_token", csrf), ("identifier", "alice"), ("password", Fixture.password),
+            ])
+            #expect(replayed.status == .forbidden)
+            let signedIn = try await browser.post("/sign-in", form: [
+                ("csrf_token", csrf), ("identifier", "alice"), ("password", Fixture.password),
+            ])
+            #expect(signedIn.status == .ok)
+            #expect(signedIn.text.contains("You are signed in"))
+            #expect(browser.cookies["_sesame_session"] != nil)
+        }
+    }
+
     @Test func logoutChecksItsRedirectAndConfirmsWithoutAHint() async throws {
         try await Fixture.withServer { fixture, browser in
             let unregistered = try await browser.get("/oidc/session/end?" + RequestParameters.encode([

@@ -96,6 +96,7 @@ enum Responses {
 struct CookieJar: Sendable {
     static let interaction = "_sesame_interaction"
     static let session = "_sesame_session"
+    static let csrf = "_sesame_csrf"
 
     let isSecure: Bool
 

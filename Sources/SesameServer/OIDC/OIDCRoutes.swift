@@ -135,7 +135,7 @@ enum CSRF {
     }
 
     static func verify(_ box: SecretBox, token: String?, binding: String) throws {
-        guard let token, SecretDigest.constantTimeEquals(token, box.mac("csrf:" + binding)) else {
+        guard let token, !binding.isEmpty, SecretDigest.constantTimeEquals(token, box.mac("csrf:" + binding)) else {
             throw OAuthError(.invalidCSRF, "the form has expired or was not sent from this page; go back and try again",
                              status: 403)
         }

@@ -30,21 +30,30 @@ struct SignInRoutes: Sendable {
     {
         let token = request.cookie(CookieJar.interaction)
         let interaction = try await provider.interaction(token: token)
+        // Without a pending sign-in, the form is bound to a random cookie of its own (no login CSRF).
+        var cookies: [String] = []
+        var binding = token ?? request.cookie(CookieJar.csrf)
+        if binding == nil {
+            let fresh = SecureRandom.token()
+            cookies.append(self.cookies.set(CookieJar.csrf, fresh, maxAge: 3600))
+            binding = fresh
+        }
         var model: [String: Any] = [
-            "csrfToken": CSRF.token(runtime.csrf, binding: token ?? ""), "canCancel": interaction != nil,
+            "csrfToken": CSRF.token(runtime.csrf, binding: binding ?? ""), "canCancel": interaction != nil,
         ]
         if let interaction, let client = try await provider.storage.client(id: interaction.request.clientID) {
             model["appName"] = client.name
         }
         model["identifier"] = identifier ?? interaction?.request.loginHint
         model["error"] = error
-        return pages.page("sign-in", title: "Sign in", model: model, status: status)
+        return pages.page("sign-in", title: "Sign in", model: model, status: status, cookies: cookies)
     }
 
     private func signIn(_ request: Request, context: SesameRequestContext) async throws -> Response {
         let form = try await request.formParameters()
         let interactionToken = request.cookie(CookieJar.interaction)
-        try CSRF.verify(runtime.csrf, token: try form.single("csrf_token"), binding: interactionToken ?? "")
+        try CSRF.verify(runtime.csrf, token: try form.single("csrf_token"),
+                        binding: interactionToken ?? request.cookie(CookieJar.csrf) ?? "")
         let identifier = (try form.single("identifier") ?? "").trimmingCharacters(in: .whitespaces)
         let password = try form.single("password") ?? ""
         guard !identifier.isEmpty, !password.isEmpty else {
