@@ -4,7 +4,7 @@ import Foundation
 public enum JWT {
     public struct VerificationError: Error, Sendable, Equatable {
         public let reason: String
-        init(_ reason: String) { self.reason = reason }
+        public init(_ reason: String) { self.reason = reason }
     }
 
     public struct Verified: Sendable {

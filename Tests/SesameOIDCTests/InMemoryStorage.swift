@@ -1,0 +1,140 @@
+import Foundation
+import SesameOIDC
+import Synchronization
+
+/// The engine's storage in memory, with the same semantics as the SQL store (atomic consume, grant
+/// revocation that takes every token with it), so the engine is tested without a database.
+final class InMemoryStorage: ProviderStorage, Sendable {
+    struct State {
+        var clients: [String: Client] = [:]
+        var keys: [SigningKey] = []
+        var interactions: [String: Interaction] = [:]
+        var sessions: [String: Session] = [:]
+        var grants: [String: Grant] = [:]
+        var consents: [String: Set<String>] = [:]
+        var codes: [String: (code: AuthorizationCode, consumed: Bool)] = [:]
+        var accessTokens: [String: AccessTokenRecord] = [:]
+        var refreshTokens: [String: RefreshTokenRecord] = [:]
+        var resources: [String: APIResource] = [:]
+    }
+
+    let state = Mutex(State())
+
+    func client(id: String) async throws -> Client? { state.withLock { $0.clients[id] } }
+
+    func signingKeys() async throws -> [SigningKey] {
+        state.withLock { $0.keys.sorted { $0.createdAt > $1.createdAt } }
+    }
+
+    func insertInitialSigningKey(_ key: SigningKey) async throws {
+        state.withLock { if $0.keys.isEmpty { $0.keys.append(key) } }
+    }
+
+    func rotate(to key: SigningKey, now: Date) async throws {
+        state.withLock { state in
+            for index in state.keys.indices where state.keys[index].retiredAt == nil { state.keys[index].retiredAt = now }
+            state.keys.append(key)
+        }
+    }
+
+    func deleteSigningKeys(retiredBefore cutoff: Date) async throws {
+        state.withLock { $0.keys.removeAll { ($0.retiredAt ?? .distantFuture) < cutoff } }
+    }
+
+    func insertInteraction(_ interaction: Interaction) async throws {
+        state.withLock { $0.interactions[interaction.id] = interaction }
+    }
+
+    func interaction(id: String) async throws -> Interaction? { state.withLock { $0.interactions[id] } }
+
+    func updateInteraction(_ interaction: Interaction) async throws {
+        state.withLock { $0.interactions[interaction.id] = interaction }
+    }
+
+    func deleteInteraction(id: String) async throws { state.withLock { $0.interactions[id] = nil } }
+
+    func insertSession(_ session: Session) async throws { state.withLock { $0.sessions[session.id] = session } }
+
+    func session(id: String) async throws -> Session? { state.withLock { $0.sessions[id] } }
+
+    func deleteSession(id: String) async throws { state.withLock { $0.sessions[id] = nil } }
+
+    func deleteSessions(accountID: String) async throws {
+        state.withLock { $0.sessions = $0.sessions.filter { $0.value.accountID != accountID } }
+    }
+
+    func insertGrant(_ grant: Grant) async throws { state.withLock { $0.grants[grant.id] = grant } }
+
+    func grant(id: String) async throws -> Grant? { state.withLock { $0.grants[id] } }
+
+    func revokeGrant(id: String) async throws {
+        state.withLock { state in
+            state.grants[id] = nil
+            state.accessTokens = state.accessTokens.filter { $0.value.grantID != id }
+            state.refreshTokens = state.refreshTokens.filter { $0.value.context.grantID != id }
+            state.codes = state.codes.filter { $0.value.code.context.grantID != id || $0.value.consumed }
+        }
+    }
+
+    func consentedScopes(accountID: String, clientID: String) async throws -> Set<String> {
+        state.withLock { $0.consents[accountID + "|" + clientID] ?? [] }
+    }
+
+    func saveConsent(accountID: String, clientID: String, scopes: Set<String>, now: Date) async throws {
+        state.withLock { $0.consents[accountID + "|" + clientID, default: []].formUnion(scopes) }
+    }
+
+    func insertAuthorizationCode(_ code: AuthorizationCode) async throws {
+        state.withLock { $0.codes[code.id] = (code, false) }
+    }
+
+    func consumeAuthorizationCode(id: String, now: Date) async throws -> (code: AuthorizationCode, wasConsumed: Bool)? {
+        state.withLock { state in
+            guard let entry = state.codes[id] else { return nil }
+            state.codes[id] = (entry.code, true)
+            return (entry.code, entry.consumed)
+        }
+    }
+
+    func insertAccessToken(_ token: AccessTokenRecord) async throws {
+        state.withLock { $0.accessTokens[token.id] = token }
+    }
+
+    func accessToken(id: String) async throws -> AccessTokenRecord? { state.withLock { $0.accessTokens[id] } }
+
+    func deleteAccessToken(id: String) async throws { state.withLock { $0.accessTokens[id] = nil } }
+
+    func insertRefreshToken(_ token: RefreshTokenRecord) async throws {
+        state.withLock { $0.refreshTokens[token.id] = token }
+    }
+
+    func refreshToken(id: String) async throws -> RefreshTokenRecord? { state.withLock { $0.refreshTokens[id] } }
+
+    func consumeRefreshToken(id: String, now: Date) async throws -> Bool {
+        state.withLock { state in
+            guard var token = state.refreshTokens[id], token.consumedAt == nil else { return false }
+            token.consumedAt = now
+            state.refreshTokens[id] = token
+            return true
+        }
+    }
+
+    func resource(indicator: String) async throws -> APIResource? { state.withLock { $0.resources[indicator] } }
+}
+
+struct InMemoryAccounts: AccountProvider {
+    let accounts: [String: Account]
+
+    func account(id: String) async throws -> Account? { accounts[id] }
+}
+
+/// A clock the test moves by hand.
+final class ManualClock: Sendable {
+    private let value = Mutex(Date(timeIntervalSince1970: 1_800_000_000))
+
+    var now: Date { value.withLock { $0 } }
+
+    func advance(_ seconds: TimeInterval) {
+        value.withLock { $0 = $0.addingTimeInterval(seconds) }
+    }
+}
