@@ -50,7 +50,10 @@ public final class PostgresDatabase: SQLDatabase {
             database: databaseName.isEmpty ? nil : databaseName, tls: tls)
         configuration.options.maximumConnections = maximumConnections
         let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
-        return PostgresDatabase(client: client, logger: logger)
+        let database = PostgresDatabase(client: client, logger: logger)
+        // Give the pool's run loop a moment to start, so the first query does not race it.
+        try await Task.sleep(for: .milliseconds(10))
+        return database
     }
 
     private init(client: PostgresClient, logger: Logger) {
