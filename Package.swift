@@ -23,6 +23,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         .package(url: "https://github.com/vapor/sqlite-nio.git", from: "1.13.2"),
         .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
     ],
@@ -57,7 +58,15 @@ let package = Package(
         ),
         .target(
             name: "SesameConnectors",
-            dependencies: ["SesameIdentity"],
+            dependencies: [
+                "SesameIdentity", "SesameOIDC",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: strict
         ),
         .target(
@@ -75,7 +84,7 @@ let package = Package(
         .executableTarget(
             name: "sesame",
             dependencies: [
-                "SesameServer", "SesameStorage", "SesameIdentity", "SesameOIDC",
+                "SesameServer", "SesameStorage", "SesameIdentity", "SesameOIDC", "SesameConnectors",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
@@ -83,6 +92,12 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(name: "SesameOIDCTests", dependencies: ["SesameOIDC"], swiftSettings: strict),
+        .testTarget(
+            name: "SesameConnectorsTests",
+            dependencies: ["SesameConnectors", "SesameOIDC", .product(name: "Logging", package: "swift-log")],
+            exclude: ["Fixtures"],
+            swiftSettings: strict
+        ),
         .testTarget(name: "SesameIdentityTests", dependencies: ["SesameIdentity"], swiftSettings: strict),
         .testTarget(name: "SesameStorageTests", dependencies: ["SesameStorage", "SesameIdentity", "SesameOIDC", .product(name: "Logging", package: "swift-log")], swiftSettings: strict),
         .testTarget(

@@ -264,6 +264,28 @@ struct StoreConformanceTests {
     }
 
     @Test(arguments: Backend.available)
+    func connectorConfigurationsAreSealedAndOneOfAKindIsEnabled(_ backend: Backend) async throws {
+        try await withStore(backend) { store in
+            let aliyun: JSONValue = ["accessKeyId": "id", "accessKeySecret": "top-secret", "templates": []]
+            try await store.saveConnector(id: "aliyun-direct-mail", kind: "Email", config: aliyun, now: now)
+            try await store.saveConnector(id: "smtp", kind: "Email", config: ["host": "h"], now: now)
+            let raw = try await store.database.query("SELECT sealed_config FROM connectors")
+            #expect(raw.allSatisfy { !(($0.optionalString("sealed_config") ?? "").contains("top-secret")) })
+            #expect(try await store.connector(id: "aliyun-direct-mail")?.config == aliyun)
+            try await store.setConnectorEnabled(id: "smtp", kind: "Email", isEnabled: true, now: now)
+            try await store.setConnectorEnabled(id: "aliyun-direct-mail", kind: "Email", isEnabled: true, now: now)
+            let states = try await store.connectors().map { ($0.id, $0.isEnabled) }
+            #expect(states.map(\.0) == ["aliyun-direct-mail", "smtp"])
+            #expect(states.map(\.1) == [true, false])
+            // Saving a new configuration keeps the connector enabled.
+            try await store.saveConnector(id: "aliyun-direct-mail", kind: "Email", config: ["x": 1], now: now)
+            #expect(try await store.connector(id: "aliyun-direct-mail")?.isEnabled == true)
+            try await store.deleteConnector(id: "smtp")
+            #expect(try await store.connector(id: "smtp") == nil)
+        }
+    }
+
+    @Test(arguments: Backend.available)
     func expiredRecordsAreDeleted(_ backend: Backend) async throws {
         try await withStore(backend) { store in
             try await store.insertSession(Session(id: "old", accountID: "u1", authTime: now, createdAt: now,

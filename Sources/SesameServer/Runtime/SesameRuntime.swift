@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import SesameConnectors
 import SesameIdentity
 import SesameOIDC
 import SesameStorage
@@ -14,6 +15,7 @@ public struct SesameRuntime: Sendable {
     public let applications: ApplicationService
     public let resources: ResourceService
     public let rateLimiter: RateLimiter
+    public let connectors: ConnectorService
     /// Signs CSRF tokens; a key of its own, derived from SESAME_SECRET.
     public let csrf: SecretBox
     public let logger: Logger
@@ -46,6 +48,7 @@ public struct SesameRuntime: Sendable {
         applications = ApplicationService(store: store, now: now)
         resources = ResourceService(store: store, now: now)
         rateLimiter = RateLimiter(store: store, now: now)
+        connectors = ConnectorService(store: store, context: ConnectorContext(logger: logger), now: now)
         csrf = SecretBox(secret: configuration.secret, purpose: "sesame.csrf")
     }
 

@@ -1,0 +1,36 @@
+import Foundation
+import Logging
+import SesameOIDC
+
+/// Writes messages, code included, to the server log: for development, until a real connector is on.
+public struct DevConsoleConnector: EmailConnector {
+    let logger: Logger
+
+    public func sendMessage(to address: String, type: UsageType, payload: MessagePayload) async throws {
+        logger.notice("DevConsole email", metadata: [
+            "to": "\(address)", "usage": "\(type.rawValue)", "code": "\(payload.code)",
+        ])
+    }
+}
+
+public struct DevConsoleConnectorFactory: EmailConnectorFactory {
+    public init() {}
+
+    public let metadata = ConnectorMetadata(
+        id: "dev-console", kind: .email,
+        name: ["en": "Development console", "zh-CN": "开发控制台"],
+        description: [
+            "en": "Writes each message, code included, to the server log. For development only.",
+            "zh-CN": "把邮件（包括验证码）写到服务器日志中，仅用于开发。",
+        ],
+        fields: [],
+        readme: "# Development console\n\nNo configuration. Messages appear in the server log; never enable it in production.")
+
+    public func validate(_ config: JSONValue) throws {
+        guard config.objectValue != nil else { throw ConnectorError.invalidConfig("the configuration must be a JSON object") }
+    }
+
+    public func makeConnector(config: JSONValue, context: ConnectorContext) throws -> any EmailConnector {
+        DevConsoleConnector(logger: context.logger)
+    }
+}
