@@ -42,6 +42,8 @@ struct SMTPClient: Sendable {
 
     private func tlsContext() throws -> NIOSSLContext {
         var configuration = TLSConfiguration.makeClientConfiguration()
+        // A server that never answers close_notify must not hold the connection open.
+        configuration.shutdownTimeout = .seconds(1)
         if let pem = settings.trustedCertificatePEM {
             do {
                 configuration.trustRoots = .certificates(try NIOSSLCertificate.fromPEMBytes(Array(pem.utf8)))
