@@ -217,3 +217,27 @@ def test_smtp_rejected_recipient(cli):
         assert inbox.messages == []
     finally:
         controller.stop()
+
+
+def test_smtp_auth_login_and_implicit_tls(cli, certificate):
+    context, pem = certificate
+    controller, inbox = smtp_server(ssl_context=context, authenticator=authenticator, auth_require_tls=False,
+                                    auth_exclude_mechanism=["PLAIN"])
+    try:
+        config = smtp_config(controller, security="tls", username="mailer", password="s3cret", trustedCertificate=pem)
+        result = cli("connector", "test", "smtp", "--to", "alice@example.com", config=config)
+        assert result.returncode == 0, result.stderr
+        assert len(inbox.messages) == 1
+        wrong = cli("connector", "test", "smtp", "--to", "alice@example.com", config={**config, "password": "x"})
+        assert wrong.returncode == 1
+        assert "auth_failed" in wrong.stderr and "AUTH LOGIN password" in wrong.stderr
+    finally:
+        controller.stop()
+
+
+def test_smtp_unreachable_server_reads_well(cli):
+    result = cli("connector", "test", "smtp", "--to", "alice@example.com",
+                 config={"host": "127.0.0.1", "port": free_port(), "security": "none", "fromEmail": "a@b.test",
+                         "templates": TEMPLATES})
+    assert result.returncode == 1
+    assert result.stderr.startswith("error: provider_error: cannot connect to the SMTP server 127.0.0.1:")
