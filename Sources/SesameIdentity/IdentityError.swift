@@ -11,6 +11,9 @@ public struct IdentityError: Error, Sendable, Equatable, CustomStringConvertible
         public static let invalidCredentials = Code(rawValue: "session.invalid_credentials")
         public static let suspended = Code(rawValue: "user.suspended")
         public static let tooManyAttempts = Code(rawValue: "guard.too_many_requests")
+        public static let weakPassword = Code(rawValue: "password.rejected")
+        public static let invalidCode = Code(rawValue: "verification_code.code_mismatch")
+        public static let codeExpired = Code(rawValue: "verification_code.expired")
     }
 
     public var code: Code

@@ -10,7 +10,7 @@ struct Sesame: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sesame",
         abstract: "Sesame: an OpenID Connect identity server.",
-        subcommands: [Serve.self, Migrate.self, App.self, User.self, Resource.self, Keys.self, Connector.self])
+        subcommands: [Serve.self, Migrate.self, App.self, User.self, Resource.self, Keys.self, Connector.self, SignInExp.self])
 }
 
 /// Settings every command accepts; flags win over the environment, which wins over the config file.

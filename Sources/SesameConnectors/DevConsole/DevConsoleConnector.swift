@@ -6,6 +6,10 @@ import SesameOIDC
 public struct DevConsoleConnector: EmailConnector {
     let logger: Logger
 
+    public init(logger: Logger) {
+        self.logger = logger
+    }
+
     public func sendMessage(to address: String, type: UsageType, payload: MessagePayload) async throws {
         logger.notice("DevConsole email", metadata: [
             "to": "\(address)", "usage": "\(type.rawValue)", "code": "\(payload.code)",

@@ -33,15 +33,15 @@ public struct UserService: AccountProvider {
         }
     }
 
-    public func create(_ input: NewUser) async throws -> User {
+    public func create(_ input: NewUser, policy: SignInExperience.PasswordPolicy = .init()) async throws -> User {
         let username = try input.username.map(Self.validateUsername)
         let email = try input.email.map(Self.normalizeEmail)
         let phone = try input.phone.map(Self.normalizePhone)
         guard username != nil || email != nil || phone != nil else {
             throw IdentityError.invalidInput("a user needs a username, an email address or a phone number")
         }
-        if let password = input.password, password.count < 8 {
-            throw IdentityError.invalidInput("the password must have at least 8 characters")
+        if let password = input.password {
+            try PasswordPolicyChecker(policy: policy).check(password, userInfo: [username, email, input.name].compactMap { $0 })
         }
         if let avatar = input.avatar, URL(string: avatar)?.scheme == nil {
             throw IdentityError.invalidInput("the avatar must be an absolute URL")
@@ -63,8 +63,15 @@ public struct UserService: AccountProvider {
             throw IdentityError(.invalidCredentials, "the account or password is incorrect")
         }
         guard !user.isSuspended else { throw IdentityError(.suspended, "this account is suspended") }
-        try await store.recordSignIn(userID: user.id, at: now())
         return user
+    }
+
+    /// Sets a new password (already checked against the policy).
+    public func setPassword(userID: String, password: String, cost: Int) async throws {
+        guard var user = try await store.user(id: userID) else { throw IdentityError(.notFound, "no such user") }
+        user.passwordHash = try await PasswordHasher(cost: UInt8(clamping: cost)).hash(password)
+        user.updatedAt = now()
+        try await store.updateUser(user)
     }
 
     public func account(id: String) async throws -> Account? {

@@ -14,14 +14,17 @@ public struct ServerConfiguration: Sendable {
     public var logLevel: Logger.Level
     /// Development defaults in use, each worth one warning at start.
     public var developmentDefaults: [String]
+    /// `SESAME_DEV_MAILBOX=1`: keep sent codes readable at `/dev/mailbox` (refused with an https endpoint).
+    public var isDevMailboxEnabled: Bool
 
     public var issuer: String { endpoint + "/oidc" }
     public var isSecure: Bool { endpoint.hasPrefix("https://") }
 
     public init(endpoint: String = "http://localhost:3001", host: String = "127.0.0.1", port: Int = 3001,
                 databaseURL: String = "sqlite://./sesame.db", secret: String, logLevel: Logger.Level = .info,
-                developmentDefaults: [String] = [])
+                developmentDefaults: [String] = [], isDevMailboxEnabled: Bool = false)
     {
+        self.isDevMailboxEnabled = isDevMailboxEnabled
         self.endpoint = endpoint
         self.host = host
         self.port = port
@@ -41,7 +44,7 @@ public struct ConfigurationError: Error, Sendable, CustomStringConvertible {
 /// Reads and validates the configuration.
 public struct ConfigurationLoader: Sendable {
     public static let keys = ["SESAME_ENDPOINT", "SESAME_HOST", "SESAME_PORT", "SESAME_DB", "SESAME_SECRET",
-                              "SESAME_LOG_LEVEL"]
+                              "SESAME_LOG_LEVEL", "SESAME_DEV_MAILBOX"]
 
     public var flags: [String: String]
     public var environment: [String: String]
@@ -91,8 +94,19 @@ public struct ConfigurationLoader: Sendable {
             defaults.append("SESAME_SECRET is not set: using the generated secret in \(secretFile); set "
                 + "SESAME_SECRET to its content (or your own 32+ characters) before production")
         }
+        let mailbox = value("SESAME_DEV_MAILBOX")
+        guard mailbox == nil || ["0", "1"].contains(mailbox) else {
+            throw ConfigurationError("SESAME_DEV_MAILBOX: must be 0 or 1")
+        }
+        if mailbox == "1" {
+            guard !endpoint.hasPrefix("https://") else {
+                throw ConfigurationError("SESAME_DEV_MAILBOX: the development mailbox is refused with an https endpoint")
+            }
+            defaults.append("SESAME_DEV_MAILBOX=1: sent codes are readable at /dev/mailbox")
+        }
         return ServerConfiguration(endpoint: endpoint, host: host, port: port, databaseURL: databaseURL,
-                                   secret: secret, logLevel: logLevel, developmentDefaults: defaults)
+                                   secret: secret, logLevel: logLevel, developmentDefaults: defaults,
+                                   isDevMailboxEnabled: mailbox == "1")
     }
 
     static func endpoint(_ raw: String) throws -> String {

@@ -1,6 +1,7 @@
 import HTTPTypes
 import Hummingbird
 import Mustache
+import SesameIdentity
 import SesameOIDC
 
 /// Renders the hosted pages from the Mustache templates compiled into the binary.
@@ -16,18 +17,31 @@ struct PageRenderer: Sendable {
         library = MustacheLibrary(templates: templates)
     }
 
-    /// Renders `template` with `model` inside the layout.
-    func render(_ template: String, title: String, model: [String: Any]) -> String {
+    /// Renders `template` with `model` inside the layout, in the page's language and branding.
+    func render(_ template: String, title: String, model: [String: Any], look: PageLook = .standard) -> String {
+        var model = model
+        model["t"] = look.localizer.table
         let body = library.render(model, withTemplate: template) ?? ""
-        return library.render(["title": title, "body": body], withTemplate: "layout") ?? body
+        var layout: [String: Any] = [
+            "title": title, "body": body, "lang": look.localizer.language, "primaryColor": look.branding.primaryColor,
+            "colorScheme": look.branding.isDarkModeEnabled ? "light dark" : "light",
+            "terms": look.localizer("terms"), "privacy": look.localizer("privacy"),
+            "hasLegal": look.branding.termsOfUseURL != nil || look.branding.privacyPolicyURL != nil,
+        ]
+        layout["logoURL"] = look.branding.logoURL
+        layout["appName"] = look.branding.appName
+        layout["termsURL"] = look.branding.termsOfUseURL
+        layout["privacyURL"] = look.branding.privacyPolicyURL
+        return library.render(layout, withTemplate: "layout") ?? body
     }
 
-    func page(_ template: String, title: String, model: [String: Any], status: HTTPResponse.Status = .ok,
-              cookies: [String] = []) -> Response
+    func page(_ template: String, title: String, model: [String: Any], look: PageLook = .standard,
+              status: HTTPResponse.Status = .ok, cookies: [String] = []) -> Response
     {
         var headers = HTTPFields()
         for cookie in cookies { headers.append(HTTPField(name: .setCookie, value: cookie)) }
-        return Responses.html(render(template, title: title, model: model), status: status, headers: headers)
+        return Responses.html(render(template, title: title, model: model, look: look), status: status,
+                              headers: headers)
     }
 
     func error(_ error: OAuthError) -> Response {
@@ -35,4 +49,13 @@ struct PageRenderer: Sendable {
              model: ["code": error.code.rawValue, "description": error.description],
              status: HTTPResponse.Status(code: error.status))
     }
+}
+
+/// A page's language and branding.
+struct PageLook: Sendable {
+    let localizer: Localizer
+    let branding: SignInExperience.Branding
+
+    static let standard = PageLook(localizer: Localizer(uiLocales: nil, acceptLanguage: nil, offered: ["en"]),
+                                   branding: .init())
 }

@@ -3,18 +3,19 @@
 enum PageTemplates {
     static let all: [String: String] = [
         "layout": layout, "sign-in": signIn, "consent": consent, "error": error, "logout": logout,
-        "signed-out": signedOut, "signed-in": signedIn,
+        "signed-out": signedOut, "signed-in": signedIn, "email-form": emailForm, "code-form": codeForm,
+        "message": message,
     ]
 
     static let layout = """
         <!doctype html>
-        <html lang="en">
+        <html lang="{{lang}}">
         <head>
         <meta charset="utf-8">
         <meta name="viewport" content="width=device-width, initial-scale=1">
         <title>{{title}} · Sesame</title>
         <style>
-        :root { color-scheme: light dark; --accent: #5d34f2; }
+        :root { color-scheme: {{colorScheme}}; --accent: {{primaryColor}}; }
         * { box-sizing: border-box; }
         body { margin: 0; font: 16px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, "PingFang SC", sans-serif;
                background: Canvas; color: CanvasText; }
@@ -31,32 +32,103 @@ enum PageTemplates {
         .error { color: #c62828; background: #c6282814; border-radius: 8px; padding: 10px 12px; margin: 16px 0 0; }
         ul.scopes { padding-left: 20px; }
         code { overflow-wrap: anywhere; }
+        .links { margin-top: 20px; display: flex; flex-direction: column; gap: 8px; }
+        .links a, footer a { color: var(--accent); }
+        .logo { max-height: 48px; margin-bottom: 16px; }
+        footer { margin-top: 32px; font-size: .875rem; opacity: .8; display: flex; gap: 16px; }
         </style>
         </head>
         <body><main>
+        {{#logoURL}}<img class="logo" src="{{logoURL}}" alt="{{appName}}">{{/logoURL}}
         {{{body}}}
+        {{#hasLegal}}<footer>{{#termsURL}}<a href="{{termsURL}}">{{terms}}</a>{{/termsURL}}{{#privacyURL}}<a href="{{privacyURL}}">{{privacy}}</a>{{/privacyURL}}</footer>{{/hasLegal}}
         </main></body>
         </html>
         """
 
     static let signIn = """
-        <h1>Sign in</h1>
-        <p class="lead">{{#appName}}to continue to <strong>{{appName}}</strong>{{/appName}}{{^appName}}to your account{{/appName}}</p>
+        <h1>{{t.signIn}}</h1>
+        <p class="lead">{{#appName}}{{t.signInTo}} <strong>{{appName}}</strong>{{/appName}}{{^appName}}{{t.signInToAccount}}{{/appName}}</p>
+        {{#passwordEnabled}}
         <form method="post" action="/sign-in">
         <input type="hidden" name="csrf_token" value="{{csrfToken}}">
-        <label for="identifier">Username or email</label>
-        <input type="text" id="identifier" name="identifier" value="{{identifier}}" autocomplete="username" autocapitalize="none" spellcheck="false" required{{^identifier}} autofocus{{/identifier}}{{#error}} aria-describedby="form-error"{{/error}}>
-        <label for="password">Password</label>
+        <label for="identifier">{{identifierLabel}}</label>
+        <input type="text" id="identifier" name="identifier" value="{{identifier}}" autocomplete="username" autocapitalize="none" spellcheck="false" required{{^identifier}} autofocus{{/identifier}}{{#error}} aria-describedby="form-error" aria-invalid="true"{{/error}}>
+        <label for="password">{{t.password}}</label>
         <input type="password" id="password" name="password" autocomplete="current-password" required{{#identifier}} autofocus{{/identifier}}>
         {{#error}}<p class="error" id="form-error" role="alert">{{error}}</p>{{/error}}
-        <button type="submit">Sign in</button>
+        <button type="submit">{{t.signIn}}</button>
         </form>
+        {{/passwordEnabled}}
+        {{^passwordEnabled}}{{#error}}<p class="error" role="alert">{{error}}</p>{{/error}}{{/passwordEnabled}}
+        <div class="links">
+        {{#codeEnabled}}<a href="/sign-in/code">{{t.signInWithCode}}</a>{{/codeEnabled}}
+        {{#forgotEnabled}}<a href="/forgot-password">{{t.forgotPassword}}</a>{{/forgotEnabled}}
+        {{#signUpEnabled}}<a href="/register">{{t.createAccount}}</a>{{/signUpEnabled}}
+        </div>
         {{#canCancel}}
         <form method="post" action="/sign-in/cancel">
         <input type="hidden" name="csrf_token" value="{{csrfToken}}">
-        <button type="submit" class="secondary">Cancel</button>
+        <button type="submit" class="secondary">{{t.cancel}}</button>
         </form>
         {{/canCancel}}
+        """
+
+    /// Step one of the code flows: the address to send a code to.
+    static let emailForm = """
+        <h1>{{title}}</h1>
+        {{#lead}}<p class="lead">{{lead}}</p>{{/lead}}
+        <form method="post" action="{{action}}">
+        <input type="hidden" name="csrf_token" value="{{csrfToken}}">
+        <label for="identifier">{{t.email}}</label>
+        <input type="email" id="identifier" name="identifier" value="{{identifier}}" autocomplete="email" autocapitalize="none" spellcheck="false" required autofocus{{#error}} aria-describedby="form-error" aria-invalid="true"{{/error}}>
+        {{#error}}<p class="error" id="form-error" role="alert">{{error}}</p>{{/error}}
+        <button type="submit">{{t.sendCode}}</button>
+        </form>
+        {{#offerRegistration}}
+        <form method="post" action="/register/send">
+        <input type="hidden" name="csrf_token" value="{{csrfToken}}">
+        <input type="hidden" name="identifier" value="{{identifier}}">
+        <button type="submit" class="secondary">{{t.createWithThis}}</button>
+        </form>
+        {{/offerRegistration}}
+        <div class="links"><a href="/sign-in">{{t.back}}</a></div>
+        """
+
+    /// Step two: the code (and, where the flow needs them, a new password and a name).
+    static let codeForm = """
+        <h1>{{title}}</h1>
+        <p class="lead">{{t.codeSentTo}} <strong>{{identifier}}</strong></p>
+        <form method="post" action="{{action}}">
+        <input type="hidden" name="csrf_token" value="{{csrfToken}}">
+        <input type="hidden" name="identifier" value="{{identifier}}">
+        <label for="code">{{t.code}}</label>
+        <input type="text" id="code" name="code" inputmode="numeric" pattern="[0-9 ]*" maxlength="8" autocomplete="one-time-code" required autofocus{{#codeError}} aria-describedby="code-error" aria-invalid="true"{{/codeError}}>
+        {{#codeError}}<p class="error" id="code-error" role="alert">{{codeError}}</p>{{/codeError}}
+        {{#askPassword}}
+        <label for="newPassword">{{passwordLabel}}</label>
+        <input type="password" id="newPassword" name="newPassword" autocomplete="new-password" required{{#passwordError}} aria-describedby="password-error" aria-invalid="true"{{/passwordError}}>
+        {{#passwordError}}<p class="error" id="password-error" role="alert">{{passwordError}}</p>{{/passwordError}}
+        {{/askPassword}}
+        {{#askName}}
+        <label for="name">{{t.name}}</label>
+        <input type="text" id="name" name="name" value="{{name}}" autocomplete="name">
+        {{/askName}}
+        <button type="submit">{{t.submit}}</button>
+        </form>
+        <form method="post" action="{{resendAction}}">
+        <input type="hidden" name="csrf_token" value="{{csrfToken}}">
+        <input type="hidden" name="identifier" value="{{identifier}}">
+        <button type="submit" class="secondary">{{t.resend}}</button>
+        </form>
+        {{#notice}}<p role="status">{{notice}}</p>{{/notice}}
+        <div class="links"><a href="/sign-in">{{t.back}}</a></div>
+        """
+
+    static let message = """
+        <h1>{{title}}</h1>
+        <p class="lead">{{lead}}</p>
+        {{#link}}<div class="links"><a href="{{link}}">{{linkText}}</a></div>{{/link}}
         """
 
     static let consent = """

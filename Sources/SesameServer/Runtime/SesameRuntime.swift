@@ -16,6 +16,9 @@ public struct SesameRuntime: Sendable {
     public let resources: ResourceService
     public let rateLimiter: RateLimiter
     public let connectors: ConnectorService
+    public let codes: VerificationCodeService
+    /// Set when `SESAME_DEV_MAILBOX=1`: recent messages for `/dev/mailbox`.
+    public let mailbox: DevMailbox?
     /// Signs CSRF tokens; a key of its own, derived from SESAME_SECRET.
     public let csrf: SecretBox
     public let logger: Logger
@@ -49,6 +52,10 @@ public struct SesameRuntime: Sendable {
         resources = ResourceService(store: store, now: now)
         rateLimiter = RateLimiter(store: store, now: now)
         connectors = ConnectorService(store: store, context: ConnectorContext(logger: logger), now: now)
+        codes = VerificationCodeService(store: store, limiter: rateLimiter,
+                                        digestKey: SecretBox(secret: configuration.secret, purpose: "sesame.codes"),
+                                        now: now)
+        mailbox = configuration.isDevMailboxEnabled ? DevMailbox() : nil
         csrf = SecretBox(secret: configuration.secret, purpose: "sesame.csrf")
     }
 

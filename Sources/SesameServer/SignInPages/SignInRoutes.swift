@@ -4,8 +4,8 @@ import Hummingbird
 import SesameIdentity
 import SesameOIDC
 
-/// The hosted sign-in and consent pages (interim: identifier and password). They complete the engine's
-/// interaction and send the browser back to `/oidc/auth/resume`.
+/// The hosted sign-in page (identifier and password), cancel, and the consent page. They complete the
+/// engine's interaction and send the browser back to `/oidc/auth/resume`.
 struct SignInRoutes: Sendable {
     let runtime: SesameRuntime
     let pages: PageRenderer
@@ -18,47 +18,56 @@ struct SignInRoutes: Sendable {
     var provider: OIDCProvider { runtime.provider }
 
     func register(on router: Router<SesameRequestContext>) {
-        router.get("sign-in") { request, _ in try await signInPage(request) }
+        router.get("sign-in") { request, context in
+            try await signInPage(try await visit(request, context))
+        }
         router.post("sign-in") { request, context in try await signIn(request, context: context) }
-        router.post("sign-in/cancel") { request, _ in try await cancel(request) }
-        router.get("consent") { request, _ in try await consentPage(request) }
-        router.post("consent") { request, _ in try await consent(request) }
+        router.post("sign-in/cancel") { request, context in try await cancel(request, context: context) }
+        router.get("consent") { request, context in try await consentPage(request, context: context) }
+        router.post("consent") { request, context in try await consent(request, context: context) }
     }
 
-    private func signInPage(_ request: Request, identifier: String? = nil, error: String? = nil,
+    private func visit(_ request: Request, _ context: SesameRequestContext) async throws -> Visit {
+        try await Visit.load(request, context: context, runtime: runtime, jar: cookies)
+    }
+
+    /// What the sign-in page offers, from the settings.
+    static func options(_ settings: SignInExperience) -> [String: Any] {
+        let passwordIdentifiers = settings.signIn.methods.filter(\.password).map(\.identifier)
+        return [
+            "passwordEnabled": !passwordIdentifiers.isEmpty,
+            "codeEnabled": settings.method(for: .email)?.verificationCode ?? false,
+            "forgotEnabled": settings.method(for: .email)?.password ?? false,
+            "signUpEnabled": settings.signUp.identifiers.contains(.email) || settings.signUp.identifiers.contains(.username),
+        ]
+    }
+
+    private func signInPage(_ visit: Visit, identifier: String? = nil, error: String? = nil,
                             status: HTTPResponse.Status = .ok) async throws -> Response
     {
-        let token = request.cookie(CookieJar.interaction)
-        let interaction = try await provider.interaction(token: token)
-        // Without a pending sign-in, the form is bound to a random cookie of its own (no login CSRF).
-        var cookies: [String] = []
-        var binding = token ?? request.cookie(CookieJar.csrf)
-        if binding == nil {
-            let fresh = SecureRandom.token()
-            cookies.append(self.cookies.set(CookieJar.csrf, fresh, maxAge: 3600))
-            binding = fresh
-        }
-        var model: [String: Any] = [
-            "csrfToken": CSRF.token(runtime.csrf, binding: binding ?? ""), "canCancel": interaction != nil,
-        ]
-        if let interaction, let client = try await provider.storage.client(id: interaction.request.clientID) {
-            model["appName"] = client.name
-        }
-        model["identifier"] = identifier ?? interaction?.request.loginHint
+        var model = Self.options(visit.settings)
+        let passwordIdentifiers = visit.settings.signIn.methods.filter(\.password).map(\.identifier)
+        model["identifierLabel"] = passwordIdentifiers.contains(.username) && passwordIdentifiers.contains(.email)
+            ? visit.t("identifier") : passwordIdentifiers.contains(.email) ? visit.t("email") : visit.t("identifier")
+        model["identifier"] = identifier ?? visit.interaction?.request.loginHint
         model["error"] = error
-        return pages.page("sign-in", title: "Sign in", model: model, status: status, cookies: cookies)
+        return visit.page(pages, "sign-in", title: visit.t("signIn"), model: model, status: status)
     }
 
     private func signIn(_ request: Request, context: SesameRequestContext) async throws -> Response {
         let form = try await request.formParameters()
-        let interactionToken = request.cookie(CookieJar.interaction)
-        try CSRF.verify(runtime.csrf, token: try form.single("csrf_token"),
-                        binding: interactionToken ?? request.cookie(CookieJar.csrf) ?? "")
+        let visit = try await visit(request, context)
+        try visit.verifyCSRF(form)
         let identifier = (try form.single("identifier") ?? "").trimmingCharacters(in: .whitespaces)
         let password = try form.single("password") ?? ""
         guard !identifier.isEmpty, !password.isEmpty else {
-            return try await signInPage(request, identifier: identifier,
-                                        error: "Enter your username or email and your password.", status: .badRequest)
+            return try await signInPage(visit, identifier: identifier, error: visit.t("missingCredentials"),
+                                        status: .badRequest)
+        }
+        // The identifier's kind must allow passwords in the settings.
+        let kind: SignInExperience.Identifier = identifier.contains("@") ? .email : .username
+        guard visit.settings.method(for: kind)?.password == true else {
+            return try await signInPage(visit, identifier: identifier, error: visit.t("methodOff"), status: .badRequest)
         }
         let accountKey = "sign-in:account:" + SecretDigest.sha256Hex(identifier.lowercased())
         let ipKey = "sign-in:ip:" + context.clientIP
@@ -66,8 +75,7 @@ struct SignInRoutes: Sendable {
         let isAccountLimited = try await limiter.isLimited(accountKey, rule: Self.accountRule)
         let isIPLimited = try await limiter.isLimited(ipKey, rule: Self.ipRule)
         if isAccountLimited || isIPLimited {
-            return try await signInPage(request, identifier: identifier,
-                                        error: "Too many failed attempts. Wait 15 minutes and try again.",
+            return try await signInPage(visit, identifier: identifier, error: visit.t("tooManyAttempts"),
                                         status: .tooManyRequests)
         }
         let user: User
@@ -78,57 +86,44 @@ struct SignInRoutes: Sendable {
                 try await limiter.record(accountKey, rule: Self.accountRule)
                 try await limiter.record(ipKey, rule: Self.ipRule)
             }
-            return try await signInPage(request, identifier: identifier, error: error.code == .suspended
-                ? "This account is suspended. Contact the administrator."
-                : "The username, email or password is incorrect.", status: .unauthorized)
+            return try await signInPage(visit, identifier: identifier,
+                                        error: visit.t(error.code == .suspended ? "suspended" : "wrongCredentials"),
+                                        status: .unauthorized)
         }
         try await limiter.reset(accountKey)
-        let previous = request.cookie(CookieJar.session)
-        guard let interactionToken, try await provider.interaction(token: interactionToken) != nil else {
-            // No pending authorization request: sign in to Sesame itself.
-            let session = try await provider.startSession(accountID: user.id, previousSessionToken: previous)
-            return pages.page("signed-in", title: "Signed in", model: [:], cookies: [sessionCookie(session)])
-        }
-        let session = try await provider.completeLogin(interactionToken: interactionToken, accountID: user.id,
-                                                       previousSessionToken: previous)
-        return Responses.redirect("/oidc/auth/resume", cookies: [sessionCookie(session)])
+        return try await visit.finishSignIn(user, request: request, pages: pages, jar: cookies)
     }
 
-    private func cancel(_ request: Request) async throws -> Response {
+    private func cancel(_ request: Request, context: SesameRequestContext) async throws -> Response {
         let form = try await request.formParameters()
-        let token = request.cookie(CookieJar.interaction)
-        try CSRF.verify(runtime.csrf, token: try form.single("csrf_token"), binding: token ?? "")
-        guard let token else { throw OAuthError.sessionExpired }
+        let visit = try await visit(request, context)
+        try visit.verifyCSRF(form)
+        guard let token = visit.interactionToken else { throw OAuthError.sessionExpired }
         let location = try await provider.abortInteraction(interactionToken: token)
         return Responses.redirect(location, cookies: [cookies.clear(CookieJar.interaction)])
     }
 
-    private func consentPage(_ request: Request) async throws -> Response {
-        let token = request.cookie(CookieJar.interaction)
-        guard let interaction = try await provider.interaction(token: token), interaction.accountID != nil,
-              let client = try await provider.storage.client(id: interaction.request.clientID)
-        else { throw OAuthError.sessionExpired }
-        let scopes = interaction.request.scopes.map(Self.describe)
-        return pages.page("consent", title: "Authorize \(client.name)", model: [
-            "appName": client.name, "scopes": scopes, "csrfToken": CSRF.token(runtime.csrf, binding: token ?? ""),
+    private func consentPage(_ request: Request, context: SesameRequestContext) async throws -> Response {
+        let visit = try await visit(request, context)
+        guard let interaction = visit.interaction, interaction.accountID != nil, let appName = visit.appName else {
+            throw OAuthError.sessionExpired
+        }
+        return visit.page(pages, "consent", title: "\(visit.t("authorize")) \(appName)", model: [
+            "scopes": interaction.request.scopes.map(Self.describe),
         ])
     }
 
-    private func consent(_ request: Request) async throws -> Response {
+    private func consent(_ request: Request, context: SesameRequestContext) async throws -> Response {
         let form = try await request.formParameters()
-        let token = request.cookie(CookieJar.interaction)
-        try CSRF.verify(runtime.csrf, token: try form.single("csrf_token"), binding: token ?? "")
-        guard let token else { throw OAuthError.sessionExpired }
+        let visit = try await visit(request, context)
+        try visit.verifyCSRF(form)
+        guard let token = visit.interactionToken else { throw OAuthError.sessionExpired }
         guard try form.single("decision") == "allow" else {
             let location = try await provider.abortInteraction(interactionToken: token)
             return Responses.redirect(location, cookies: [cookies.clear(CookieJar.interaction)])
         }
         try await provider.completeConsent(interactionToken: token)
         return Responses.redirect("/oidc/auth/resume")
-    }
-
-    private func sessionCookie(_ token: String) -> String {
-        cookies.set(CookieJar.session, token, maxAge: provider.configuration.sessionTTL)
     }
 
     static func describe(_ scope: String) -> String {

@@ -29,6 +29,10 @@ public enum SesameApplication {
         OIDCRoutes(runtime: runtime, pages: pages, cookies: cookies,
                    clientGuard: ClientAuthenticationGuard(limiter: runtime.rateLimiter)).register(on: router)
         SignInRoutes(runtime: runtime, pages: pages, cookies: cookies).register(on: router)
+        CodeFlowRoutes(runtime: runtime, pages: pages, cookies: cookies).register(on: router)
+        if let mailbox = runtime.mailbox {
+            router.get("dev/mailbox") { _, _ in Responses.json(.array(mailbox.all), headers: [.cacheControl: "no-store"]) }
+        }
         router.get("api/status") { _, _ in
             Response(status: .noContent)
         }

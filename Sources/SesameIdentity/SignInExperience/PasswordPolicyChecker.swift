@@ -1,0 +1,41 @@
+import Foundation
+
+/// Checks a new password against the policy, and says in words what is wrong.
+public struct PasswordPolicyChecker: Sendable {
+    public let policy: SignInExperience.PasswordPolicy
+
+    public init(policy: SignInExperience.PasswordPolicy) {
+        self.policy = policy
+    }
+
+    /// Throws `IdentityError.invalidInput` naming the first rule the password breaks.
+    public func check(_ password: String, userInfo: [String] = []) throws {
+        guard password.count >= policy.minLength else {
+            throw IdentityError(.weakPassword, "the password must have at least \(policy.minLength) characters")
+        }
+        guard password.count <= 256 else {
+            throw IdentityError(.weakPassword, "the password must have at most 256 characters")
+        }
+        var kinds = 0
+        if password.contains(where: \.isLowercase) { kinds += 1 }
+        if password.contains(where: \.isUppercase) { kinds += 1 }
+        if password.contains(where: \.isNumber) { kinds += 1 }
+        if password.contains(where: { !$0.isLetter && !$0.isNumber }) { kinds += 1 }
+        guard kinds >= policy.characterTypes else {
+            throw IdentityError(.weakPassword, "the password must mix at least \(policy.characterTypes) of: lower case, "
+                + "upper case, digits, symbols")
+        }
+        let lowered = password.lowercased()
+        if policy.rejectUserInfo {
+            for info in userInfo.map({ $0.lowercased() }) where info.count >= 3 {
+                let local = info.split(separator: "@").first.map(String.init) ?? info
+                if lowered.contains(info) || (local.count >= 3 && lowered.contains(local)) {
+                    throw IdentityError(.weakPassword, "the password must not contain your name, username or email")
+                }
+            }
+        }
+        if policy.rejectCommon, CommonPasswords.contains(lowered) {
+            throw IdentityError(.weakPassword, "this password is too common; choose another one")
+        }
+    }
+}

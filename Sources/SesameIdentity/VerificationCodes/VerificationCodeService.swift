@@ -1,0 +1,127 @@
+import Foundation
+import SesameOIDC
+
+/// A one-time code sent to an email address or a phone, stored as a keyed digest.
+public struct VerificationCode: Sendable, Equatable {
+    public var id: String
+    /// The normalized address the code was sent to.
+    public var identifier: String
+    /// `Register`, `SignIn`, `ForgotPassword` or `Generic`: a code only works for what it was sent for.
+    public var usage: String
+    public var codeDigest: String
+    public var failedAttempts: Int
+    public var createdAt: Date
+    public var expiresAt: Date
+    public var consumedAt: Date?
+
+    public init(id: String, identifier: String, usage: String, codeDigest: String, failedAttempts: Int = 0,
+                createdAt: Date, expiresAt: Date, consumedAt: Date? = nil)
+    {
+        self.id = id
+        self.identifier = identifier
+        self.usage = usage
+        self.codeDigest = codeDigest
+        self.failedAttempts = failedAttempts
+        self.createdAt = createdAt
+        self.expiresAt = expiresAt
+        self.consumedAt = consumedAt
+    }
+}
+
+public protocol VerificationCodeStore: Sendable {
+    /// Stores a new code and retires the earlier unused ones for the same address and usage.
+    func insertVerificationCode(_ code: VerificationCode) async throws
+    /// The newest code for the address and usage, used or not.
+    func latestVerificationCode(identifier: String, usage: String) async throws -> VerificationCode?
+    /// Adds a failed attempt and returns the new count.
+    func recordFailedAttempt(codeID: String) async throws -> Int
+    /// Marks the code used; false when it already was (a replayed form).
+    func consumeVerificationCode(id: String, now: Date) async throws -> Bool
+}
+
+/// Issuing and checking one-time codes: six digits from a CSPRNG, kept as an HMAC, valid 10 minutes,
+/// single use, 10 wrong tries at most, 60 seconds between sends, and per-address and per-IP send limits
+/// counted in the store.
+public struct VerificationCodeService: Sendable {
+    public static let lifetime: TimeInterval = 600
+    public static let resendInterval: TimeInterval = 60
+    public static let maximumAttempts = 10
+    public static let perAddressRule = RateLimiter.Rule(limit: 10, window: 3600)
+    public static let perIPRule = RateLimiter.Rule(limit: 30, window: 3600)
+
+    let store: any VerificationCodeStore
+    let limiter: RateLimiter
+    let digestKey: SecretBox
+    let now: @Sendable () -> Date
+
+    public init(store: any VerificationCodeStore, limiter: RateLimiter, digestKey: SecretBox,
+                now: @escaping @Sendable () -> Date = { Date() })
+    {
+        self.store = store
+        self.limiter = limiter
+        self.digestKey = digestKey
+        self.now = now
+    }
+
+    /// Makes a code for `identifier` and returns it, in clear, for the connector to deliver. Throws
+    /// `tooManyAttempts` inside the resend interval or over a send limit.
+    public func issue(to identifier: String, usage: String, ip: String) async throws -> String {
+        let now = now()
+        if let latest = try await store.latestVerificationCode(identifier: identifier, usage: usage),
+           now.timeIntervalSince(latest.createdAt) < Self.resendInterval
+        {
+            let wait = Int((Self.resendInterval - now.timeIntervalSince(latest.createdAt)).rounded(.up))
+            throw IdentityError(.tooManyAttempts, "a code was just sent; wait \(wait) seconds before asking again")
+        }
+        let addressKey = "code:address:" + SecretDigest.sha256Hex(identifier)
+        let ipKey = "code:ip:" + ip
+        let addressLimited = try await limiter.isLimited(addressKey, rule: Self.perAddressRule)
+        let ipLimited = try await limiter.isLimited(ipKey, rule: Self.perIPRule)
+        guard !addressLimited, !ipLimited else {
+            throw IdentityError(.tooManyAttempts, "too many codes were sent; try again in an hour")
+        }
+        try await limiter.record(addressKey, rule: Self.perAddressRule)
+        try await limiter.record(ipKey, rule: Self.perIPRule)
+        let code = Self.randomCode()
+        let id = SecureRandom.identifier()
+        try await store.insertVerificationCode(VerificationCode(
+            id: id, identifier: identifier, usage: usage, codeDigest: digest(id: id, code: code), createdAt: now,
+            expiresAt: now.addingTimeInterval(Self.lifetime)))
+        return code
+    }
+
+    /// Checks and consumes the code for `identifier` and `usage`.
+    public func verify(identifier: String, usage: String, code: String) async throws {
+        let now = now()
+        let entered = code.filter { !$0.isWhitespace }
+        guard let latest = try await store.latestVerificationCode(identifier: identifier, usage: usage),
+              latest.consumedAt == nil
+        else { throw IdentityError(.invalidCode, "this code is not valid; ask for a new one") }
+        guard latest.expiresAt > now else {
+            throw IdentityError(.codeExpired, "this code has expired; ask for a new one")
+        }
+        guard latest.failedAttempts < Self.maximumAttempts else {
+            throw IdentityError(.tooManyAttempts, "too many wrong codes; ask for a new one")
+        }
+        guard SecretDigest.constantTimeEquals(digest(id: latest.id, code: entered), latest.codeDigest) else {
+            let attempts = try await store.recordFailedAttempt(codeID: latest.id)
+            if attempts >= Self.maximumAttempts {
+                throw IdentityError(.tooManyAttempts, "too many wrong codes; ask for a new one")
+            }
+            throw IdentityError(.invalidCode, "the code is incorrect")
+        }
+        guard try await store.consumeVerificationCode(id: latest.id, now: now) else {
+            throw IdentityError(.invalidCode, "this code was already used; ask for a new one")
+        }
+    }
+
+    private func digest(id: String, code: String) -> String {
+        digestKey.mac("verification-code:" + id + ":" + code)
+    }
+
+    /// Six digits, uniformly distributed.
+    static func randomCode() -> String {
+        var generator = SystemRandomNumberGenerator()
+        return String(format: "%06d", Int.random(in: 0..<1_000_000, using: &generator))
+    }
+}

@@ -1,0 +1,51 @@
+import Foundation
+import Logging
+import SesameConnectors
+import SesameIdentity
+import SesameOIDC
+import SesameStorage
+import Synchronization
+
+extension SesameRuntime {
+    /// The saved sign-in experience, or the default before the first save.
+    public func signInExperience() async throws -> SignInExperience {
+        try await store.signInExperience() ?? .default
+    }
+
+    /// Validates and saves the settings, refusing a change that would lock everyone out.
+    public func saveSignInExperience(_ settings: SignInExperience) async throws {
+        try settings.validate(canSendCode: { $0 == .email })
+        try await store.saveSignInExperience(settings, now: provider.now())
+    }
+
+    /// Issues a code for `address` and sends it with the enabled email connector (or the development
+    /// console when none is enabled). The code reaches no log but the console connector's.
+    public func sendEmailCode(to address: String, usage: UsageType, ip: String, locale: String?) async throws {
+        let code = try await codes.issue(to: address, usage: usage.rawValue, ip: ip)
+        let payload = MessagePayload(code: code, locale: locale)
+        if let enabled = try await connectors.enabledEmailConnector() {
+            try await enabled.connector.sendMessage(to: address, type: usage, payload: payload)
+        } else {
+            logger.warning("no email connector is enabled: the code goes to the development console")
+            try await DevConsoleConnector(logger: logger).sendMessage(to: address, type: usage, payload: payload)
+        }
+        mailbox?.record(to: address, usage: usage.rawValue, code: code)
+    }
+}
+
+/// The last messages sent, readable at `/dev/mailbox` when `SESAME_DEV_MAILBOX=1` (development and tests).
+public final class DevMailbox: Sendable {
+    private let messages = Mutex<[JSONValue]>([])
+
+    public init() {}
+
+    func record(to address: String, usage: String, code: String) {
+        messages.withLock { list in
+            list.append(["to": .string(address), "usageType": .string(usage), "code": .string(code),
+                         "sentAt": .string(ISO8601DateFormatter().string(from: Date()))])
+            if list.count > 50 { list.removeFirst(list.count - 50) }
+        }
+    }
+
+    public var all: [JSONValue] { messages.withLock { $0 } }
+}

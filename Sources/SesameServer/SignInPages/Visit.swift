@@ -1,0 +1,85 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import SesameIdentity
+import SesameOIDC
+import SesameStorage
+
+/// What every hosted page needs to know about the request: the pending sign-in (if any), the settings,
+/// the language and branding, and the CSRF binding.
+struct Visit: Sendable {
+    let runtime: SesameRuntime
+    let interactionToken: String?
+    let interaction: Interaction?
+    let appName: String?
+    let settings: SignInExperience
+    let look: PageLook
+    /// The cookie value CSRF tokens are bound to: the interaction, or a random cookie of the form's own.
+    let binding: String
+    /// Cookies to set with the response (the fresh CSRF cookie).
+    let cookies: [String]
+    let clientIP: String
+
+    static func load(_ request: Request, context: SesameRequestContext, runtime: SesameRuntime, jar: CookieJar)
+        async throws -> Visit
+    {
+        let token = request.cookie(CookieJar.interaction)
+        let interaction = try await runtime.provider.interaction(token: token)
+        var appName: String?
+        if let interaction { appName = try await runtime.provider.storage.client(id: interaction.request.clientID)?.name }
+        let settings = try await runtime.signInExperience()
+        let localizer = Localizer(uiLocales: interaction?.request.uiLocales,
+                                  acceptLanguage: request.headers[.acceptLanguage], offered: settings.languages)
+        var branding = settings.branding
+        if branding.appName == nil { branding.appName = appName }
+        var cookies: [String] = []
+        var binding = interaction != nil ? token : request.cookie(CookieJar.csrf)
+        if binding == nil {
+            let fresh = SecureRandom.token()
+            cookies.append(jar.set(CookieJar.csrf, fresh, maxAge: 3600))
+            binding = fresh
+        }
+        return Visit(runtime: runtime, interactionToken: interaction != nil ? token : nil, interaction: interaction,
+                     appName: appName, settings: settings, look: PageLook(localizer: localizer, branding: branding),
+                     binding: binding ?? "", cookies: cookies, clientIP: context.clientIP)
+    }
+
+    var t: Localizer { look.localizer }
+
+    var csrfToken: String { CSRF.token(runtime.csrf, binding: binding) }
+
+    func verifyCSRF(_ form: RequestParameters) throws {
+        try CSRF.verify(runtime.csrf, token: try form.single("csrf_token"), binding: binding)
+    }
+
+    /// Common model values for every page.
+    func model(_ values: [String: Any] = [:]) -> [String: Any] {
+        var model: [String: Any] = ["csrfToken": csrfToken, "canCancel": interaction != nil]
+        model["appName"] = appName
+        for (key, value) in values { model[key] = value }
+        return model
+    }
+
+    func page(_ pages: PageRenderer, _ template: String, title: String, model values: [String: Any] = [:],
+              status: HTTPResponse.Status = .ok) -> Response
+    {
+        pages.page(template, title: title, model: model(values), look: look, status: status, cookies: cookies)
+    }
+
+    /// The user proved who they are: start the IdP session and resume the authorization request, or show
+    /// the signed-in page when there is none.
+    func finishSignIn(_ user: User, request: Request, pages: PageRenderer, jar: CookieJar) async throws -> Response {
+        let provider = runtime.provider
+        try await runtime.store.recordSignIn(userID: user.id, at: provider.now())
+        let previous = request.cookie(CookieJar.session)
+        let sessionCookie: (String) -> String = { jar.set(CookieJar.session, $0, maxAge: provider.configuration.sessionTTL) }
+        guard let interactionToken else {
+            let session = try await provider.startSession(accountID: user.id, previousSessionToken: previous)
+            return pages.page("message", title: t("signedIn"), model: ["title": t("signedIn"), "lead": t("signedInLead")],
+                              look: look, cookies: [sessionCookie(session)])
+        }
+        let session = try await provider.completeLogin(interactionToken: interactionToken, accountID: user.id,
+                                                       previousSessionToken: previous)
+        return Responses.redirect("/oidc/auth/resume", cookies: [sessionCookie(session)])
+    }
+}
