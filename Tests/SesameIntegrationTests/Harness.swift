@@ -36,7 +36,7 @@ struct Fixture: Sendable {
         let configuration = ServerConfiguration(
             endpoint: "http://localhost:3001", host: "127.0.0.1", port: 0,
             databaseURL: "sqlite://" + directory.appendingPathComponent("sesame.db").path,
-            secret: String(repeating: "s", count: 40))
+            secret: String(repeating: "s", count: 40), isDevMailboxEnabled: true)
         var logger = Logger(label: "sesame.integration")
         logger.logLevel = .warning
         let runtime = try await SesameRuntime.open(configuration, logger: logger)
