@@ -98,7 +98,7 @@ let package = Package(
             exclude: ["Fixtures"],
             swiftSettings: strict
         ),
-        .testTarget(name: "SesameIdentityTests", dependencies: ["SesameIdentity"], swiftSettings: strict),
+        .testTarget(name: "SesameIdentityTests", dependencies: ["SesameIdentity", "SesameOIDC"], swiftSettings: strict),
         .testTarget(name: "SesameStorageTests", dependencies: ["SesameStorage", "SesameIdentity", "SesameOIDC", .product(name: "Logging", package: "swift-log")], swiftSettings: strict),
         .testTarget(
             name: "SesameIntegrationTests",

@@ -286,6 +286,34 @@ struct StoreConformanceTests {
     }
 
     @Test(arguments: Backend.available)
+    func signInExperienceAndVerificationCodes(_ backend: Backend) async throws {
+        try await withStore(backend) { store in
+            #expect(try await store.signInExperience() == nil)
+            var settings = SignInExperience.default
+            settings.branding.primaryColor = "#112233"
+            try await store.saveSignInExperience(settings, now: now)
+            try await store.saveSignInExperience(settings, now: now)
+            #expect(try await store.signInExperience() == settings)
+
+            let first = VerificationCode(id: "c1", identifier: "a@b.test", usage: "SignIn", codeDigest: "d1",
+                                         createdAt: now, expiresAt: now.addingTimeInterval(600))
+            try await store.insertVerificationCode(first)
+            #expect(try await store.latestVerificationCode(identifier: "a@b.test", usage: "SignIn") == first)
+            #expect(try await store.latestVerificationCode(identifier: "a@b.test", usage: "Register") == nil)
+            #expect(try await store.recordFailedAttempt(codeID: "c1") == 1)
+            #expect(try await store.recordFailedAttempt(codeID: "c1") == 2)
+            // A new code replaces the unused one.
+            let second = VerificationCode(id: "c2", identifier: "a@b.test", usage: "SignIn", codeDigest: "d2",
+                                          createdAt: now.addingTimeInterval(61), expiresAt: now.addingTimeInterval(661))
+            try await store.insertVerificationCode(second)
+            #expect(try await store.latestVerificationCode(identifier: "a@b.test", usage: "SignIn")?.id == "c2")
+            #expect(try await store.consumeVerificationCode(id: "c2", now: now) == true)
+            #expect(try await store.consumeVerificationCode(id: "c2", now: now) == false)
+            #expect(try await store.consumeVerificationCode(id: "c1", now: now) == false)
+        }
+    }
+
+    @Test(arguments: Backend.available)
     func expiredRecordsAreDeleted(_ backend: Backend) async throws {
         try await withStore(backend) { store in
             try await store.insertSession(Session(id: "old", accountID: "u1", authTime: now, createdAt: now,

@@ -27,11 +27,15 @@ public struct PasswordPolicyChecker: Sendable {
         }
         let lowered = password.lowercased()
         if policy.rejectUserInfo {
-            for info in userInfo.map({ $0.lowercased() }) where info.count >= 3 {
-                let local = info.split(separator: "@").first.map(String.init) ?? info
-                if lowered.contains(info) || (local.count >= 3 && lowered.contains(local)) {
-                    throw IdentityError(.weakPassword, "the password must not contain your name, username or email")
-                }
+            // The whole value, an email's local part, and each word of a name.
+            var fragments: [String] = []
+            for info in userInfo.map({ $0.lowercased() }) {
+                fragments.append(info)
+                if let local = info.split(separator: "@").first { fragments.append(String(local)) }
+                fragments += info.split(whereSeparator: { !$0.isLetter && !$0.isNumber }).map(String.init)
+            }
+            for fragment in fragments where fragment.count >= 3 && lowered.contains(fragment) {
+                throw IdentityError(.weakPassword, "the password must not contain your name, username or email")
             }
         }
         if policy.rejectCommon, CommonPasswords.contains(lowered) {
