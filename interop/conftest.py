@@ -75,6 +75,7 @@ def sesame(request, tmp_path_factory):
         "SESAME_ENDPOINT": base,
         "SESAME_SECRET": secrets.token_hex(24),
         "SESAME_LOG_LEVEL": "info",
+        "SESAME_DEV_MAILBOX": "1",
     }
 
     def cli(*args):

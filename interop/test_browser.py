@@ -1,0 +1,158 @@
+"""The seed's end-user path in a real browser: Chromium driven by Selenium, codes read from the dev mailbox."""
+import os
+import secrets
+import shutil
+import time
+import urllib.parse
+
+import pytest
+import requests
+from authlib.integrations.requests_client import OAuth2Session
+from authlib.jose import JsonWebKey, jwt
+from authlib.oidc.core import CodeIDToken
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import WebDriverWait
+
+from conftest import REDIRECT_URI
+
+
+def chromium_paths():
+    browser = shutil.which("chromium") or "/usr/bin/chromium"
+    driver = shutil.which("chromedriver") or "/usr/bin/chromedriver"
+    if not (os.path.exists(browser) and os.path.exists(driver)):
+        pytest.fail("chromium and chromium-driver are required (scripts/test installs them)")
+    return browser, driver
+
+
+@pytest.fixture(scope="module")
+def browser():
+    binary, driver = chromium_paths()
+    options = webdriver.ChromeOptions()
+    options.binary_location = binary
+    for argument in ["--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=360,800",
+                     "--lang=en-US"]:
+        options.add_argument(argument)
+    chrome = webdriver.Chrome(service=Service(driver), options=options)
+    chrome.set_page_load_timeout(20)
+    yield chrome
+    chrome.quit()
+
+
+@pytest.fixture(autouse=True)
+def fresh_cookies(browser):
+    # Every test starts signed out (deleting cookies from the error page of the callback would not reach them).
+    browser.execute_cdp_cmd("Network.clearBrowserCookies", {})
+
+
+def start(sesame, browser):
+    """Opens the app's authorization request, as Auth.js would redirect the browser."""
+    session = OAuth2Session(sesame.app_id, sesame.app_secret, scope="openid profile email offline_access",
+                            redirect_uri=REDIRECT_URI, code_challenge_method="S256")
+    verifier = secrets.token_urlsafe(48)
+    url, _ = session.create_authorization_url(sesame.issuer + "/auth", code_verifier=verifier)
+    browser.get(url)
+    WebDriverWait(browser, 10).until(lambda b: "/sign-in" in b.current_url)
+    return session, verifier
+
+
+def mailbox_code(sesame, address, usage):
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        messages = [m for m in requests.get(sesame.base + "/dev/mailbox", timeout=5).json()
+                    if m["to"] == address and m["usageType"] == usage]
+        if messages:
+            return messages[-1]["code"]
+        time.sleep(0.1)
+    raise AssertionError(f"no {usage} code for {address}")
+
+
+def fill(browser, name, value):
+    field = browser.find_element(By.NAME, name)
+    field.clear()
+    field.send_keys(value)
+
+
+def submit(browser):
+    browser.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
+
+
+def callback_code(browser):
+    # The app is not running: the browser lands on an error page at the callback URL, which is enough.
+    WebDriverWait(browser, 10).until(lambda b: b.current_url.startswith(REDIRECT_URI))
+    query = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(browser.current_url).query))
+    return browser.current_url, query
+
+
+def id_token_claims(sesame, session, verifier, callback):
+    token = session.fetch_token(sesame.issuer + "/token", authorization_response=callback, code_verifier=verifier)
+    jwks = JsonWebKey.import_key_set(requests.get(sesame.issuer + "/jwks", timeout=5).json())
+    claims = jwt.decode(token["id_token"], jwks, claims_cls=CodeIDToken,
+                        claims_params={"client_id": sesame.app_id, "access_token": token["access_token"]})
+    claims.validate()
+    return claims
+
+
+def test_sign_in_with_an_email_code(sesame, browser):
+    session, verifier = start(sesame, browser)
+    browser.find_element(By.LINK_TEXT, "Sign in with an email code").click()
+    fill(browser, "identifier", "alice@example.com")
+    submit(browser)
+    code_field = browser.find_element(By.NAME, "code")
+    assert code_field.get_attribute("autocomplete") == "one-time-code"
+    code_field.send_keys(mailbox_code(sesame, "alice@example.com", "SignIn"))
+    submit(browser)
+    callback, query = callback_code(browser)
+    assert query["iss"] == sesame.issuer
+    claims = id_token_claims(sesame, session, verifier, callback)
+    assert claims["email"] == "alice@example.com"
+    assert claims["sub"] == sesame.user_id
+
+
+def test_register_in_the_browser(sesame, browser):
+    session, verifier = start(sesame, browser)
+    browser.find_element(By.LINK_TEXT, "Create an account").click()
+    fill(browser, "identifier", "carol@example.com")
+    submit(browser)
+    fill(browser, "code", mailbox_code(sesame, "carol@example.com", "Register"))
+    password = browser.find_element(By.NAME, "newPassword")
+    assert password.get_attribute("autocomplete") == "new-password"
+    password.send_keys("Sturdy-Lantern-58")
+    fill(browser, "name", "Carol")
+    submit(browser)
+    callback, _ = callback_code(browser)
+    claims = id_token_claims(sesame, session, verifier, callback)
+    assert claims["email"] == "carol@example.com"
+    assert claims["name"] == "Carol"
+
+
+def test_forgot_password_in_the_browser(sesame, browser):
+    session, verifier = start(sesame, browser)
+    browser.find_element(By.LINK_TEXT, "Forgot your password?").click()
+    fill(browser, "identifier", "alice@example.com")
+    submit(browser)
+    fill(browser, "code", mailbox_code(sesame, "alice@example.com", "ForgotPassword"))
+    fill(browser, "newPassword", "Brand-New-Walrus-77")
+    submit(browser)
+    assert "password was changed" in browser.page_source
+    browser.find_element(By.LINK_TEXT, "Sign in").click()
+    fill(browser, "identifier", "alice")
+    fill(browser, "password", "Brand-New-Walrus-77")
+    submit(browser)
+    callback, _ = callback_code(browser)
+    claims = id_token_claims(sesame, session, verifier, callback)
+    assert claims["sub"] == sesame.user_id
+
+
+def test_wrong_code_shows_an_inline_error(sesame, browser):
+    start(sesame, browser)
+    browser.get(sesame.base + "/register")
+    fill(browser, "identifier", "dave@example.com")
+    submit(browser)
+    fill(browser, "code", "000000" if mailbox_code(sesame, "dave@example.com", "Register") != "000000" else "111111")
+    fill(browser, "newPassword", "Quiet-Harbor-31")
+    submit(browser)
+    error = browser.find_element(By.ID, "code-error")
+    assert "incorrect" in error.text
+    assert browser.find_element(By.NAME, "code").get_attribute("aria-invalid") == "true"
