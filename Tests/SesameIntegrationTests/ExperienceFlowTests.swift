@@ -219,4 +219,36 @@ struct ExperienceFlowTests {
             #expect(byEmail.text.contains("turned off"))
         }
     }
+
+    @Test func previewRendersUnsavedSettings() async throws {
+        try await Fixture.withServer { fixture, browser in
+            var settings = SignInExperience.default
+            settings.branding.primaryColor = "#0A7D42"
+            settings.branding.appName = "Bookstore"
+            settings.signUp = .init(identifiers: [], password: false)
+            let encoded = Base64URL.encode(try JSONEncoder().encode(settings))
+            let page = try await browser.get("/preview/sign-in?language=zh-CN&settings=\(encoded)")
+            #expect(page.status == .ok)
+            #expect(page.text.contains("--accent: #0A7D42"))
+            #expect(page.text.contains("登录"))
+            #expect(!page.text.contains("/register"))
+            #expect(page.headers[.contentSecurityPolicy]?.contains("form-action 'none'") == true)
+            // Nothing was saved.
+            #expect(try await fixture.runtime.signInExperience() == .default)
+            #expect(try await browser.get("/preview/register").status == .ok)
+            #expect(try await browser.get("/preview/sign-in?settings=%%%").status == .badRequest)
+            #expect(try await browser.get("/preview/sign-in?settings=bm90LWpzb24").status == .badRequest)
+            settings.signIn.methods = []
+            let locked = try await browser.get("/preview/sign-in?settings=" + Base64URL.encode(try JSONEncoder().encode(settings)))
+            #expect(locked.status == .badRequest)
+            #expect(locked.text.contains("nobody can sign in"))
+            #expect(try await browser.get("/preview/console").status == .notFound)
+        }
+    }
+
+    @Test func theDevMailboxExistsOnlyWhenAskedFor() async throws {
+        try await Fixture.withServer(mailbox: false) { (_: Fixture, browser: Browser) async throws in
+            #expect(try await browser.get("/dev/mailbox").status == .notFound)
+        }
+    }
 }

@@ -29,14 +29,16 @@ struct Fixture: Sendable {
     var webSecret: String { webApp.secret ?? "" }
 
     /// Runs `body` against a live server on loopback.
-    static func withServer(_ body: @Sendable (Fixture, Browser) async throws -> Void) async throws {
+    static func withServer(mailbox: Bool = true, _ body: @Sendable (Fixture, Browser) async throws -> Void)
+        async throws
+    {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("sesame-it-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
         let configuration = ServerConfiguration(
             endpoint: "http://localhost:3001", host: "127.0.0.1", port: 0,
             databaseURL: "sqlite://" + directory.appendingPathComponent("sesame.db").path,
-            secret: String(repeating: "s", count: 40), isDevMailboxEnabled: true)
+            secret: String(repeating: "s", count: 40), isDevMailboxEnabled: mailbox)
         var logger = Logger(label: "sesame.integration")
         logger.logLevel = .warning
         let runtime = try await SesameRuntime.open(configuration, logger: logger)

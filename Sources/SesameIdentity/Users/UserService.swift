@@ -50,7 +50,7 @@ public struct UserService: AccountProvider {
         let user = User(
             id: SecureRandom.identifier(length: 12), username: username, primaryEmail: email, primaryPhone: phone,
             name: input.name?.trimmingCharacters(in: .whitespacesAndNewlines).nilIfEmpty, avatar: input.avatar,
-            passwordHash: try await input.password.asyncMap(hasher.hash), createdAt: now, updatedAt: now)
+            passwordHash: try await input.password.asyncMap(PasswordHasher(cost: UInt8(clamping: policy.bcryptCost)).hash), createdAt: now, updatedAt: now)
         try await store.insertUser(user)
         return user
     }

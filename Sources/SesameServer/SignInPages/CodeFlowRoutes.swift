@@ -70,7 +70,7 @@ struct CodeFlowRoutes: Sendable {
         }
     }
 
-    private func addressPage(_ flow: Flow, _ visit: Visit, identifier: String? = nil, error: String? = nil,
+    func addressPage(_ flow: Flow, _ visit: Visit, identifier: String? = nil, error: String? = nil,
                              offerRegistration: Bool = false, status: HTTPResponse.Status = .ok) -> Response
     {
         var model: [String: Any] = ["title": visit.t(flow.titleKey), "action": "/\(flow.rawValue)/send",

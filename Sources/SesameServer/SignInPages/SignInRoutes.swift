@@ -42,7 +42,7 @@ struct SignInRoutes: Sendable {
         ]
     }
 
-    private func signInPage(_ visit: Visit, identifier: String? = nil, error: String? = nil,
+    func signInPage(_ visit: Visit, identifier: String? = nil, error: String? = nil,
                             status: HTTPResponse.Status = .ok) async throws -> Response
     {
         var model = Self.options(visit.settings)

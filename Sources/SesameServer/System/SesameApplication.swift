@@ -28,8 +28,11 @@ public enum SesameApplication {
         router.add(middleware: ErrorMiddleware(pages: pages))
         OIDCRoutes(runtime: runtime, pages: pages, cookies: cookies,
                    clientGuard: ClientAuthenticationGuard(limiter: runtime.rateLimiter)).register(on: router)
-        SignInRoutes(runtime: runtime, pages: pages, cookies: cookies).register(on: router)
-        CodeFlowRoutes(runtime: runtime, pages: pages, cookies: cookies).register(on: router)
+        let signIn = SignInRoutes(runtime: runtime, pages: pages, cookies: cookies)
+        let codeFlows = CodeFlowRoutes(runtime: runtime, pages: pages, cookies: cookies)
+        signIn.register(on: router)
+        codeFlows.register(on: router)
+        PreviewRoutes(runtime: runtime, signIn: signIn, codeFlows: codeFlows).register(on: router)
         if let mailbox = runtime.mailbox {
             router.get("dev/mailbox") { _, _ in Responses.json(.array(mailbox.all), headers: [.cacheControl: "no-store"]) }
         }

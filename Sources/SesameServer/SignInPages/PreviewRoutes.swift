@@ -1,0 +1,56 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import SesameIdentity
+import SesameOIDC
+
+/// Renders the hosted pages with settings that are not saved yet, for the Console's live preview:
+/// `GET /preview/PAGE?settings=BASE64URL(JSON)&language=en|zh-CN`. Nothing is stored and no form works.
+struct PreviewRoutes: Sendable {
+    let runtime: SesameRuntime
+    let signIn: SignInRoutes
+    let codeFlows: CodeFlowRoutes
+
+    static let pages = ["sign-in", "sign-in-code", "register", "forgot-password"]
+
+    func register(on router: Router<SesameRequestContext>) {
+        router.get("preview/:page") { request, context in
+            let page = context.parameters.get("page") ?? ""
+            guard Self.pages.contains(page) else {
+                throw OAuthError(.notFound, "no preview for '\(page)' (pages: \(Self.pages.joined(separator: ", ")))",
+                                 status: 404)
+            }
+            let query = try request.queryParameters()
+            var settings = try await runtime.signInExperience()
+            if let encoded = try query.single("settings") {
+                guard let data = Base64URL.decode(encoded),
+                      let decoded = try? JSONDecoder().decode(SignInExperience.self, from: data)
+                else { throw OAuthError.invalidRequest("settings must be base64url-encoded sign-in experience JSON") }
+                do {
+                    try decoded.validate(canSendCode: { $0 == .email })
+                } catch let error as IdentityError {
+                    throw OAuthError.invalidRequest(error.message)
+                }
+                settings = decoded
+            }
+            let language = try query.single("language")
+            let localizer = Localizer(uiLocales: language, acceptLanguage: request.headers[.acceptLanguage],
+                                      offered: settings.languages)
+            let visit = Visit(runtime: runtime, interactionToken: nil, interaction: nil, appName: settings.branding.appName,
+                              settings: settings, look: PageLook(localizer: localizer, branding: settings.branding),
+                              binding: "preview", cookies: [], clientIP: context.clientIP)
+            var response: Response
+            switch page {
+            case "sign-in": response = try await signIn.signInPage(visit)
+            case "sign-in-code": response = codeFlows.addressPage(.signIn, visit)
+            case "register": response = codeFlows.addressPage(.register, visit)
+            default: response = codeFlows.addressPage(.forgotPassword, visit)
+            }
+            // A preview may be framed by the Console on the same origin.
+            response.headers[HTTPField.Name("X-Frame-Options")!] = "SAMEORIGIN"
+            response.headers[.contentSecurityPolicy] = "default-src 'none'; style-src 'unsafe-inline'; img-src https: data:; "
+                + "form-action 'none'; frame-ancestors 'self'; base-uri 'none'"
+            return response
+        }
+    }
+}
