@@ -33,7 +33,7 @@ struct ErrorMiddleware: RouterMiddleware {
             oauthError = error
         case let error as IdentityError:
             oauthError = OAuthError(OAuthError.Code(rawValue: error.code.rawValue), error.message,
-                                    status: error.code == .conflict ? 409 : error.code == .notFound ? 404 : 400)
+                                    status: Self.status(of: error.code))
         case let error as HTTPError where error.status == .contentTooLarge:
             oauthError = .payloadTooLarge
         case let error as HTTPError where error.status.code < 500:
@@ -48,10 +48,27 @@ struct ErrorMiddleware: RouterMiddleware {
         if wantsHTML(request) {
             return pages.error(oauthError)
         }
+        // The JSON APIs under /api answer Logto-style: {"code": ..., "message": ...}.
+        if request.uri.path.hasPrefix("/api/") {
+            var status = oauthError.status
+            if let error = error as? IdentityError { status = Self.status(of: error.code) }
+            return Responses.json(["code": .string(oauthError.code.rawValue), "message": .string(oauthError.description)],
+                                  status: HTTPResponse.Status(code: status), headers: [.cacheControl: "no-store"])
+        }
         var headers = HTTPFields()
         if let challenge = oauthError.wwwAuthenticate { headers[.wwwAuthenticate] = challenge }
         headers[.cacheControl] = "no-store"
         return Responses.json(oauthError.body, status: HTTPResponse.Status(code: oauthError.status), headers: headers)
+    }
+
+    static func status(of code: IdentityError.Code) -> Int {
+        switch code {
+        case .conflict: 409
+        case .notFound: 404
+        case .tooManyAttempts: 429
+        case .invalidCredentials, .weakPassword, .suspended: 422
+        default: 400
+        }
     }
 
     /// People reach the authorization, sign-in and logout routes with a browser; clients get JSON.

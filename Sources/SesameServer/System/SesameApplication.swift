@@ -33,6 +33,7 @@ public enum SesameApplication {
         signIn.register(on: router)
         codeFlows.register(on: router)
         PreviewRoutes(runtime: runtime, signIn: signIn, codeFlows: codeFlows).register(on: router)
+        ExperienceRoutes(runtime: runtime, pages: pages, cookies: cookies).register(on: router)
         if let mailbox = runtime.mailbox {
             router.get("dev/mailbox") { _, _ in Responses.json(.array(mailbox.all), headers: [.cacheControl: "no-store"]) }
         }

@@ -51,7 +51,7 @@ extension SQLStore: ExpiryStore {
     public func deleteExpired(before now: Date) async throws {
         let cutoff = SQLValue.date(now)
         for table in ["interactions", "sessions", "authorization_codes", "access_tokens", "refresh_tokens",
-                      "rate_limits", "verification_codes"]
+                      "rate_limits", "verification_codes", "experiences"]
         {
             try await database.query("DELETE FROM \(table) WHERE expires_at < ?", cutoff)
         }

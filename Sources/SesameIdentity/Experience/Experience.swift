@@ -1,0 +1,135 @@
+import Foundation
+
+/// The state of one sign-in, registration or password recovery driven through the Experience API:
+/// verifications collected, the user identified, the profile to create. Transitions are pure and throw
+/// `IdentityError` with the step that is missing.
+public struct Experience: Sendable, Codable, Equatable {
+    public enum Event: String, Sendable, Codable {
+        case signIn = "SignIn"
+        case register = "Register"
+        case forgotPassword = "ForgotPassword"
+    }
+
+    public struct Identifier: Sendable, Codable, Equatable {
+        public var type: SignInExperience.Identifier
+        public var value: String
+
+        public init(type: SignInExperience.Identifier, value: String) {
+            self.type = type
+            self.value = value
+        }
+    }
+
+    public struct Verification: Sendable, Codable, Equatable {
+        public enum Kind: String, Sendable, Codable {
+            case verificationCode = "VerificationCode"
+            case password = "Password"
+        }
+
+        public var id: String
+        public var kind: Kind
+        public var identifier: Identifier
+        public var isVerified: Bool
+        /// The account a password verification proved.
+        public var userID: String?
+
+        public init(id: String, kind: Kind, identifier: Identifier, isVerified: Bool, userID: String? = nil) {
+            self.id = id
+            self.kind = kind
+            self.identifier = identifier
+            self.isVerified = isVerified
+            self.userID = userID
+        }
+    }
+
+    public var event: Event
+    public var verifications: [Verification] = []
+    public var identifiedUserID: String?
+    /// The verified address a new account will use.
+    public var newIdentifier: Identifier?
+    /// bcrypt of the password chosen in the profile step (registration and recovery).
+    public var passwordHash: String?
+    public var name: String?
+
+    public init(event: Event) {
+        self.event = event
+    }
+
+    public mutating func addVerification(_ verification: Verification) {
+        verifications.removeAll { $0.id == verification.id }
+        verifications.append(verification)
+    }
+
+    public func verification(_ id: String) throws -> Verification {
+        guard let verification = verifications.first(where: { $0.id == id }) else {
+            throw IdentityError(.notFound, "verification '\(id)' was not started in this experience")
+        }
+        return verification
+    }
+
+    public mutating func markVerified(_ id: String, userID: String? = nil) throws {
+        guard let index = verifications.firstIndex(where: { $0.id == id }) else {
+            throw IdentityError(.notFound, "verification '\(id)' was not started in this experience")
+        }
+        verifications[index].isVerified = true
+        if let userID { verifications[index].userID = userID }
+    }
+
+    /// Identifies the user from a verified verification; `existingUserID` is the account that owns the
+    /// verified identifier, if any.
+    public mutating func identify(verificationID: String, existingUserID: String?) throws {
+        let verification = try verification(verificationID)
+        guard verification.isVerified else {
+            throw IdentityError(.invalidInput, "verify this verification before identifying with it")
+        }
+        switch event {
+        case .signIn, .forgotPassword:
+            guard let userID = verification.userID ?? existingUserID else {
+                throw IdentityError(.notFound, "no account uses this \(verification.identifier.type.rawValue)")
+            }
+            if event == .forgotPassword, verification.kind != .verificationCode {
+                throw IdentityError(.invalidInput, "password recovery is verified with a code")
+            }
+            identifiedUserID = userID
+        case .register:
+            guard verification.kind == .verificationCode else {
+                throw IdentityError(.invalidInput, "registration is verified with a code")
+            }
+            guard existingUserID == nil else {
+                throw IdentityError(.conflict, "this \(verification.identifier.type.rawValue) already has an account")
+            }
+            newIdentifier = verification.identifier
+        }
+    }
+
+    /// What submitting does now, or the step still missing.
+    public enum Submission: Equatable {
+        case signIn(userID: String)
+        case register(identifier: Identifier)
+        case resetPassword(userID: String, passwordHash: String)
+    }
+
+    public func submission(passwordRequired: Bool) throws -> Submission {
+        switch event {
+        case .signIn:
+            guard let identifiedUserID else { throw IdentityError(.invalidInput, "identify the user first") }
+            return .signIn(userID: identifiedUserID)
+        case .register:
+            guard let newIdentifier else { throw IdentityError(.invalidInput, "verify and identify an email first") }
+            if passwordRequired, passwordHash == nil {
+                throw IdentityError(.invalidInput, "set a password in the profile first")
+            }
+            return .register(identifier: newIdentifier)
+        case .forgotPassword:
+            guard let identifiedUserID else { throw IdentityError(.invalidInput, "identify the user first") }
+            guard let passwordHash else { throw IdentityError(.invalidInput, "set the new password first") }
+            return .resetPassword(userID: identifiedUserID, passwordHash: passwordHash)
+        }
+    }
+}
+
+public protocol ExperienceStore: Sendable {
+    func experience(id: String) async throws -> Experience?
+    func saveExperience(_ experience: Experience, id: String, expiresAt: Date) async throws
+    func deleteExperience(id: String) async throws
+}
