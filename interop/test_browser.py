@@ -1,5 +1,8 @@
 """The seed's end-user path in a real browser: Chromium driven by Selenium, codes read from the dev mailbox."""
+import json
 import os
+import re
+import subprocess
 import secrets
 import shutil
 import time
@@ -15,7 +18,8 @@ from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
-from conftest import REDIRECT_URI
+from aliyun_fake import AliyunFake
+from conftest import REDIRECT_URI, binary
 
 
 def chromium_paths():
@@ -68,14 +72,30 @@ def mailbox_code(sesame, address, usage):
     raise AssertionError(f"no {usage} code for {address}")
 
 
+def find(browser, name):
+    """The field named `name`, once the page that has it has loaded."""
+    return WebDriverWait(browser, 10).until(lambda b: b.find_element(By.NAME, name))
+
+
 def fill(browser, name, value):
-    field = browser.find_element(By.NAME, name)
+    field = find(browser, name)
     field.clear()
     field.send_keys(value)
 
 
 def submit(browser):
-    browser.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
+    button = browser.find_element(By.CSS_SELECTOR, "form button[type=submit]")
+    button.click()
+    # Wait for the next page: the old button goes stale once the browser has navigated.
+    WebDriverWait(browser, 10).until(lambda b: _is_stale(button))
+
+
+def _is_stale(element):
+    try:
+        element.is_enabled()
+        return False
+    except Exception:
+        return True
 
 
 def callback_code(browser):
@@ -99,7 +119,7 @@ def test_sign_in_with_an_email_code(sesame, browser):
     browser.find_element(By.LINK_TEXT, "Sign in with an email code").click()
     fill(browser, "identifier", "alice@example.com")
     submit(browser)
-    code_field = browser.find_element(By.NAME, "code")
+    code_field = find(browser, "code")
     assert code_field.get_attribute("autocomplete") == "one-time-code"
     code_field.send_keys(mailbox_code(sesame, "alice@example.com", "SignIn"))
     submit(browser)
@@ -116,7 +136,7 @@ def test_register_in_the_browser(sesame, browser):
     fill(browser, "identifier", "carol@example.com")
     submit(browser)
     fill(browser, "code", mailbox_code(sesame, "carol@example.com", "Register"))
-    password = browser.find_element(By.NAME, "newPassword")
+    password = find(browser, "newPassword")
     assert password.get_attribute("autocomplete") == "new-password"
     password.send_keys("Sturdy-Lantern-58")
     fill(browser, "name", "Carol")
@@ -155,4 +175,41 @@ def test_wrong_code_shows_an_inline_error(sesame, browser):
     submit(browser)
     error = browser.find_element(By.ID, "code-error")
     assert "incorrect" in error.text
-    assert browser.find_element(By.NAME, "code").get_attribute("aria-invalid") == "true"
+    assert find(browser, "code").get_attribute("aria-invalid") == "true"
+
+
+def test_the_seed_flow_with_aliyun_direct_mail_enabled(sesame, browser, tmp_path):
+    """The seed: Aliyun Direct Mail is the enabled connector, and the code arrives through it."""
+    fake = AliyunFake({"LTAI-seed": "seed-secret"}).start()
+    config = tmp_path / "aliyun.json"
+    config.write_text(json.dumps({
+        "accessKeyId": "LTAI-seed", "accessKeySecret": "seed-secret", "accountName": "noreply@mail.example.test",
+        "fromAlias": "Bookstore", "endpoint": fake.endpoint,
+        "templates": [
+            {"usageType": "SignIn", "subject": "登录验证码", "content": "<p>您的登录验证码是 {{code}}</p>"},
+            {"usageType": "Generic", "subject": "Your code", "content": "<p>Your code is {{code}}</p>"},
+        ],
+    }))
+
+    def cli(*args):
+        result = subprocess.run([binary(), *args], env=sesame.env, capture_output=True, text=True, timeout=60)
+        assert result.returncode == 0, result.stderr
+
+    try:
+        cli("user", "create", "--email", "frank@example.com", "--name", "Frank")
+        cli("connector", "set", "aliyun-direct-mail", "--file", str(config))
+        cli("connector", "enable", "aliyun-direct-mail")
+        session, verifier = start(sesame, browser)
+        browser.find_element(By.LINK_TEXT, "Sign in with an email code").click()
+        fill(browser, "identifier", "frank@example.com")
+        submit(browser)
+        [mail] = fake.sent
+        assert mail["ToAddress"] == "frank@example.com" and mail["Subject"] == "登录验证码"
+        code = re.search(r"(\d{6})", mail["HtmlBody"]).group(1)
+        fill(browser, "code", code)
+        submit(browser)
+        callback, _ = callback_code(browser)
+        assert id_token_claims(sesame, session, verifier, callback)["email"] == "frank@example.com"
+    finally:
+        cli("connector", "disable", "aliyun-direct-mail")
+        fake.stop()

@@ -101,7 +101,7 @@ struct BadInputTests {
     }
 
     @Test func repeatedClientAuthenticationFailuresAreSlowedDown() async throws {
-        try await Fixture.withServer { fixture, browser in
+        try await Fixture.withServer(now: Fixture.midWindow) { fixture, browser in
             let wrong = basicAuthorization(fixture.machine.client.id, "guess")
             for _ in 0..<50 {
                 let response = try await browser.post("/oidc/token", form: [("grant_type", "client_credentials")],
@@ -159,7 +159,7 @@ struct BadInputTests {
     }
 
     @Test func signInFormRejectsMissingCSRFAndWrongPasswords() async throws {
-        try await Fixture.withServer { fixture, browser in
+        try await Fixture.withServer(now: Fixture.midWindow) { fixture, browser in
             _ = try await browser.get("/oidc/auth?" + RequestParameters.encode([
                 ("client_id", fixture.webApp.client.id), ("redirect_uri", Fixture.callback),
                 ("response_type", "code"), ("scope", "openid"),

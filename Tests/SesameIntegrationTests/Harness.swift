@@ -26,11 +26,16 @@ struct Fixture: Sendable {
     let user: User
 
     var issuer: String { runtime.configuration.issuer }
+
+    /// The middle of a 15-minute (and so of a 5-minute) rate-limit window.
+    static let midWindow: @Sendable () -> Date = { Date(timeIntervalSince1970: 1_800_000_450) }
     var webSecret: String { webApp.secret ?? "" }
 
     /// Runs `body` against a live server on loopback.
-    static func withServer(mailbox: Bool = true, _ body: @Sendable (Fixture, Browser) async throws -> Void)
-        async throws
+    /// `now`: a fixed clock for tests that count within rate-limit windows, so a window boundary
+    /// cannot fall in the middle of them.
+    static func withServer(mailbox: Bool = true, now: (@Sendable () -> Date)? = nil,
+                           _ body: @Sendable (Fixture, Browser) async throws -> Void) async throws
     {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("sesame-it-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -41,7 +46,7 @@ struct Fixture: Sendable {
             secret: String(repeating: "s", count: 40), isDevMailboxEnabled: mailbox)
         var logger = Logger(label: "sesame.integration")
         logger.logLevel = .warning
-        let runtime = try await SesameRuntime.open(configuration, logger: logger)
+        let runtime = try await SesameRuntime.open(configuration, logger: logger, now: now ?? { Date() })
         let fixture = Fixture(
             runtime: runtime,
             webApp: try await runtime.applications.create(

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import SesameOIDC
 
 /// Aliyun's RPC signature, version 1.0: HMAC-SHA1 over `METHOD&%2F&percent(canonical query)`, keyed
 /// with the access key secret plus `&`.
@@ -7,22 +8,8 @@ public enum AliyunSignature {
     /// Aliyun's percent-encoding: RFC 3986 unreserved characters stay, everything else is `%XX` in upper
     /// case, so a space is `%20`, `*` is `%2A`, and `~` stays.
     public static func percentEncode(_ value: String) -> String {
-        var out = ""
-        out.reserveCapacity(value.utf8.count)
-        let digits = Array("0123456789ABCDEF".unicodeScalars)
-        for byte in value.utf8 {
-            switch byte {
-            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
-                UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "_"), UInt8(ascii: "."),
-                UInt8(ascii: "~"):
-                out.unicodeScalars.append(Unicode.Scalar(byte))
-            default:
-                out.unicodeScalars.append("%")
-                out.unicodeScalars.append(digits[Int(byte >> 4)])
-                out.unicodeScalars.append(digits[Int(byte & 0x0F)])
-            }
-        }
-        return out
+        // The same rule as RFC 3986 form encoding of unreserved characters.
+        RequestParameters.encode(value)
     }
 
     /// The parameters sorted by name (byte order), each encoded, joined with `&`.
