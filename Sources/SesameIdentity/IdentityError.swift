@@ -14,6 +14,7 @@ public struct IdentityError: Error, Sendable, Equatable, CustomStringConvertible
         public static let weakPassword = Code(rawValue: "password.rejected")
         public static let invalidCode = Code(rawValue: "verification_code.code_mismatch")
         public static let codeExpired = Code(rawValue: "verification_code.expired")
+        public static let methodDisabled = Code(rawValue: "sign_in_experiences.method_disabled")
     }
 
     public var code: Code

@@ -20,7 +20,7 @@ struct CodeFlowRoutes: Sendable {
         case register
         case forgotPassword = "forgot-password"
 
-        var usage: UsageType {
+        var event: Experience.Event {
             switch self {
             case .signIn: .signIn
             case .register: .register
@@ -108,6 +108,10 @@ struct CodeFlowRoutes: Sendable {
             return addressPage(flow, visit, identifier: raw, error: visit.t("invalidEmail"), status: .badRequest)
         }
         let existing = try await runtime.store.user(identifier: email)
+        let engine = ExperienceEngine(runtime: runtime)
+        let session = ExperienceSession(visit: visit, store: runtime.store)
+        // A resend keeps the experience (its earlier code stays valid); another flow starts a new one.
+        if try await session.current()?.event != flow.event { try await engine.start(flow.event, session) }
         switch flow {
         case .signIn where existing == nil:
             // Logto offers to create the account when sign-up by email is on; otherwise say nothing useful.
@@ -124,7 +128,7 @@ struct CodeFlowRoutes: Sendable {
             break
         }
         do {
-            try await runtime.sendEmailCode(to: email, usage: flow.usage, ip: visit.clientIP, locale: visit.t.language)
+            _ = try await engine.sendCode(session, to: .init(type: .email, value: email))
         } catch let error as IdentityError where error.code == .tooManyAttempts {
             return codePage(flow, visit, identifier: email, codeError: error.message, status: .tooManyRequests)
         } catch let error as ConnectorError {
@@ -157,34 +161,45 @@ struct CodeFlowRoutes: Sendable {
                                 status: .badRequest)
             }
         }
-        do {
-            try await runtime.codes.verify(identifier: email, usage: flow.usage.rawValue, code: code)
-        } catch let error as IdentityError {
-            return codePage(flow, visit, identifier: email, codeError: error.message, name: name,
-                            status: error.code == .tooManyAttempts ? .tooManyRequests : .badRequest)
+        let engine = ExperienceEngine(runtime: runtime)
+        let session = ExperienceSession(visit: visit, store: runtime.store)
+        // A code sent for another flow (a sign-in code on the recovery form) is not spent here.
+        guard try await session.current()?.event == flow.event else {
+            return codePage(flow, visit, identifier: email, codeError: "this code is not valid; ask for a new one",
+                            name: name, status: .badRequest)
         }
-        switch flow {
-        case .signIn:
-            guard let user = try await runtime.store.user(identifier: email), !user.isSuspended else {
-                return codePage(flow, visit, identifier: email, codeError: visit.t("wrongCredentials"), status: .badRequest)
+        let outcome: ExperienceEngine.Outcome
+        do {
+            let verification = try await engine.verifyCode(session, id: nil, identifier: .init(type: .email, value: email),
+                                                           code: code)
+            try await engine.identify(session, verificationID: verification)
+            switch flow {
+            case .register: try await engine.setProfile(session, password: password, name: name)
+            case .forgotPassword: try await engine.setNewPassword(session, password ?? "")
+            case .signIn: break
             }
-            return try await visit.finishSignIn(user, request: request, pages: pages, jar: cookies)
-        case .register:
-            let user: User
-            do {
-                user = try await runtime.users.create(.init(email: email, name: name, password: password), policy: policy)
-            } catch let error as IdentityError where error.code == .conflict {
+            outcome = try await engine.submit(session)
+        } catch let error as IdentityError {
+            switch error.code {
+            case .conflict:
                 return addressPage(flow, visit, identifier: email, error: visit.t("emailTaken"), status: .conflict)
-            }
-            return try await visit.finishSignIn(user, request: request, pages: pages, jar: cookies)
-        case .forgotPassword:
-            guard let user = try await runtime.store.user(identifier: email), let password else {
+            case .weakPassword:
+                return codePage(flow, visit, identifier: email, passwordError: error.message, name: name,
+                                status: .badRequest)
+            case .notFound where flow != .signIn:
+                return codePage(flow, visit, identifier: email, codeError: "this code is not valid; ask for a new one",
+                                name: name, status: .badRequest)
+            case .notFound, .suspended:
                 return codePage(flow, visit, identifier: email, codeError: visit.t("wrongCredentials"), status: .badRequest)
+            default:
+                return codePage(flow, visit, identifier: email, codeError: error.message, name: name,
+                                status: error.code == .tooManyAttempts ? .tooManyRequests : .badRequest)
             }
-            try await runtime.users.setPassword(userID: user.id, password: password, cost: policy.bcryptCost)
-            // A changed password ends every session and refresh token of the account.
-            try await runtime.store.deleteSessions(accountID: user.id)
-            try await runtime.store.deleteRefreshTokens(accountID: user.id)
+        }
+        switch outcome {
+        case .signedIn(let user):
+            return try await visit.finishSignIn(user, request: request, pages: pages, jar: cookies)
+        case .passwordReset:
             return visit.page(pages, "message", title: visit.t("resetPassword"), model: [
                 "title": visit.t("resetPassword"), "lead": visit.t("passwordChanged"), "link": "/sign-in",
                 "linkText": visit.t("signIn"),

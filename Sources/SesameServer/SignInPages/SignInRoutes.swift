@@ -64,33 +64,28 @@ struct SignInRoutes: Sendable {
             return try await signInPage(visit, identifier: identifier, error: visit.t("missingCredentials"),
                                         status: .badRequest)
         }
-        // The identifier's kind must allow passwords in the settings.
+        // The same steps as the Experience API: verify the password, identify, submit.
         let kind: SignInExperience.Identifier = identifier.contains("@") ? .email : .username
-        guard visit.settings.method(for: kind)?.password == true else {
-            return try await signInPage(visit, identifier: identifier, error: visit.t("methodOff"), status: .badRequest)
-        }
-        let accountKey = "sign-in:account:" + SecretDigest.sha256Hex(identifier.lowercased())
-        let ipKey = "sign-in:ip:" + context.clientIP
-        let limiter = runtime.rateLimiter
-        let isAccountLimited = try await limiter.isLimited(accountKey, rule: Self.accountRule)
-        let isIPLimited = try await limiter.isLimited(ipKey, rule: Self.ipRule)
-        if isAccountLimited || isIPLimited {
-            return try await signInPage(visit, identifier: identifier, error: visit.t("tooManyAttempts"),
-                                        status: .tooManyRequests)
-        }
+        let engine = ExperienceEngine(runtime: runtime)
+        let session = ExperienceSession(visit: visit, store: runtime.store)
         let user: User
         do {
-            user = try await runtime.users.authenticate(identifier: identifier, password: password)
+            try await engine.start(.signIn, session)
+            let verification = try await engine.verifyPassword(
+                session, identifier: .init(type: kind, value: kind == .email ? identifier.lowercased() : identifier),
+                password: password)
+            try await engine.identify(session, verificationID: verification)
+            guard case .signedIn(let signedIn) = try await engine.submit(session) else { throw OAuthError.serverError() }
+            user = signedIn
         } catch let error as IdentityError {
-            if error.code == .invalidCredentials {
-                try await limiter.record(accountKey, rule: Self.accountRule)
-                try await limiter.record(ipKey, rule: Self.ipRule)
+            let (key, status): (String, HTTPResponse.Status) = switch error.code {
+            case .methodDisabled: ("methodOff", .badRequest)
+            case .tooManyAttempts: ("tooManyAttempts", .tooManyRequests)
+            case .suspended: ("suspended", .unauthorized)
+            default: ("wrongCredentials", .unauthorized)
             }
-            return try await signInPage(visit, identifier: identifier,
-                                        error: visit.t(error.code == .suspended ? "suspended" : "wrongCredentials"),
-                                        status: .unauthorized)
+            return try await signInPage(visit, identifier: identifier, error: visit.t(key), status: status)
         }
-        try await limiter.reset(accountKey)
         return try await visit.finishSignIn(user, request: request, pages: pages, jar: cookies)
     }
 

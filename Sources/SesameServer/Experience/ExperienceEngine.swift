@@ -1,0 +1,182 @@
+import Foundation
+import SesameConnectors
+import SesameIdentity
+import SesameOIDC
+import SesameStorage
+
+/// The steps of a sign-in, registration or recovery, on the stored `Experience` state machine. The
+/// Experience API and the hosted pages both drive it, so the same rules hold whichever a person uses.
+struct ExperienceEngine: Sendable {
+    let runtime: SesameRuntime
+
+    enum Outcome {
+        /// The user proved who they are (signed in or just registered).
+        case signedIn(User)
+        case passwordReset
+    }
+
+    func start(_ event: Experience.Event, _ session: ExperienceSession) async throws {
+        try await session.save(Experience(event: event))
+    }
+
+    /// Sends a code for the experience's event and records the verification; returns its id.
+    func sendCode(_ session: ExperienceSession, to identifier: Experience.Identifier) async throws -> String {
+        var experience = try await session.load()
+        guard identifier.type == .email else {
+            throw IdentityError.invalidInput("verification codes are sent to email addresses (no SMS connector yet)")
+        }
+        let existing = try await runtime.store.user(identifier: identifier.value)
+        if experience.event != .register, existing == nil {
+            throw IdentityError(.notFound, "no account uses this email address")
+        }
+        if experience.event == .register, existing != nil {
+            throw IdentityError(.conflict, "this email address already has an account")
+        }
+        try await runtime.sendEmailCode(to: identifier.value, usage: Self.usage(experience.event),
+                                        ip: session.visit.clientIP, locale: session.visit.t.language)
+        let id = SecureRandom.identifier()
+        experience.addVerification(.init(id: id, kind: .verificationCode, identifier: identifier, isVerified: false))
+        try await session.save(experience)
+        return id
+    }
+
+    /// Checks a code; without a verification id, the newest code verification for the identifier.
+    func verifyCode(_ session: ExperienceSession, id: String?, identifier: Experience.Identifier, code: String)
+        async throws -> String
+    {
+        var experience = try await session.load()
+        let verification: Experience.Verification
+        if let id {
+            verification = try experience.verification(id)
+        } else {
+            guard let latest = experience.verifications.last(where: {
+                $0.kind == .verificationCode && $0.identifier == identifier
+            }) else { throw IdentityError(.invalidCode, "this code is not valid; ask for a new one") }
+            verification = latest
+        }
+        guard verification.identifier == identifier else {
+            throw IdentityError.invalidInput("the identifier differs from the one the code was sent to")
+        }
+        try await runtime.codes.verify(identifier: identifier.value, usage: Self.usage(experience.event).rawValue,
+                                       code: code)
+        try experience.markVerified(verification.id)
+        try await session.save(experience)
+        return verification.id
+    }
+
+    /// Checks a password with the per-account and per-IP limits; returns the verification id.
+    func verifyPassword(_ session: ExperienceSession, identifier: Experience.Identifier, password: String)
+        async throws -> String
+    {
+        var experience = try await session.load()
+        guard experience.event == .signIn else { throw IdentityError.invalidInput("passwords verify sign-in only") }
+        guard session.visit.settings.method(for: identifier.type)?.password == true else {
+            throw IdentityError(.methodDisabled, "signing in by \(identifier.type.rawValue) and password is off")
+        }
+        let limiter = runtime.rateLimiter
+        let accountKey = "sign-in:account:" + SecretDigest.sha256Hex(identifier.value.lowercased())
+        let ipKey = "sign-in:ip:" + session.visit.clientIP
+        let accountLimited = try await limiter.isLimited(accountKey, rule: SignInRoutes.accountRule)
+        let ipLimited = try await limiter.isLimited(ipKey, rule: SignInRoutes.ipRule)
+        guard !accountLimited, !ipLimited else {
+            throw IdentityError(.tooManyAttempts, "too many failed attempts; wait 15 minutes and try again")
+        }
+        let user: User
+        do {
+            user = try await runtime.users.authenticate(identifier: identifier.value, password: password)
+        } catch let error as IdentityError where error.code == .invalidCredentials {
+            try await limiter.record(accountKey, rule: SignInRoutes.accountRule)
+            try await limiter.record(ipKey, rule: SignInRoutes.ipRule)
+            throw error
+        }
+        try await limiter.reset(accountKey)
+        let id = SecureRandom.identifier()
+        experience.addVerification(.init(id: id, kind: .password, identifier: identifier, isVerified: true,
+                                         userID: user.id))
+        try await session.save(experience)
+        return id
+    }
+
+    func identify(_ session: ExperienceSession, verificationID: String) async throws {
+        var experience = try await session.load()
+        let verification = try experience.verification(verificationID)
+        let existing = try await runtime.store.user(identifier: verification.identifier.value)
+        try experience.identify(verificationID: verificationID, existingUserID: existing?.id)
+        try await session.save(experience)
+    }
+
+    /// Registration profile: a password (checked against the policy, kept as bcrypt) or a name.
+    func setProfile(_ session: ExperienceSession, password: String? = nil, name: String? = nil) async throws {
+        var experience = try await session.load()
+        guard experience.event == .register else {
+            throw IdentityError.invalidInput("the profile is filled during registration")
+        }
+        if let name { experience.name = name }
+        if let password {
+            let policy = session.visit.settings.passwordPolicy
+            try PasswordPolicyChecker(policy: policy).check(
+                password, userInfo: [experience.newIdentifier?.value, experience.name].compactMap { $0 })
+            experience.passwordHash = try await PasswordHasher(cost: UInt8(clamping: policy.bcryptCost)).hash(password)
+        }
+        try await session.save(experience)
+    }
+
+    /// Recovery: the new password of the identified user.
+    func setNewPassword(_ session: ExperienceSession, _ password: String) async throws {
+        var experience = try await session.load()
+        guard experience.event == .forgotPassword, let userID = experience.identifiedUserID else {
+            throw IdentityError.invalidInput("identify the user of a ForgotPassword experience first")
+        }
+        let user = try await runtime.store.user(id: userID)
+        let policy = session.visit.settings.passwordPolicy
+        try PasswordPolicyChecker(policy: policy).check(
+            password, userInfo: [user?.primaryEmail, user?.username, user?.name].compactMap { $0 })
+        experience.passwordHash = try await PasswordHasher(cost: UInt8(clamping: policy.bcryptCost)).hash(password)
+        try await session.save(experience)
+    }
+
+    /// Carries the experience out and ends it.
+    func submit(_ session: ExperienceSession) async throws -> Outcome {
+        let experience = try await session.load()
+        let settings = session.visit.settings
+        let outcome: Outcome
+        switch try experience.submission(passwordRequired: settings.signUp.password) {
+        case .signIn(let userID):
+            guard let user = try await runtime.store.user(id: userID), !user.isSuspended else {
+                throw IdentityError(.suspended, "this account is suspended")
+            }
+            outcome = .signedIn(user)
+        case .register(let identifier):
+            guard settings.signUp.identifiers.contains(identifier.type) else {
+                throw IdentityError(.methodDisabled, "sign-up by \(identifier.type.rawValue) is off")
+            }
+            var user = try await runtime.users.create(.init(email: identifier.value, name: experience.name))
+            if let hash = experience.passwordHash {
+                user.passwordHash = hash
+                try await runtime.store.updateUser(user)
+            }
+            outcome = .signedIn(user)
+        case .resetPassword(let userID, let hash):
+            guard var user = try await runtime.store.user(id: userID) else {
+                throw IdentityError(.notFound, "no such user")
+            }
+            user.passwordHash = hash
+            user.updatedAt = runtime.provider.now()
+            try await runtime.store.updateUser(user)
+            // A changed password ends every session and refresh token of the account.
+            try await runtime.store.deleteSessions(accountID: userID)
+            try await runtime.store.deleteRefreshTokens(accountID: userID)
+            outcome = .passwordReset
+        }
+        try await session.delete()
+        return outcome
+    }
+
+    static func usage(_ event: Experience.Event) -> UsageType {
+        switch event {
+        case .signIn: .signIn
+        case .register: .register
+        case .forgotPassword: .forgotPassword
+        }
+    }
+}
