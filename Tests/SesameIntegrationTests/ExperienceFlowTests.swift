@@ -197,6 +197,10 @@ struct ExperienceFlowTests {
             #expect(fromHeader.text.contains("登录"))
             let plain = try await english.get("/sign-in", headers: [.acceptLanguage: "fr, en;q=0.5"])
             #expect(plain.text.contains("Sign in with an email code"))
+            let error = try await english.get("/oidc/auth?client_id=nobody&redirect_uri=http%3A%2F%2Fx.test",
+                                              headers: [.acceptLanguage: "zh-CN"])
+            #expect(error.status == .badRequest)
+            #expect(error.text.contains("出错了"))
         }
     }
 

@@ -40,10 +40,11 @@ struct Fixture: Sendable {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("sesame-it-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
-        let configuration = ServerConfiguration(
+        var configuration = ServerConfiguration(
             endpoint: "http://localhost:3001", host: "127.0.0.1", port: 0,
             databaseURL: "sqlite://" + directory.appendingPathComponent("sesame.db").path,
             secret: String(repeating: "s", count: 40), isDevMailboxEnabled: mailbox)
+        configuration.passwordFailureDelay = .milliseconds(5)
         var logger = Logger(label: "sesame.integration")
         logger.logLevel = .warning
         let runtime = try await SesameRuntime.open(configuration, logger: logger, now: now ?? { Date() })

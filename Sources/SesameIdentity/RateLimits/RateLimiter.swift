@@ -37,6 +37,11 @@ public struct RateLimiter: Sendable {
         try await store.count(key: key, windowStart: windowStart(rule)) >= rule.limit
     }
 
+    /// Events so far in this window.
+    public func count(_ key: String, rule: Rule) async throws -> Int {
+        try await store.count(key: key, windowStart: windowStart(rule))
+    }
+
     /// Records one event.
     public func record(_ key: String, rule: Rule) async throws {
         let start = windowStart(rule)

@@ -16,6 +16,8 @@ public struct ServerConfiguration: Sendable {
     public var developmentDefaults: [String]
     /// `SESAME_DEV_MAILBOX=1`: keep sent codes readable at `/dev/mailbox` (refused with an https endpoint).
     public var isDevMailboxEnabled: Bool
+    /// The step by which answers to repeated wrong passwords slow down (from the third failure).
+    public var passwordFailureDelay: Duration = .milliseconds(250)
 
     public var issuer: String { endpoint + "/oidc" }
     public var isSecure: Bool { endpoint.hasPrefix("https://") }

@@ -87,6 +87,11 @@ struct ExperienceEngine: Sendable {
         } catch let error as IdentityError where error.code == .invalidCredentials {
             try await limiter.record(accountKey, rule: SignInRoutes.accountRule)
             try await limiter.record(ipKey, rule: SignInRoutes.ipRule)
+            // Slow down before the lock: from the third failure in the window, each answer waits longer.
+            let failures = try await limiter.count(accountKey, rule: SignInRoutes.accountRule)
+            if failures >= 3 {
+                try await Task.sleep(for: runtime.configuration.passwordFailureDelay * min(failures - 2, 8))
+            }
             throw error
         }
         try await limiter.reset(accountKey)

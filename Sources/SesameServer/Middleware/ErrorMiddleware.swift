@@ -46,7 +46,9 @@ struct ErrorMiddleware: RouterMiddleware {
             oauthError = .serverError()
         }
         if wantsHTML(request) {
-            return pages.error(oauthError)
+            let localizer = Localizer(uiLocales: nil, acceptLanguage: request.headers[.acceptLanguage],
+                                      offered: Localizer.supported)
+            return pages.error(oauthError, look: PageLook(localizer: localizer, branding: .init()))
         }
         // The JSON APIs under /api answer Logto-style: {"code": ..., "message": ...}.
         if request.uri.path.hasPrefix("/api/") {

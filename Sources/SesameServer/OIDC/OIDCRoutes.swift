@@ -72,14 +72,26 @@ struct OIDCRoutes: Sendable {
         return Response(status: .ok, headers: headers, body: .init(byteBuffer: body))
     }
 
+    /// The language (from `ui_locales`, then `Accept-Language`) and branding of a page shown here.
+    private func look(_ request: Request, uiLocales: String? = nil) async throws -> PageLook {
+        let settings = try await runtime.signInExperience()
+        return PageLook(localizer: Localizer(uiLocales: uiLocales, acceptLanguage: request.headers[.acceptLanguage],
+                                             offered: settings.languages),
+                        branding: settings.branding)
+    }
+
     private func authorize(_ request: Request) async throws -> Response {
         let params: RequestParameters
         do {
             params = try await request.requestParameters()
         } catch let error as OAuthError {
-            return pages.error(error)
+            return pages.error(error, look: try await look(request))
         }
-        return try await answer(provider.authorize(params, sessionToken: request.cookie(CookieJar.session)))
+        let outcome = try await provider.authorize(params, sessionToken: request.cookie(CookieJar.session))
+        if case .errorPage(let error) = outcome {
+            return pages.error(error, look: try await look(request, uiLocales: params["ui_locales"]))
+        }
+        return answer(outcome)
     }
 
     /// Maps the engine's decision to HTTP: a redirect, an error page, or the sign-in / consent page.
@@ -101,14 +113,15 @@ struct OIDCRoutes: Sendable {
         let sessionToken = request.cookie(CookieJar.session)
         switch try await provider.endSession(try await request.requestParameters(), sessionToken: sessionToken) {
         case .signedOut(let redirect):
-            return signedOut(redirect)
+            return try await signedOut(redirect, request: request)
         case .confirm(let logout):
             var model: [String: Any] = ["csrfToken": CSRF.token(runtime.csrf, binding: sessionToken ?? "")]
             model["clientID"] = logout.clientID
             model["clientName"] = logout.clientName
             model["postLogoutRedirectURI"] = logout.postLogoutRedirectURI
             model["state"] = logout.state
-            return pages.page("logout", title: "Sign out", model: model)
+            let look = try await look(request, uiLocales: try await request.requestParameters()["ui_locales"])
+            return pages.page("logout", title: look.localizer("signOut"), model: model, look: look)
         }
     }
 
@@ -117,13 +130,14 @@ struct OIDCRoutes: Sendable {
         let sessionToken = request.cookie(CookieJar.session)
         try CSRF.verify(runtime.csrf, token: try params.single("csrf_token"), binding: sessionToken ?? "")
         let logout = try await provider.checkLogoutRequest(params)
-        return signedOut(try await provider.finishLogout(logout, sessionToken: sessionToken))
+        return try await signedOut(try await provider.finishLogout(logout, sessionToken: sessionToken), request: request)
     }
 
-    private func signedOut(_ redirect: String?) -> Response {
+    private func signedOut(_ redirect: String?, request: Request) async throws -> Response {
         let clear = cookies.clear(CookieJar.session)
         if let redirect { return Responses.redirect(redirect, cookies: [clear]) }
-        return pages.page("signed-out", title: "Signed out", model: [:], cookies: [clear])
+        let look = try await look(request)
+        return pages.page("signed-out", title: look.localizer("signedOut"), model: [:], look: look, cookies: [clear])
     }
 }
 

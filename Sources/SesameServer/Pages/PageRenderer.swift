@@ -44,9 +44,9 @@ struct PageRenderer: Sendable {
                               headers: headers)
     }
 
-    func error(_ error: OAuthError) -> Response {
-        page("error", title: "Something went wrong",
-             model: ["code": error.code.rawValue, "description": error.description],
+    func error(_ error: OAuthError, look: PageLook = .standard) -> Response {
+        page("error", title: look.localizer("errorTitle"),
+             model: ["code": error.code.rawValue, "description": error.description], look: look,
              status: HTTPResponse.Status(code: error.status))
     }
 }

@@ -132,43 +132,44 @@ enum PageTemplates {
         """
 
     static let consent = """
-        <h1>Authorize {{appName}}</h1>
-        <p class="lead"><strong>{{appName}}</strong> is asking to:</p>
+        <h1>{{t.authorize}} {{appName}}</h1>
+        <p class="lead"><strong>{{appName}}</strong> {{t.isAsking}}</p>
         <ul class="scopes">
         {{#scopes}}<li>{{.}}</li>{{/scopes}}
         </ul>
         <form method="post" action="/consent">
         <input type="hidden" name="csrf_token" value="{{csrfToken}}">
-        <button type="submit" name="decision" value="allow">Allow</button>
-        <button type="submit" name="decision" value="deny" class="secondary">Deny</button>
+        <button type="submit" name="decision" value="allow">{{t.allow}}</button>
+        <button type="submit" name="decision" value="deny" class="secondary">{{t.deny}}</button>
         </form>
         """
 
     static let error = """
-        <h1>Something went wrong</h1>
+        <h1>{{t.errorTitle}}</h1>
         <p class="error" role="alert">{{description}}</p>
-        <p>Error code: <code>{{code}}</code></p>
+        <p>{{t.errorCode}}: <code>{{code}}</code></p>
         """
 
     static let logout = """
-        <h1>Sign out</h1>
-        <p class="lead">Do you want to sign out{{#clientName}} of <strong>{{clientName}}</strong> and{{/clientName}} of this account?</p>
+        <h1>{{t.signOut}}</h1>
+        {{#clientName}}<p class="lead"><strong>{{clientName}}</strong></p>{{/clientName}}
+        <p class="lead">{{t.signOutQuestion}}</p>
         <form method="post" action="/oidc/session/end/confirm">
         <input type="hidden" name="csrf_token" value="{{csrfToken}}">
         {{#clientID}}<input type="hidden" name="client_id" value="{{clientID}}">{{/clientID}}
         {{#postLogoutRedirectURI}}<input type="hidden" name="post_logout_redirect_uri" value="{{postLogoutRedirectURI}}">{{/postLogoutRedirectURI}}
         {{#state}}<input type="hidden" name="state" value="{{state}}">{{/state}}
-        <button type="submit" name="logout" value="yes">Sign out</button>
+        <button type="submit" name="logout" value="yes">{{t.signOut}}</button>
         </form>
         """
 
     static let signedOut = """
-        <h1>Signed out</h1>
-        <p class="lead">You have signed out. You can close this window.</p>
+        <h1>{{t.signedOut}}</h1>
+        <p class="lead">{{t.signedOutLead}}</p>
         """
 
     static let signedIn = """
-        <h1>Signed in</h1>
-        <p class="lead">You are signed in. You can return to your application.</p>
+        <h1>{{t.signedIn}}</h1>
+        <p class="lead">{{t.signedInLead}}</p>
         """
 }
