@@ -33,13 +33,15 @@ struct App: AsyncParsableCommand {
         @Option(name: .customLong("post-logout-redirect-uri"), help: "Allowed post sign-out URI (repeatable).")
         var postLogoutRedirectURIs: [String] = []
         @Flag(help: "A third-party app: users see a consent page.") var thirdParty = false
+        @Flag(help: "An m2m app allowed to use the Management API (resource https://default.logto.app/api, scope all).")
+        var management = false
         @Flag(help: "Print JSON.") var json = false
 
         func run() async throws {
             try await withRuntime(options) { runtime in
                 let created = try await runtime.applications.create(
                     name: name, type: type.type, redirectURIs: redirectURIs,
-                    postLogoutRedirectURIs: postLogoutRedirectURIs, isThirdParty: thirdParty)
+                    postLogoutRedirectURIs: postLogoutRedirectURIs, isThirdParty: thirdParty, canManage: management)
                 if json {
                     var object: [String: JSONValue] = ["id": .string(created.client.id)]
                     object["secret"] = created.secret.map { .string($0) } ?? .null

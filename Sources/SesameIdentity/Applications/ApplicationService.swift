@@ -25,8 +25,12 @@ public struct ApplicationService: Sendable {
     }
 
     public func create(name: String, type: ApplicationType, description: String? = nil, redirectURIs: [String],
-                       postLogoutRedirectURIs: [String], isThirdParty: Bool = false) async throws -> Created
+                       postLogoutRedirectURIs: [String], isThirdParty: Bool = false, canManage: Bool = false)
+        async throws -> Created
     {
+        if canManage, type != .machineToMachine {
+            throw IdentityError.invalidInput("only machine-to-machine applications can use the Management API")
+        }
         let name = name.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !name.isEmpty, name.count <= 256 else {
             throw IdentityError.invalidInput("the application name must have 1 to 256 characters")
@@ -42,7 +46,8 @@ public struct ApplicationService: Sendable {
         let client = Client(
             id: SecureRandom.identifier(), name: name, description: description, type: type,
             secretHash: secret.map(SecretDigest.sha256Hex), redirectURIs: redirectURIs,
-            postLogoutRedirectURIs: postLogoutRedirectURIs, isThirdParty: isThirdParty, createdAt: now())
+            postLogoutRedirectURIs: postLogoutRedirectURIs, isThirdParty: isThirdParty, canManage: canManage,
+            createdAt: now())
         try await store.insertClient(client)
         return Created(client: client, secret: secret)
     }

@@ -27,12 +27,13 @@ public struct PasswordPolicyChecker: Sendable {
         }
         let lowered = password.lowercased()
         if policy.rejectUserInfo {
-            // The whole value, an email's local part, and each word of a name.
+            // The whole value and each word of it; for an email, of its local part only (not the domain).
             var fragments: [String] = []
             for info in userInfo.map({ $0.lowercased() }) {
                 fragments.append(info)
-                if let local = info.split(separator: "@").first { fragments.append(String(local)) }
-                fragments += info.split(whereSeparator: { !$0.isLetter && !$0.isNumber }).map(String.init)
+                let personal = info.contains("@") ? String(info.split(separator: "@").first ?? "") : info
+                fragments.append(personal)
+                fragments += personal.split(whereSeparator: { !$0.isLetter && !$0.isNumber }).map(String.init)
             }
             for fragment in fragments where fragment.count >= 3 && lowered.contains(fragment) {
                 throw IdentityError(.weakPassword, "the password must not contain your name, username or email")

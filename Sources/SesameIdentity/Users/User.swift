@@ -61,4 +61,8 @@ public protocol UserStore: Sendable {
     func updateUser(_ user: User) async throws
     func recordSignIn(userID: String, at date: Date) async throws
     func users(offset: Int, limit: Int) async throws -> (users: [User], total: Int)
+    /// Users whose username, email, phone or name contains `term` (case-insensitive), newest first.
+    func searchUsers(term: String?, offset: Int, limit: Int) async throws -> (users: [User], total: Int)
+    /// Deletes the user with its sessions and refresh tokens.
+    func deleteUser(id: String) async throws
 }

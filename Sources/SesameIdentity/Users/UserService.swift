@@ -79,7 +79,7 @@ public struct UserService: AccountProvider {
         return Account(id: user.id, claims: user.claims)
     }
 
-    static func validateUsername(_ raw: String) throws -> String {
+    public static func validateUsername(_ raw: String) throws -> String {
         let value = raw.trimmingCharacters(in: .whitespaces)
         let allowed = value.unicodeScalars.allSatisfy { scalar in
             scalar.isASCII && (CharacterSet.alphanumerics.contains(scalar) || scalar == "_")
@@ -100,7 +100,7 @@ public struct UserService: AccountProvider {
         return value
     }
 
-    static func normalizePhone(_ raw: String) throws -> String {
+    public static func normalizePhone(_ raw: String) throws -> String {
         let digits = raw.filter { !" -()".contains($0) }.trimmingPrefix("+")
         guard (6...15).contains(digits.count), digits.allSatisfy(\.isASCII), digits.allSatisfy(\.isNumber) else {
             throw IdentityError.invalidInput("'\(raw)' is not a valid phone number (use digits with country code)")

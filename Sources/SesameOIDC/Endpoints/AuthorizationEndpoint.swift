@@ -118,6 +118,9 @@ extension OIDCProvider {
             maxAge = seconds
         }
         let resources = try await checkResources(params.all("resource"))
+        if resources.contains(where: { $0.indicator == configuration.managementResource }) {
+            throw OAuthError(.invalidTarget, "the Management API is only for machine-to-machine applications")
+        }
         return AuthorizationRequest(
             clientID: client.id, redirectURI: redirectURI,
             scopes: try await grantableScopes(requested, client: client, resources: resources),

@@ -6,6 +6,9 @@ struct ClientCredentialsGrant: GrantHandler {
     func handle(_ params: RequestParameters, client: Client, provider: OIDCProvider) async throws -> OAuthResponse {
         let requested = ScopeList.parse(try params.single("scope"))
         let resource = try await provider.requestedResource(params, allowed: nil)
+        if let resource, resource.indicator == provider.configuration.managementResource, !client.canManage {
+            throw OAuthError(.invalidTarget, "this application may not use the Management API")
+        }
         if let resource {
             let defined = Set(resource.scopes.map(\.name))
             if let unknown = requested.first(where: { !defined.contains($0) }) {

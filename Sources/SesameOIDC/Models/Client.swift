@@ -39,12 +39,15 @@ public struct Client: Sendable, Codable, Equatable {
     public var postLogoutRedirectURIs: [String]
     /// Third-party apps see a consent page; first-party apps are consented automatically.
     public var isThirdParty: Bool
+    /// Machine-to-machine apps allowed to get tokens for the Management API.
+    public var canManage: Bool
     public var createdAt: Date
 
     public init(id: String, name: String, description: String? = nil, type: ApplicationType, secretHash: String?,
                 redirectURIs: [String], postLogoutRedirectURIs: [String], isThirdParty: Bool = false,
-                createdAt: Date)
+                canManage: Bool = false, createdAt: Date)
     {
+        self.canManage = canManage
         self.id = id
         self.name = name
         self.description = description

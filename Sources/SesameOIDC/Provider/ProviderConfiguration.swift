@@ -14,6 +14,8 @@ public struct ProviderConfiguration: Sendable {
     public var initialKeyAlgorithm: SigningAlgorithm = .es384
     /// How long keys are cached before the store is read again; rotation reaches every instance this fast.
     public var keyCacheTTL: TimeInterval = 5
+    /// The Management API's resource indicator (Logto's), for machine-to-machine apps allowed to manage.
+    public var managementResource = "https://default.logto.app/api"
 
     public init(issuer: String) {
         self.issuer = issuer

@@ -35,7 +35,9 @@ public struct SesameRuntime: Sendable {
             try? await database.close()
             throw error
         }
-        return SesameRuntime(configuration: configuration, database: database, logger: logger, now: now)
+        let runtime = SesameRuntime(configuration: configuration, database: database, logger: logger, now: now)
+        try await runtime.ensureManagementResource()
+        return runtime
     }
 
     init(configuration: ServerConfiguration, database: any SQLDatabase, logger: Logger,
@@ -57,6 +59,17 @@ public struct SesameRuntime: Sendable {
                                         now: now)
         mailbox = configuration.isDevMailboxEnabled ? DevMailbox() : nil
         csrf = SecretBox(secret: configuration.secret, purpose: "sesame.csrf")
+    }
+
+    /// The Management API's resource (Logto's indicator, scope `all`), created on first start.
+    func ensureManagementResource() async throws {
+        let indicator = provider.configuration.managementResource
+        guard try await store.resource(indicator: indicator) == nil else { return }
+        do {
+            _ = try await resources.create(name: "Management API", indicator: indicator, scopes: ["all"])
+        } catch let error as IdentityError where error.code == .conflict {
+            // Another instance created it first.
+        }
     }
 
     public func close() async throws {

@@ -34,6 +34,9 @@ public enum SesameApplication {
         codeFlows.register(on: router)
         PreviewRoutes(runtime: runtime, signIn: signIn, codeFlows: codeFlows).register(on: router)
         ExperienceRoutes(runtime: runtime, pages: pages, cookies: cookies).register(on: router)
+        let management = router.group("api").add(middleware: ManagementAuth(runtime: runtime))
+        ApplicationsRoutes(runtime: runtime).register(on: management)
+        UsersRoutes(runtime: runtime).register(on: management)
         if let mailbox = runtime.mailbox {
             router.get("dev/mailbox") { _, _ in Responses.json(.array(mailbox.all), headers: [.cacheControl: "no-store"]) }
         }

@@ -50,6 +50,34 @@ extension SQLStore: UserStore {
         return (users, Int(total))
     }
 
+    public func searchUsers(term: String?, offset: Int, limit: Int) async throws -> (users: [User], total: Int) {
+        guard let term, !term.isEmpty else { return try await users(offset: offset, limit: limit) }
+        let escaped = term.lowercased().replacingOccurrences(of: "\\", with: "\\\\")
+            .replacingOccurrences(of: "%", with: "\\%").replacingOccurrences(of: "_", with: "\\_")
+        let pattern = SQLValue.text("%" + escaped + "%")
+        let condition = """
+            (username_key LIKE ? ESCAPE '\\' OR primary_email LIKE ? ESCAPE '\\' OR primary_phone LIKE ? ESCAPE '\\'
+             OR LOWER(name) LIKE ? ESCAPE '\\')
+            """
+        let binds = [pattern, pattern, pattern, pattern]
+        let total = try await database.query("SELECT COUNT(*) AS total FROM users WHERE \(condition)", binds)
+            .first?.int("total") ?? 0
+        let users = try await database.query(
+            "SELECT \(Self.columns) FROM users WHERE \(condition) ORDER BY created_at DESC, id LIMIT ? OFFSET ?",
+            binds + [.integer(Int64(limit)), .integer(Int64(offset))]
+        ).map(Self.user)
+        return (users, Int(total))
+    }
+
+    public func deleteUser(id: String) async throws {
+        try await database.transaction([
+            ("DELETE FROM sessions WHERE account_id = ?", [.text(id)]),
+            ("DELETE FROM refresh_tokens WHERE account_id = ?", [.text(id)]),
+            ("DELETE FROM access_tokens WHERE account_id = ?", [.text(id)]),
+            ("DELETE FROM users WHERE id = ?", [.text(id)]),
+        ])
+    }
+
     private static func conflictMessage(_ detail: String) -> String {
         if detail.contains("email") { return "this email address is already in use" }
         if detail.contains("phone") { return "this phone number is already in use" }

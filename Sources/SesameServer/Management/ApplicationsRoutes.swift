@@ -1,0 +1,92 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import SesameIdentity
+import SesameOIDC
+import SesameStorage
+
+/// `/api/applications`, shaped like Logto's Management API.
+struct ApplicationsRoutes: Sendable {
+    let runtime: SesameRuntime
+
+    func register(on api: RouterGroup<SesameRequestContext>) {
+        api.get("applications") { request, _ in
+            let (offset, limit) = try ManagementInput.page(request)
+            let all = try await runtime.store.clients()
+            let page = all.dropFirst(offset).prefix(limit).map { Self.json($0) }
+            return Responses.json(.array(Array(page)), headers: [HTTPField.Name("Total-Number")!: "\(all.count)"])
+        }
+        api.post("applications") { request, _ in
+            let body = try await ManagementInput.body(request)
+            guard let name = body["name"]?.stringValue else { throw IdentityError.invalidInput("'name' is required") }
+            guard let typeName = body["type"]?.stringValue, let type = ApplicationType(rawValue: typeName) else {
+                throw IdentityError.invalidInput("'type' must be Traditional, SPA, Native or MachineToMachine")
+            }
+            let metadata = body["oidcClientMetadata"]
+            let created = try await runtime.applications.create(
+                name: name, type: type, description: try ManagementInput.optionalString(body, "description") ?? nil,
+                redirectURIs: try ManagementInput.stringList(metadata?["redirectUris"], "redirectUris") ?? [],
+                postLogoutRedirectURIs: try ManagementInput.stringList(metadata?["postLogoutRedirectUris"],
+                                                                       "postLogoutRedirectUris") ?? [],
+                isThirdParty: body["isThirdParty"]?.boolValue ?? false)
+            return Responses.json(Self.json(created.client, secret: created.secret))
+        }
+        api.get("applications/:id") { _, context in
+            Responses.json(Self.json(try await client(context)))
+        }
+        api.patch("applications/:id") { request, context in
+            var client = try await client(context)
+            let body = try await ManagementInput.body(request)
+            if let name = try ManagementInput.optionalString(body, "name") {
+                guard let name, !name.trimmingCharacters(in: .whitespaces).isEmpty else {
+                    throw IdentityError.invalidInput("'name' cannot be empty")
+                }
+                client.name = name
+            }
+            if let description = try ManagementInput.optionalString(body, "description") { client.description = description }
+            if let metadata = body["oidcClientMetadata"] {
+                if let uris = try ManagementInput.stringList(metadata["redirectUris"], "redirectUris") {
+                    for uri in uris { try ApplicationService.validateRedirectURI(uri, type: client.type) }
+                    client.redirectURIs = uris
+                }
+                if let uris = try ManagementInput.stringList(metadata["postLogoutRedirectUris"], "postLogoutRedirectUris") {
+                    for uri in uris { try ApplicationService.validateRedirectURI(uri, type: client.type) }
+                    client.postLogoutRedirectURIs = uris
+                }
+            }
+            if client.type == .machineToMachine, !(client.redirectURIs + client.postLogoutRedirectURIs).isEmpty {
+                throw IdentityError.invalidInput("machine-to-machine applications have no redirect URIs")
+            }
+            try await runtime.store.updateClient(client)
+            return Responses.json(Self.json(client))
+        }
+        api.delete("applications/:id") { _, context in
+            let client = try await client(context)
+            try await runtime.store.deleteClient(id: client.id)
+            return Response(status: .noContent)
+        }
+    }
+
+    private func client(_ context: SesameRequestContext) async throws -> Client {
+        let id = context.parameters.get("id") ?? ""
+        guard let client = try await runtime.store.client(id: id) else {
+            throw IdentityError(.notFound, "application '\(id)' does not exist")
+        }
+        return client
+    }
+
+    static func json(_ client: Client, secret: String? = nil) -> JSONValue {
+        var object: [String: JSONValue] = [
+            "id": .string(client.id), "name": .string(client.name), "type": .string(client.type.rawValue),
+            "description": client.description.map { .string($0) } ?? .null,
+            "oidcClientMetadata": [
+                "redirectUris": .array(client.redirectURIs.map { .string($0) }),
+                "postLogoutRedirectUris": .array(client.postLogoutRedirectURIs.map { .string($0) }),
+            ],
+            "isThirdParty": .bool(client.isThirdParty),
+            "createdAt": ManagementInput.epochMilliseconds(client.createdAt),
+        ]
+        if let secret { object["secret"] = .string(secret) }
+        return .object(object)
+    }
+}

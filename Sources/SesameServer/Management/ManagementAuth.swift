@@ -1,0 +1,94 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import SesameIdentity
+import SesameOIDC
+
+/// Guards the Management API: a bearer JWT from `client_credentials` of a machine-to-machine app
+/// allowed to manage, with audience `https://default.logto.app/api` and scope `all`. End-user tokens,
+/// other audiences, expired or foreign tokens are refused.
+struct ManagementAuth: RouterMiddleware {
+    typealias Context = SesameRequestContext
+    let runtime: SesameRuntime
+
+    static func error(_ status: HTTPResponse.Status, _ code: String, _ message: String) -> Response {
+        var headers = HTTPFields()
+        headers[.cacheControl] = "no-store"
+        if status == .unauthorized { headers[.wwwAuthenticate] = "Bearer realm=\"management\"" }
+        return Responses.json(["code": .string(code), "message": .string(message)], status: status, headers: headers)
+    }
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
+        -> Response
+    {
+        guard let header = request.headers[.authorization] else {
+            return Self.error(.unauthorized, "auth.authorization_header_missing", "send Authorization: Bearer <token>")
+        }
+        let parts = header.split(separator: " ", maxSplits: 1)
+        guard parts.count == 2, parts[0].lowercased() == "bearer" else {
+            return Self.error(.unauthorized, "auth.authorization_type_not_supported", "use the Bearer scheme")
+        }
+        let provider = runtime.provider
+        guard let verified = try? JWT.verify(String(parts[1]), keys: try await provider.keys.snapshot().published),
+              verified.claims["iss"]?.stringValue == provider.configuration.issuer,
+              let exp = verified.claims["exp"]?.intValue, exp > Int64(provider.now().timeIntervalSince1970)
+        else { return Self.error(.unauthorized, "auth.unauthorized", "the access token is invalid or expired") }
+        let claims = verified.claims
+        let audience = claims["aud"]?.stringValue ?? ""
+        let scopes = (claims["scope"]?.stringValue ?? "").split(separator: " ")
+        guard audience == provider.configuration.managementResource, scopes.contains("all") else {
+            return Self.error(.forbidden, "auth.forbidden", "the token is not for the Management API with scope all")
+        }
+        // Only machine-to-machine tokens: their subject is the client itself, and the client may manage.
+        guard let clientID = claims["client_id"]?.stringValue, claims["sub"]?.stringValue == clientID,
+              let client = try await provider.storage.client(id: clientID), client.canManage
+        else { return Self.error(.forbidden, "auth.forbidden", "this token's application may not use the Management API") }
+        return try await next(request, context)
+    }
+}
+
+/// Reading Management API request bodies and query parameters.
+enum ManagementInput {
+    static func body(_ request: Request) async throws -> JSONValue {
+        guard (request.headers[.contentType] ?? "").lowercased().hasPrefix("application/json") else {
+            throw IdentityError.invalidInput("send a JSON body with Content-Type: application/json")
+        }
+        let bytes = try await request.bodyBytes()
+        guard let body = try? JSONValue.decode(Data(bytes.readableBytesView)), body.objectValue != nil else {
+            throw IdentityError.invalidInput("the body must be a JSON object")
+        }
+        return body
+    }
+
+    static func optionalString(_ body: JSONValue, _ key: String) throws -> String?? {
+        switch body[key] {
+        case nil: return .none
+        case .null?: return .some(nil)
+        case .string(let value)?: return .some(value)
+        default: throw IdentityError.invalidInput("'\(key)' must be a string")
+        }
+    }
+
+    static func stringList(_ value: JSONValue?, _ key: String) throws -> [String]? {
+        guard let value else { return nil }
+        guard let items = value.arrayValue, items.allSatisfy({ $0.stringValue != nil }) else {
+            throw IdentityError.invalidInput("'\(key)' must be an array of strings")
+        }
+        return items.compactMap(\.stringValue)
+    }
+
+    /// `page` (from 1) and `page_size` (1 to 100, default 20).
+    static func page(_ request: Request) throws -> (offset: Int, limit: Int) {
+        let query = try request.queryParameters()
+        let page = try query.single("page").map { Int($0) } ?? 1
+        let size = try query.single("page_size").map { Int($0) } ?? 20
+        guard let page, page >= 1, let size, (1...100).contains(size) else {
+            throw IdentityError.invalidInput("page must be 1 or more and page_size 1 to 100")
+        }
+        return ((page - 1) * size, size)
+    }
+
+    static func epochMilliseconds(_ date: Date) -> JSONValue {
+        .int(Int64((date.timeIntervalSince1970 * 1000).rounded(.down)))
+    }
+}

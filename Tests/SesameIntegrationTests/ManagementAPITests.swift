@@ -1,0 +1,150 @@
+import Foundation
+import HTTPTypes
+import HummingbirdTesting
+import NIOCore
+import SesameIdentity
+import SesameOIDC
+import SesameServer
+import Testing
+
+/// The Management API: who may call it, and applications and users with good and bad input.
+@Suite("Management API")
+struct ManagementAPITests {
+    static let managementResource = "https://default.logto.app/api"
+
+    static func token(_ fixture: Fixture, _ browser: Browser) async throws -> String {
+        let admin = try await fixture.runtime.applications.create(
+            name: "Scripts", type: .machineToMachine, redirectURIs: [], postLogoutRedirectURIs: [], canManage: true)
+        let response = try await browser.post("/oidc/token", form: [
+            ("grant_type", "client_credentials"), ("resource", managementResource), ("scope", "all"),
+        ], headers: [.authorization: basicAuthorization(admin.client.id, admin.secret ?? "")])
+        return try #require(response.json["access_token"]?.stringValue)
+    }
+
+    static func call(_ browser: Browser, _ method: HTTPRequest.Method, _ path: String, token: String,
+                     _ body: JSONValue? = nil) async throws -> TestResponse
+    {
+        var headers: HTTPFields = [.authorization: "Bearer \(token)"]
+        if body != nil { headers[.contentType] = "application/json" }
+        return try await browser.send(path, method: method, headers: headers,
+                                      body: body.map { ByteBuffer(bytes: $0.encoded()) })
+    }
+
+    @Test func onlyManagementTokensGetIn() async throws {
+        try await Fixture.withServer { fixture, browser in
+            let missing = try await browser.get("/api/users")
+            #expect(missing.status == .unauthorized)
+            #expect(missing.json["code"] == "auth.authorization_header_missing")
+            let garbage = try await Self.call(browser, .get, "/api/users", token: "not-a-token")
+            #expect(garbage.json["code"] == "auth.unauthorized")
+            // An ordinary M2M app cannot get a management token.
+            let denied = try await browser.post("/oidc/token", form: [
+                ("grant_type", "client_credentials"), ("resource", Self.managementResource), ("scope", "all"),
+            ], headers: [.authorization: basicAuthorization(fixture.machine.client.id, fixture.machine.secret ?? "")])
+            #expect(denied.json["error"] == "invalid_target")
+            // A token for another API is refused.
+            let books = try await browser.post("/oidc/token", form: [
+                ("grant_type", "client_credentials"), ("resource", Fixture.resource), ("scope", "read:books"),
+            ], headers: [.authorization: basicAuthorization(fixture.machine.client.id, fixture.machine.secret ?? "")])
+            let wrongAudience = try await Self.call(browser, .get, "/api/users",
+                                                    token: try #require(books.json["access_token"]?.stringValue))
+            #expect(wrongAudience.status == .forbidden)
+            // End users cannot ask for the management resource at all.
+            let userAttempt = try await browser.get("/oidc/auth?" + RequestParameters.encode([
+                ("client_id", fixture.webApp.client.id), ("redirect_uri", Fixture.callback), ("response_type", "code"),
+                ("scope", "openid all"), ("resource", Self.managementResource),
+            ]))
+            #expect(userAttempt.redirectQuery["error"] == "invalid_target")
+            let token = try await Self.token(fixture, browser)
+            #expect(try await Self.call(browser, .get, "/api/users", token: token).status == .ok)
+            // The experience API and status stay public.
+            #expect(try await browser.get("/api/status").status == .noContent)
+        }
+    }
+
+    @Test func applications() async throws {
+        try await Fixture.withServer { fixture, browser in
+            let token = try await Self.token(fixture, browser)
+            let created = try await Self.call(browser, .post, "/api/applications", token: token, [
+                "name": "Bookstore 2", "type": "Traditional",
+                "oidcClientMetadata": ["redirectUris": ["http://localhost:3000/api/auth/callback/logto"],
+                                       "postLogoutRedirectUris": ["http://localhost:3000"]],
+            ])
+            #expect(created.status == .ok)
+            let id = try #require(created.json["id"]?.stringValue)
+            #expect(created.json["secret"]?.stringValue?.count == 43)
+            let list = try await Self.call(browser, .get, "/api/applications?page=1&page_size=2", token: token)
+            #expect(list.headers[HTTPField.Name("Total-Number")!] == "6")
+            #expect(list.json.arrayValue?.count == 2)
+            let fetched = try await Self.call(browser, .get, "/api/applications/\(id)", token: token)
+            #expect(fetched.json["secret"] == nil)
+            #expect(fetched.json["oidcClientMetadata"]?["redirectUris"] == ["http://localhost:3000/api/auth/callback/logto"])
+            let patched = try await Self.call(browser, .patch, "/api/applications/\(id)", token: token, [
+                "oidcClientMetadata": ["redirectUris": ["https://books.example.com/api/auth/callback/logto"]],
+            ])
+            #expect(patched.json["oidcClientMetadata"]?["redirectUris"] == ["https://books.example.com/api/auth/callback/logto"])
+            let badURI = try await Self.call(browser, .patch, "/api/applications/\(id)", token: token, [
+                "oidcClientMetadata": ["redirectUris": ["not a uri"]],
+            ])
+            #expect(badURI.status == .badRequest)
+            #expect(badURI.json["code"] == "guard.invalid_input")
+            let badType = try await Self.call(browser, .post, "/api/applications", token: token, ["name": "x", "type": "Desktop"])
+            #expect(badType.status == .badRequest)
+            let noName = try await Self.call(browser, .post, "/api/applications", token: token, ["type": "SPA"])
+            #expect(noName.status == .badRequest)
+            let notJSON = try await browser.send("/api/applications", method: .post,
+                                                 headers: [.authorization: "Bearer \(token)", .contentType: "text/plain"],
+                                                 body: ByteBuffer(string: "name=x"))
+            #expect(notJSON.status == .badRequest)
+            #expect(try await Self.call(browser, .delete, "/api/applications/\(id)", token: token).status == .noContent)
+            let gone = try await Self.call(browser, .get, "/api/applications/\(id)", token: token)
+            #expect(gone.status == .notFound)
+            #expect(gone.json["code"] == "entity.not_exists")
+        }
+    }
+
+    @Test func users() async throws {
+        try await Fixture.withServer { fixture, browser in
+            let token = try await Self.token(fixture, browser)
+            let created = try await Self.call(browser, .post, "/api/users", token: token, [
+                "primaryEmail": "Grace@Example.com", "username": "grace", "name": "Grace Hopper",
+                "password": "Compiler-Pioneer-1906",
+            ])
+            #expect(created.status == .ok)
+            let id = try #require(created.json["id"]?.stringValue)
+            #expect(created.json["primaryEmail"] == "grace@example.com")
+            #expect(created.json["hasPassword"] == true)
+            #expect(created.json["passwordHash"] == nil)
+            let weak = try await Self.call(browser, .post, "/api/users", token: token, [
+                "username": "henry", "password": "password1",
+            ])
+            #expect(weak.status == .unprocessableContent)
+            let duplicate = try await Self.call(browser, .post, "/api/users", token: token, ["primaryEmail": "alice@example.com"])
+            #expect(duplicate.status == .conflict)
+            let search = try await Self.call(browser, .get, "/api/users?search=HOPPER", token: token)
+            #expect(search.headers[HTTPField.Name("Total-Number")!] == "1")
+            #expect(search.json.arrayValue?.first?["id"]?.stringValue == id)
+            let wildcard = try await Self.call(browser, .get, "/api/users?search=%25", token: token)
+            #expect(wildcard.headers[HTTPField.Name("Total-Number")!] == "0")
+            let badPage = try await Self.call(browser, .get, "/api/users?page=0", token: token)
+            #expect(badPage.status == .badRequest)
+            let renamed = try await Self.call(browser, .patch, "/api/users/\(id)", token: token, ["name": "Rear Admiral Hopper"])
+            #expect(renamed.json["name"] == "Rear Admiral Hopper")
+            let badEmail = try await Self.call(browser, .patch, "/api/users/\(id)", token: token, ["primaryEmail": "nope"])
+            #expect(badEmail.status == .badRequest)
+            let sneaky = try await Self.call(browser, .patch, "/api/users/\(id)", token: token, ["passwordHash": "x"])
+            #expect(sneaky.status == .badRequest)
+            #expect(try await Self.call(browser, .patch, "/api/users/\(id)/password", token: token,
+                                        ["password": "Nanosecond-Wire-30"]).status == .ok)
+            _ = try await fixture.runtime.users.authenticate(identifier: "grace", password: "Nanosecond-Wire-30")
+            let suspended = try await Self.call(browser, .patch, "/api/users/\(id)/is-suspended", token: token,
+                                                ["isSuspended": true])
+            #expect(suspended.json["isSuspended"] == true)
+            await #expect(throws: IdentityError.self) {
+                try await fixture.runtime.users.authenticate(identifier: "grace", password: "Nanosecond-Wire-30")
+            }
+            #expect(try await Self.call(browser, .delete, "/api/users/\(id)", token: token).status == .noContent)
+            #expect(try await Self.call(browser, .get, "/api/users/\(id)", token: token).status == .notFound)
+        }
+    }
+}
