@@ -103,7 +103,7 @@ let package = Package(
         .testTarget(
             name: "SesameIntegrationTests",
             dependencies: [
-                "SesameServer", "SesameOIDC", "SesameIdentity", "SesameStorage",
+                "SesameServer", "SesameOIDC", "SesameIdentity", "SesameStorage", "SesameConnectors",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),

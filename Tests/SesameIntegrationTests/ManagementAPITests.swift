@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import HummingbirdTesting
 import NIOCore
+import SesameConnectors
 import SesameIdentity
 import SesameOIDC
 import SesameServer
@@ -145,6 +146,81 @@ struct ManagementAPITests {
             }
             #expect(try await Self.call(browser, .delete, "/api/users/\(id)", token: token).status == .noContent)
             #expect(try await Self.call(browser, .get, "/api/users/\(id)", token: token).status == .notFound)
+        }
+    }
+}
+
+@Suite("Management API settings")
+struct ManagementSettingsTests {
+    typealias M = ManagementAPITests
+
+    @Test func signInExperience() async throws {
+        try await Fixture.withServer { fixture, browser in
+            let token = try await M.token(fixture, browser)
+            let current = try await M.call(browser, .get, "/api/sign-in-exp", token: token)
+            #expect(current.json["signUp"]?["identifiers"] == ["email"])
+            let patched = try await M.call(browser, .patch, "/api/sign-in-exp", token: token, [
+                "branding": ["primaryColor": "#0A7D42"], "languages": ["zh-CN", "en"],
+            ])
+            #expect(patched.status == .ok)
+            #expect(patched.json["branding"]?["primaryColor"] == "#0A7D42")
+            #expect(try await fixture.runtime.signInExperience().languages == ["zh-CN", "en"])
+            let lockout = try await M.call(browser, .patch, "/api/sign-in-exp", token: token, ["signIn": ["methods": []]])
+            #expect(lockout.status == .badRequest)
+            #expect(lockout.json["message"]?.stringValue?.contains("nobody can sign in") == true)
+            let unknown = try await M.call(browser, .patch, "/api/sign-in-exp", token: token, ["theme": "dark"])
+            #expect(unknown.status == .badRequest)
+            let wrongShape = try await M.call(browser, .patch, "/api/sign-in-exp", token: token, ["languages": "en"])
+            #expect(wrongShape.status == .badRequest)
+        }
+    }
+
+    @Test func resourcesAndConnectors() async throws {
+        try await Fixture.withServer { fixture, browser in
+            let token = try await M.token(fixture, browser)
+            let resource = try await M.call(browser, .post, "/api/resources", token: token, [
+                "name": "Orders", "indicator": "https://orders.example.com", "scopes": ["read:orders"],
+            ])
+            #expect(resource.status == .ok)
+            #expect(try await M.call(browser, .post, "/api/resources", token: token,
+                                     ["indicator": "https://orders.example.com"]).status == .conflict)
+            #expect(try await M.call(browser, .post, "/api/resources", token: token, ["indicator": "orders"]).status
+                == .badRequest)
+            let resources = try await M.call(browser, .get, "/api/resources", token: token).json.arrayValue ?? []
+            #expect(resources.contains { $0["indicator"] == "https://default.logto.app/api" })
+
+            let factories = try await M.call(browser, .get, "/api/connector-factories", token: token).json.arrayValue ?? []
+            #expect(factories.compactMap { $0["id"]?.stringValue } == ["aliyun-direct-mail", "smtp", "dev-console"])
+            #expect(factories.first?["formItems"]?.arrayValue?.contains { $0["key"] == "accessKeySecret" && $0["isSecret"] == true }
+                == true)
+            let invalid = try await M.call(browser, .post, "/api/connectors", token: token, [
+                "connectorId": "aliyun-direct-mail", "config": ["accessKeyId": "id"],
+            ])
+            #expect(invalid.status == .unprocessableContent)
+            #expect(invalid.json["code"] == "connector.invalid_config")
+            let config: JSONValue = [
+                "accessKeyId": "LTAI", "accessKeySecret": "very-secret", "accountName": "noreply@mail.example.com",
+                "templates": [["subject": "Code", "content": "<p>{{code}}</p>", "usageType": "Generic"]],
+            ]
+            let saved = try await M.call(browser, .post, "/api/connectors", token: token,
+                                         ["connectorId": "aliyun-direct-mail", "config": config])
+            #expect(saved.status == .ok)
+            #expect(saved.json["config"]?["accessKeySecret"] == "******")
+            #expect(!saved.text.contains("very-secret"))
+            // Sending the masked configuration back keeps the secret.
+            let roundTrip = try await M.call(browser, .patch, "/api/connectors/aliyun-direct-mail", token: token,
+                                             ["config": try #require(saved.json["config"]), "enabled": true])
+            #expect(roundTrip.json["enabled"] == true)
+            #expect(try await fixture.runtime.connectors.store.connector(id: "aliyun-direct-mail")?
+                .config["accessKeySecret"] == "very-secret")
+            #expect(try await M.call(browser, .post, "/api/connectors", token: token,
+                                     ["connectorId": "dev-console", "config": [:]]).status == .ok)
+            #expect(try await M.call(browser, .post, "/api/connectors/dev-console/test", token: token,
+                                     ["email": "alice@example.com"]).status == .noContent)
+            #expect(try await M.call(browser, .post, "/api/connectors/nope/test", token: token,
+                                     ["email": "alice@example.com"]).status == .notFound)
+            #expect(try await M.call(browser, .delete, "/api/connectors/dev-console", token: token).status == .noContent)
+            #expect(try await M.call(browser, .delete, "/api/connectors/dev-console", token: token).status == .notFound)
         }
     }
 }

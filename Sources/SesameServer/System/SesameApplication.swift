@@ -37,6 +37,7 @@ public enum SesameApplication {
         let management = router.group("api").add(middleware: ManagementAuth(runtime: runtime))
         ApplicationsRoutes(runtime: runtime).register(on: management)
         UsersRoutes(runtime: runtime).register(on: management)
+        SettingsRoutes(runtime: runtime).register(on: management)
         if let mailbox = runtime.mailbox {
             router.get("dev/mailbox") { _, _ in Responses.json(.array(mailbox.all), headers: [.cacheControl: "no-store"]) }
         }

@@ -1,0 +1,153 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import SesameConnectors
+import SesameIdentity
+import SesameOIDC
+import SesameStorage
+
+/// `/api/sign-in-exp`, `/api/resources`, `/api/connectors` and `/api/connector-factories`.
+struct SettingsRoutes: Sendable {
+    let runtime: SesameRuntime
+
+    func register(on api: RouterGroup<SesameRequestContext>) {
+        api.get("sign-in-exp") { _, _ in
+            Responses.json(try Self.encode(try await runtime.signInExperience()))
+        }
+        api.patch("sign-in-exp") { request, _ in
+            let patch = try await ManagementInput.body(request)
+            var merged = try Self.encode(try await runtime.signInExperience()).objectValue ?? [:]
+            for (key, value) in patch.objectValue ?? [:] {
+                guard merged[key] != nil else { throw IdentityError.invalidInput("unknown setting '\(key)'") }
+                // Objects merge one level deep; other values replace.
+                if case .object(var current)? = merged[key], case .object(let changes) = value {
+                    for (inner, innerValue) in changes { current[inner] = innerValue }
+                    merged[key] = .object(current)
+                } else {
+                    merged[key] = value
+                }
+            }
+            let settings: SignInExperience
+            do {
+                settings = try JSONDecoder().decode(SignInExperience.self, from: JSONValue.object(merged).encoded())
+            } catch {
+                throw IdentityError.invalidInput("the settings do not have the expected shape")
+            }
+            try await runtime.saveSignInExperience(settings)
+            return Responses.json(try Self.encode(settings))
+        }
+
+        api.get("resources") { _, _ in
+            Responses.json(.array(try await runtime.store.resources().map(Self.json)))
+        }
+        api.post("resources") { request, _ in
+            let body = try await ManagementInput.body(request)
+            guard let indicator = body["indicator"]?.stringValue else {
+                throw IdentityError.invalidInput("'indicator' is required")
+            }
+            let resource = try await runtime.resources.create(
+                name: try ManagementInput.optionalString(body, "name") ?? nil, indicator: indicator,
+                scopes: try ManagementInput.stringList(body["scopes"], "scopes") ?? [],
+                accessTokenTTL: body["accessTokenTtl"]?.intValue.map(Int.init) ?? 3600)
+            return Responses.json(Self.json(resource))
+        }
+
+        api.get("connector-factories") { _, _ in
+            Responses.json(.array(runtime.connectors.registry.emailFactories.map { Self.json($0.metadata) }))
+        }
+        api.get("connectors") { _, _ in
+            let stored = try await runtime.connectors.store.connectors()
+            return Responses.json(.array(stored.compactMap { connector in
+                runtime.connectors.registry.emailFactory(id: connector.id).map { Self.json(connector, $0.metadata) }
+            }))
+        }
+        api.post("connectors") { request, _ in
+            let body = try await ManagementInput.body(request)
+            guard let id = body["connectorId"]?.stringValue, let config = body["config"], config.objectValue != nil else {
+                throw IdentityError.invalidInput("'connectorId' and an object 'config' are required")
+            }
+            try await connectorCall { try await runtime.connectors.save(id: id, config: try await unmasked(config, id: id)) }
+            return Responses.json(try await connector(id))
+        }
+        api.patch("connectors/:id") { request, context in
+            let id = context.parameters.get("id") ?? ""
+            let body = try await ManagementInput.body(request)
+            if let config = body["config"] {
+                try await connectorCall { try await runtime.connectors.save(id: id, config: try await unmasked(config, id: id)) }
+            }
+            if let enabled = body["enabled"] {
+                guard let enabled = enabled.boolValue else { throw IdentityError.invalidInput("'enabled' must be a boolean") }
+                try await connectorCall { try await runtime.connectors.setEnabled(id: id, enabled) }
+            }
+            return Responses.json(try await connector(id))
+        }
+        api.delete("connectors/:id") { _, context in
+            let id = context.parameters.get("id") ?? ""
+            _ = try await connector(id)
+            try await runtime.connectors.store.deleteConnector(id: id)
+            return Response(status: .noContent)
+        }
+        api.post("connectors/:id/test") { request, context in
+            let id = context.parameters.get("id") ?? ""
+            let body = try await ManagementInput.body(request)
+            guard let email = body["email"]?.stringValue else { throw IdentityError.invalidInput("'email' is required") }
+            try await connectorCall { try await runtime.connectors.test(id: id, to: email, config: body["config"]) }
+            return Response(status: .noContent)
+        }
+    }
+
+    /// Connector failures keep their stable code; the message never includes the configuration.
+    private func connectorCall(_ body: () async throws -> Void) async throws {
+        do {
+            try await body()
+        } catch let error as ConnectorError {
+            let status = error.code == .invalidConfig || error.code == .templateNotFound ? 422 : 502
+            throw OAuthError(OAuthError.Code(rawValue: "connector." + error.code.rawValue), error.message, status: status)
+        }
+    }
+
+    /// A configuration read back has its secrets masked; sending it back keeps the stored secrets.
+    private func unmasked(_ config: JSONValue, id: String) async throws -> JSONValue {
+        guard var object = config.objectValue, let factory = runtime.connectors.registry.emailFactory(id: id),
+              let stored = try await runtime.connectors.store.connector(id: id)?.config.objectValue
+        else { return config }
+        for key in factory.metadata.secretKeys where object[key] == "******" { object[key] = stored[key] }
+        return .object(object)
+    }
+
+    private func connector(_ id: String) async throws -> JSONValue {
+        guard let stored = try await runtime.connectors.store.connector(id: id),
+              let factory = runtime.connectors.registry.emailFactory(id: id)
+        else { throw IdentityError(.notFound, "connector '\(id)' is not configured") }
+        return Self.json(stored, factory.metadata)
+    }
+
+    static func encode(_ settings: SignInExperience) throws -> JSONValue {
+        try JSONValue.decode(try JSONEncoder().encode(settings))
+    }
+
+    static func json(_ resource: APIResource) -> JSONValue {
+        ["id": .string(resource.id), "name": .string(resource.name), "indicator": .string(resource.indicator),
+         "accessTokenTtl": .int(Int64(resource.accessTokenTTL)),
+         "scopes": .array(resource.scopes.map { ["id": .string($0.id), "name": .string($0.name)] })]
+    }
+
+    static func json(_ metadata: ConnectorMetadata) -> JSONValue {
+        ["id": .string(metadata.id), "type": .string(metadata.kind.rawValue),
+         "name": .object(metadata.name.mapValues { .string($0) }),
+         "description": .object(metadata.description.mapValues { .string($0) }), "readme": .string(metadata.readme),
+         "formItems": .array(metadata.fields.map { field in
+             ["key": .string(field.key), "type": .string(field.type.rawValue), "label": .string(field.label),
+              "required": .bool(!field.isOptional), "isSecret": .bool(field.isSecret)]
+         })]
+    }
+
+    /// A connector with its secret fields masked: they can be replaced, never read back.
+    static func json(_ connector: StoredConnector, _ metadata: ConnectorMetadata) -> JSONValue {
+        var config = connector.config.objectValue ?? [:]
+        for key in metadata.secretKeys where config[key] != nil { config[key] = "******" }
+        return ["id": .string(connector.id), "connectorId": .string(connector.id), "type": .string(connector.kind),
+                "enabled": .bool(connector.isEnabled), "config": .object(config),
+                "name": .object(metadata.name.mapValues { .string($0) })]
+    }
+}
