@@ -34,6 +34,11 @@ public enum SesameApplication {
         codeFlows.register(on: router)
         PreviewRoutes(runtime: runtime, signIn: signIn, codeFlows: codeFlows).register(on: router)
         ExperienceRoutes(runtime: runtime, pages: pages, cookies: cookies).register(on: router)
+        let openAPI = OpenAPIDocument.document(endpoint: runtime.configuration.endpoint).encoded()
+        router.get("api/swagger.json") { _, _ in
+            Response(status: .ok, headers: [.contentType: "application/json"],
+                     body: .init(byteBuffer: ByteBuffer(bytes: openAPI)))
+        }
         let management = router.group("api").add(middleware: ManagementAuth(runtime: runtime))
         ApplicationsRoutes(runtime: runtime).register(on: management)
         UsersRoutes(runtime: runtime).register(on: management)

@@ -1,0 +1,231 @@
+import Foundation
+import SesameOIDC
+
+/// The OpenAPI 3 description of the Management API and the Experience API, served at `/api/swagger.json`.
+enum OpenAPIDocument {
+    struct Operation {
+        let method: String
+        let path: String
+        let tag: String
+        let summary: String
+        var body: String? = nil
+        var response: String? = nil
+        var isList = false
+        var isPublic = false
+        var status = "200"
+    }
+
+    static let operations: [Operation] = [
+        .init(method: "get", path: "/api/status", tag: "Status", summary: "Health check", isPublic: true, status: "204"),
+        .init(method: "get", path: "/api/applications", tag: "Applications", summary: "List applications",
+              response: "Application", isList: true),
+        .init(method: "post", path: "/api/applications", tag: "Applications",
+              summary: "Create an application (the secret is returned once)", body: "ApplicationCreate",
+              response: "Application"),
+        .init(method: "get", path: "/api/applications/{id}", tag: "Applications", summary: "Get an application",
+              response: "Application"),
+        .init(method: "patch", path: "/api/applications/{id}", tag: "Applications", summary: "Update an application",
+              body: "ApplicationPatch", response: "Application"),
+        .init(method: "delete", path: "/api/applications/{id}", tag: "Applications", summary: "Delete an application",
+              status: "204"),
+        .init(method: "get", path: "/api/users", tag: "Users", summary: "List or search users", response: "User",
+              isList: true),
+        .init(method: "post", path: "/api/users", tag: "Users", summary: "Create a user", body: "UserCreate",
+              response: "User"),
+        .init(method: "get", path: "/api/users/{id}", tag: "Users", summary: "Get a user", response: "User"),
+        .init(method: "patch", path: "/api/users/{id}", tag: "Users", summary: "Update a user's profile",
+              body: "UserPatch", response: "User"),
+        .init(method: "patch", path: "/api/users/{id}/password", tag: "Users", summary: "Set a user's password",
+              body: "Password", response: "User"),
+        .init(method: "patch", path: "/api/users/{id}/is-suspended", tag: "Users", summary: "Suspend or restore a user",
+              body: "Suspension", response: "User"),
+        .init(method: "delete", path: "/api/users/{id}", tag: "Users", summary: "Delete a user", status: "204"),
+        .init(method: "get", path: "/api/sign-in-exp", tag: "Sign-in experience", summary: "Get the settings",
+              response: "SignInExperience"),
+        .init(method: "patch", path: "/api/sign-in-exp", tag: "Sign-in experience",
+              summary: "Change the settings (objects merge one level deep)", body: "Object", response: "SignInExperience"),
+        .init(method: "get", path: "/api/resources", tag: "API resources", summary: "List API resources",
+              response: "Resource", isList: true),
+        .init(method: "post", path: "/api/resources", tag: "API resources", summary: "Create an API resource",
+              body: "ResourceCreate", response: "Resource"),
+        .init(method: "get", path: "/api/connector-factories", tag: "Connectors",
+              summary: "The connectors Sesame ships, with their configuration forms", response: "ConnectorFactory",
+              isList: true),
+        .init(method: "get", path: "/api/connectors", tag: "Connectors", summary: "Configured connectors (secrets masked)",
+              response: "Connector", isList: true),
+        .init(method: "post", path: "/api/connectors", tag: "Connectors", summary: "Configure a connector",
+              body: "ConnectorCreate", response: "Connector"),
+        .init(method: "patch", path: "/api/connectors/{id}", tag: "Connectors",
+              summary: "Change a connector's configuration or enable it", body: "ConnectorPatch", response: "Connector"),
+        .init(method: "delete", path: "/api/connectors/{id}", tag: "Connectors", summary: "Remove a connector",
+              status: "204"),
+        .init(method: "post", path: "/api/connectors/{id}/test", tag: "Connectors",
+              summary: "Send a test code (123456)", body: "ConnectorTest", status: "204"),
+        .init(method: "put", path: "/api/experience", tag: "Experience", summary: "Start an experience",
+              body: "ExperienceStart", isPublic: true, status: "204"),
+        .init(method: "post", path: "/api/experience/verification/verification-code", tag: "Experience",
+              summary: "Send a code", body: "CodeRequest", response: "Verification", isPublic: true),
+        .init(method: "post", path: "/api/experience/verification/verification-code/verify", tag: "Experience",
+              summary: "Check a code", body: "CodeCheck", response: "Verification", isPublic: true),
+        .init(method: "post", path: "/api/experience/verification/password", tag: "Experience",
+              summary: "Check a password", body: "PasswordCheck", response: "Verification", isPublic: true),
+        .init(method: "post", path: "/api/experience/identification", tag: "Experience", summary: "Identify the user",
+              body: "Verification", isPublic: true, status: "204"),
+        .init(method: "post", path: "/api/experience/profile", tag: "Experience", summary: "Fill the new profile",
+              body: "ProfileField", isPublic: true, status: "204"),
+        .init(method: "put", path: "/api/experience/profile/password", tag: "Experience",
+              summary: "Set the new password (recovery)", body: "Password", isPublic: true, status: "204"),
+        .init(method: "post", path: "/api/experience/submit", tag: "Experience", summary: "Finish",
+              response: "Redirect", isPublic: true),
+    ]
+
+    static func string(_ description: String? = nil, nullable: Bool = false) -> JSONValue {
+        var schema: [String: JSONValue] = ["type": nullable ? ["string", "null"] : "string"]
+        if let description { schema["description"] = .string(description) }
+        return .object(schema)
+    }
+
+    static func object(_ properties: [String: JSONValue], required: [String] = []) -> JSONValue {
+        var schema: [String: JSONValue] = ["type": "object", "properties": .object(properties)]
+        if !required.isEmpty { schema["required"] = .array(required.map { .string($0) }) }
+        return .object(schema)
+    }
+
+    static let stringArray: JSONValue = ["type": "array", "items": ["type": "string"]]
+    static let integer: JSONValue = ["type": "integer"]
+    static let boolean: JSONValue = ["type": "boolean"]
+    static let identifier = object(["type": ["type": "string", "enum": ["email", "phone", "username"]], "value": string()],
+                                   required: ["type", "value"])
+
+    static let schemas: [String: JSONValue] = [
+        "Error": object(["code": string("stable error code"), "message": string()], required: ["code", "message"]),
+        "Object": ["type": "object"],
+        "Application": object([
+            "id": string(), "name": string(), "description": string(nullable: true),
+            "type": ["type": "string", "enum": ["Traditional", "SPA", "Native", "MachineToMachine"]],
+            "secret": string("only in the answer to the creation"),
+            "oidcClientMetadata": object(["redirectUris": stringArray, "postLogoutRedirectUris": stringArray]),
+            "isThirdParty": boolean, "createdAt": integer,
+        ], required: ["id", "name", "type", "oidcClientMetadata"]),
+        "ApplicationCreate": object([
+            "name": string(), "type": ["type": "string", "enum": ["Traditional", "SPA", "Native", "MachineToMachine"]],
+            "description": string(nullable: true), "isThirdParty": boolean,
+            "oidcClientMetadata": object(["redirectUris": stringArray, "postLogoutRedirectUris": stringArray]),
+        ], required: ["name", "type"]),
+        "ApplicationPatch": object([
+            "name": string(), "description": string(nullable: true),
+            "oidcClientMetadata": object(["redirectUris": stringArray, "postLogoutRedirectUris": stringArray]),
+        ]),
+        "User": object([
+            "id": string(), "username": string(nullable: true), "primaryEmail": string(nullable: true),
+            "primaryPhone": string(nullable: true), "name": string(nullable: true), "avatar": string(nullable: true),
+            "isSuspended": boolean, "hasPassword": boolean, "createdAt": integer, "updatedAt": integer,
+            "lastSignInAt": ["type": ["integer", "null"]],
+        ], required: ["id", "isSuspended", "createdAt", "updatedAt"]),
+        "UserCreate": object(["username": string(), "primaryEmail": string(), "primaryPhone": string(),
+                              "name": string(), "avatar": string(), "password": string()]),
+        "UserPatch": object(["username": string(nullable: true), "primaryEmail": string(nullable: true),
+                             "primaryPhone": string(nullable: true), "name": string(nullable: true),
+                             "avatar": string(nullable: true)]),
+        "Password": object(["password": string()], required: ["password"]),
+        "Suspension": object(["isSuspended": boolean], required: ["isSuspended"]),
+        "SignInExperience": object([
+            "signUp": ["type": "object"], "signIn": ["type": "object"], "passwordPolicy": ["type": "object"],
+            "branding": ["type": "object"], "languages": stringArray,
+        ], required: ["signUp", "signIn", "passwordPolicy", "branding", "languages"]),
+        "Resource": object(["id": string(), "name": string(), "indicator": string(), "accessTokenTtl": integer,
+                            "scopes": ["type": "array", "items": object(["id": string(), "name": string()])]],
+                           required: ["id", "indicator"]),
+        "ResourceCreate": object(["indicator": string(), "name": string(), "scopes": stringArray,
+                                  "accessTokenTtl": integer], required: ["indicator"]),
+        "ConnectorFactory": object(["id": string(), "type": string(), "name": ["type": "object"],
+                                    "description": ["type": "object"], "readme": string(),
+                                    "formItems": ["type": "array", "items": ["type": "object"]]], required: ["id"]),
+        "Connector": object(["id": string(), "connectorId": string(), "type": string(), "enabled": boolean,
+                             "config": ["type": "object"], "name": ["type": "object"]], required: ["id", "enabled"]),
+        "ConnectorCreate": object(["connectorId": string(), "config": ["type": "object"]],
+                                  required: ["connectorId", "config"]),
+        "ConnectorPatch": object(["config": ["type": "object"], "enabled": boolean]),
+        "ConnectorTest": object(["email": string(), "config": ["type": "object"]], required: ["email"]),
+        "ExperienceStart": object(["interactionEvent": ["type": "string", "enum": ["SignIn", "Register", "ForgotPassword"]]],
+                                  required: ["interactionEvent"]),
+        "CodeRequest": object(["identifier": identifier, "interactionEvent": string()], required: ["identifier"]),
+        "CodeCheck": object(["identifier": identifier, "verificationId": string(), "code": string()],
+                            required: ["identifier", "verificationId", "code"]),
+        "PasswordCheck": object(["identifier": identifier, "password": string()], required: ["identifier", "password"]),
+        "Verification": object(["verificationId": string()], required: ["verificationId"]),
+        "ProfileField": object(["type": ["type": "string", "enum": ["password", "name"]], "value": string()],
+                               required: ["type", "value"]),
+        "Redirect": object(["redirectTo": string()], required: ["redirectTo"]),
+    ]
+
+    static let bearerDescription = "client_credentials token for resource https://default.logto.app/api with scope all"
+
+    static func document(endpoint: String) -> JSONValue {
+        var paths: [String: [String: JSONValue]] = [:]
+        for operation in operations {
+            var responses: [String: JSONValue] = [
+                "400": ["description": "Invalid input", "content": ["application/json": ["schema": ["$ref": "#/components/schemas/Error"]]]],
+            ]
+            if let response = operation.response {
+                let reference: JSONValue = ["$ref": .string("#/components/schemas/\(response)")]
+                let schema: JSONValue = operation.isList ? ["type": "array", "items": reference] : reference
+                var success: [String: JSONValue] = ["description": "OK", "content": ["application/json": ["schema": schema]]]
+                if operation.isList {
+                    success["headers"] = ["Total-Number": ["description": "How many there are in all",
+                                                           "schema": ["type": "string"]]]
+                }
+                responses[operation.status] = .object(success)
+            } else {
+                responses[operation.status] = ["description": "Done"]
+            }
+            if !operation.isPublic {
+                responses["401"] = ["description": "No or invalid token"]
+                responses["403"] = ["description": "Not a Management API token"]
+            }
+            if operation.path.contains("{id}") { responses["404"] = ["description": "Not found"] }
+            var entry: [String: JSONValue] = [
+                "tags": [.string(operation.tag)], "summary": .string(operation.summary),
+                "operationId": .string(operation.method + operation.path.split(separator: "/").map {
+                    $0.replacingOccurrences(of: "{", with: "").replacingOccurrences(of: "}", with: "")
+                        .replacingOccurrences(of: "-", with: "_").capitalized
+                }.joined()),
+                "responses": .object(responses),
+            ]
+            if operation.isPublic { entry["security"] = [] }
+            if let body = operation.body {
+                entry["requestBody"] = ["required": true, "content": ["application/json": ["schema":
+                    ["$ref": .string("#/components/schemas/\(body)")]]]]
+            }
+            var parameters: [JSONValue] = []
+            if operation.path.contains("{id}") {
+                parameters.append(["name": "id", "in": "path", "required": true, "schema": ["type": "string"]])
+            }
+            if operation.isList, operation.path != "/api/resources", operation.path != "/api/connectors",
+               operation.path != "/api/connector-factories"
+            {
+                parameters.append(["name": "page", "in": "query", "schema": ["type": "integer", "minimum": 1]])
+                parameters.append(["name": "page_size", "in": "query",
+                                   "schema": ["type": "integer", "minimum": 1, "maximum": 100]])
+            }
+            if operation.path == "/api/users", operation.method == "get" {
+                parameters.append(["name": "search", "in": "query", "schema": ["type": "string"]])
+            }
+            if !parameters.isEmpty { entry["parameters"] = .array(parameters) }
+            paths[operation.path, default: [:]][operation.method] = .object(entry)
+        }
+        return [
+            "openapi": "3.1.0",
+            "info": ["title": "Sesame Management API", "version": "0.1.0",
+                     "description": "Logto-shaped Management API and Experience API of Sesame."],
+            "servers": [["url": .string(endpoint)]],
+            "security": [["bearer": []]],
+            "paths": .object(paths.mapValues { .object($0) }),
+            "components": [
+                "securitySchemes": ["bearer": ["type": "http", "scheme": "bearer", "bearerFormat": "JWT",
+                                               "description": .string(bearerDescription)]],
+                "schemas": .object(schemas),
+            ],
+        ]
+    }
+}
