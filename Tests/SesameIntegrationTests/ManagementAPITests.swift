@@ -224,3 +224,52 @@ struct ManagementSettingsTests {
         }
     }
 }
+
+@Suite("Audit log")
+struct AuditLogTests {
+    typealias M = ManagementAPITests
+
+    @Test func signInsTokensCodesAndAdminChangesAreLoggedWithoutSecrets() async throws {
+        try await Fixture.withServer { fixture, browser in
+            // A failed and a successful sign-in, a token grant, a code sent.
+            let other = Browser(client: browser.client)
+            let form = try await other.get("/sign-in")
+            _ = try await other.post("/sign-in", form: [
+                ("csrf_token", try #require(form.csrfToken)), ("identifier", "alice"), ("password", "wrong-password-1"),
+            ])
+            let authorization = try await CodeFlowTests.signIn(fixture, browser)
+            _ = try await CodeFlowTests.exchange(fixture, browser, authorization)
+            let codePage = try await other.get("/sign-in/code")
+            _ = try await other.post("/sign-in/code/send", form: [
+                ("csrf_token", try #require(codePage.csrfToken)), ("identifier", "alice@example.com"),
+            ])
+            let token = try await M.token(fixture, browser)
+            _ = try await M.call(browser, .patch, "/api/sign-in-exp", token: token, ["branding": ["primaryColor": "#123456"]])
+
+            let all = try await M.call(browser, .get, "/api/logs?page_size=100", token: token)
+            #expect(all.status == .ok)
+            let keys = Set((all.json.arrayValue ?? []).compactMap { $0["key"]?.stringValue })
+            for key in ["SignIn.Failure", "SignIn.Success", "Token.authorization_code", "Token.client_credentials",
+                        "VerificationCode.Sent", "Admin.SignInExperience.Update", "Admin.Change"] {
+                #expect(keys.contains(key), "missing \(key)")
+            }
+            // Nothing secret is in the log.
+            let (code, _) = try await ExperienceFlowTests.latestCode(browser, to: "alice@example.com")
+            #expect(!all.text.contains(code))
+            #expect(!all.text.contains(Fixture.password))
+            #expect(!all.text.contains(fixture.webSecret))
+            let byUser = try await M.call(browser, .get, "/api/logs?userId=\(fixture.user.id)", token: token)
+            #expect((byUser.json.arrayValue ?? []).allSatisfy { $0["payload"]?["userId"]?.stringValue == fixture.user.id })
+            #expect((byUser.json.arrayValue ?? []).contains { $0["key"] == "SignIn.Success" })
+            let byKind = try await M.call(browser, .get, "/api/logs?logKey=Token.", token: token)
+            #expect(byKind.headers[HTTPField.Name("Total-Number")!] == "2")
+            let settings = try await M.call(browser, .get, "/api/logs?logKey=Admin.SignInExperience.Update", token: token)
+            let change = try #require(settings.json.arrayValue?.first)
+            #expect(change["payload"]?["before"]?["branding"]?["primaryColor"] == "#5D34F2")
+            #expect(change["payload"]?["after"]?["branding"]?["primaryColor"] == "#123456")
+            let future = try await M.call(browser, .get, "/api/logs?startTime=99999999999999", token: token)
+            #expect(future.headers[HTTPField.Name("Total-Number")!] == "0")
+            #expect(try await M.call(browser, .get, "/api/logs?startTime=yesterday", token: token).status == .badRequest)
+        }
+    }
+}

@@ -314,6 +314,29 @@ struct StoreConformanceTests {
     }
 
     @Test(arguments: Backend.available)
+    func auditEventsFilterAndPage(_ backend: Backend) async throws {
+        try await withStore(backend) { store in
+            try await store.insertAuditEvents([
+                AuditEvent(key: "SignIn.Success", userID: "u1", applicationID: "a1", ip: "1.1.1.1",
+                           payload: ["method": "Password"], createdAt: now),
+                AuditEvent(key: "SignIn.Failure", applicationID: "a1", createdAt: now.addingTimeInterval(1)),
+                AuditEvent(key: "Token.refresh_token", applicationID: "a2", createdAt: now.addingTimeInterval(2)),
+            ])
+            #expect(try await store.auditEvents(AuditQuery()).total == 3)
+            #expect(try await store.auditEvents(AuditQuery()).events.first?.key == "Token.refresh_token")
+            #expect(try await store.auditEvents(AuditQuery(key: "SignIn.")).total == 2)
+            #expect(try await store.auditEvents(AuditQuery(key: "SignIn")).total == 0)
+            #expect(try await store.auditEvents(AuditQuery(userID: "u1")).events.first?.payload["method"] == "Password")
+            #expect(try await store.auditEvents(AuditQuery(applicationID: "a1")).total == 2)
+            #expect(try await store.auditEvents(AuditQuery(from: now.addingTimeInterval(1))).total == 2)
+            #expect(try await store.auditEvents(AuditQuery(to: now)).total == 1)
+            let page = try await store.auditEvents(AuditQuery(offset: 2, limit: 5))
+            #expect(page.events.count == 1)
+            #expect(page.total == 3)
+        }
+    }
+
+    @Test(arguments: Backend.available)
     func expiredRecordsAreDeleted(_ backend: Backend) async throws {
         try await withStore(backend) { store in
             try await store.insertSession(Session(id: "old", accountID: "u1", authTime: now, createdAt: now,

@@ -85,6 +85,10 @@ struct ExperienceEngine: Sendable {
         do {
             user = try await runtime.users.authenticate(identifier: identifier.value, password: password)
         } catch let error as IdentityError where error.code == .invalidCredentials {
+            runtime.audit.record(AuditEvent(
+                key: "SignIn.Failure", applicationID: session.visit.interaction?.request.clientID,
+                ip: session.visit.clientIP, payload: ["identifierType": .string(identifier.type.rawValue)],
+                createdAt: runtime.provider.now()))
             try await limiter.record(accountKey, rule: SignInRoutes.accountRule)
             try await limiter.record(ipKey, rule: SignInRoutes.ipRule)
             // Slow down before the lock: from the third failure in the window, each answer waits longer.
@@ -174,6 +178,18 @@ struct ExperienceEngine: Sendable {
             outcome = .passwordReset
         }
         try await session.delete()
+        let key = switch (experience.event, outcome) {
+        case (.register, _): "Register.Success"
+        case (_, .passwordReset): "PasswordReset.Success"
+        default: "SignIn.Success"
+        }
+        var userID: String?
+        if case .signedIn(let user) = outcome { userID = user.id } else { userID = experience.identifiedUserID }
+        let method = experience.verifications.first(where: \.isVerified)?.kind.rawValue ?? "unknown"
+        runtime.audit.record(AuditEvent(key: key, userID: userID,
+                                        applicationID: session.visit.interaction?.request.clientID,
+                                        ip: session.visit.clientIP, payload: ["method": .string(method)],
+                                        createdAt: runtime.provider.now()))
         return outcome
     }
 

@@ -5,6 +5,8 @@ import NIOCore
 public struct SesameRequestContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
     public let remoteAddress: SocketAddress?
+    /// The Management API caller, once its token checked out.
+    public var managementClientID: String?
 
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)

@@ -43,7 +43,17 @@ struct ManagementAuth: RouterMiddleware {
         guard let clientID = claims["client_id"]?.stringValue, claims["sub"]?.stringValue == clientID,
               let client = try await provider.storage.client(id: clientID), client.canManage
         else { return Self.error(.forbidden, "auth.forbidden", "this token's application may not use the Management API") }
-        return try await next(request, context)
+        var context = context
+        context.managementClientID = clientID
+        let response = try await next(request, context)
+        // Every successful change is audited with who made it.
+        if request.method != .get, response.status.code < 400 {
+            runtime.audit.record(AuditEvent(
+                key: "Admin.Change", applicationID: clientID, ip: context.clientIP,
+                payload: ["method": .string(request.method.rawValue), "path": .string(request.uri.path)],
+                createdAt: provider.now()))
+        }
+        return response
     }
 }
 

@@ -44,6 +44,9 @@ enum OpenAPIDocument {
               response: "SignInExperience"),
         .init(method: "patch", path: "/api/sign-in-exp", tag: "Sign-in experience",
               summary: "Change the settings (objects merge one level deep)", body: "Object", response: "SignInExperience"),
+        .init(method: "get", path: "/api/logs", tag: "Audit log",
+              summary: "Audit events, newest first (userId, applicationId, logKey, startTime, endTime)",
+              response: "Log", isList: true),
         .init(method: "get", path: "/api/resources", tag: "API resources", summary: "List API resources",
               response: "Resource", isList: true),
         .init(method: "post", path: "/api/resources", tag: "API resources", summary: "Create an API resource",
@@ -157,6 +160,8 @@ enum OpenAPIDocument {
         "ProfileField": object(["type": ["type": "string", "enum": ["password", "name"]], "value": string()],
                                required: ["type", "value"]),
         "Redirect": object(["redirectTo": string()], required: ["redirectTo"]),
+        "Log": object(["id": string(), "key": string(), "payload": ["type": "object"], "createdAt": integer],
+                      required: ["id", "key", "payload", "createdAt"]),
     ]
 
     static let bearerDescription = "client_credentials token for resource https://default.logto.app/api with scope all"
@@ -210,6 +215,14 @@ enum OpenAPIDocument {
             }
             if operation.path == "/api/users", operation.method == "get" {
                 parameters.append(["name": "search", "in": "query", "schema": ["type": "string"]])
+            }
+            if operation.path == "/api/logs" {
+                for name in ["userId", "applicationId", "logKey"] {
+                    parameters.append(["name": .string(name), "in": "query", "schema": ["type": "string"]])
+                }
+                for name in ["startTime", "endTime"] {
+                    parameters.append(["name": .string(name), "in": "query", "schema": ["type": "integer"]])
+                }
             }
             if !parameters.isEmpty { entry["parameters"] = .array(parameters) }
             paths[operation.path, default: [:]][operation.method] = .object(entry)

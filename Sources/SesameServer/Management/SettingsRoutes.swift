@@ -14,9 +14,10 @@ struct SettingsRoutes: Sendable {
         api.get("sign-in-exp") { _, _ in
             Responses.json(try Self.encode(try await runtime.signInExperience()))
         }
-        api.patch("sign-in-exp") { request, _ in
+        api.patch("sign-in-exp") { request, context in
             let patch = try await ManagementInput.body(request)
-            var merged = try Self.encode(try await runtime.signInExperience()).objectValue ?? [:]
+            let before = try Self.encode(try await runtime.signInExperience())
+            var merged = before.objectValue ?? [:]
             for (key, value) in patch.objectValue ?? [:] {
                 guard merged[key] != nil else { throw IdentityError.invalidInput("unknown setting '\(key)'") }
                 // Objects merge one level deep; other values replace.
@@ -34,9 +35,31 @@ struct SettingsRoutes: Sendable {
                 throw IdentityError.invalidInput("the settings do not have the expected shape")
             }
             try await runtime.saveSignInExperience(settings)
-            return Responses.json(try Self.encode(settings))
+            let after = try Self.encode(settings)
+            runtime.audit.record(AuditEvent(key: "Admin.SignInExperience.Update", applicationID: context.managementClientID,
+                                            ip: context.clientIP, payload: ["before": before, "after": after],
+                                            createdAt: runtime.provider.now()))
+            return Responses.json(after)
         }
 
+        api.get("logs") { request, _ in
+            let (offset, limit) = try ManagementInput.page(request)
+            let query = try request.queryParameters()
+            func date(_ name: String) throws -> Date? {
+                guard let text = try query.single(name) else { return nil }
+                guard let milliseconds = Int64(text) else {
+                    throw IdentityError.invalidInput("'\(name)' must be milliseconds since 1970")
+                }
+                return Date(timeIntervalSince1970: TimeInterval(milliseconds) / 1000)
+            }
+            await runtime.audit.flush()
+            let result = try await runtime.store.auditEvents(AuditQuery(
+                userID: try query.single("userId"), applicationID: try query.single("applicationId"),
+                key: try query.single("logKey"), from: try date("startTime"), to: try date("endTime"),
+                offset: offset, limit: limit))
+            return Responses.json(.array(result.events.map(Self.json)),
+                                  headers: [HTTPField.Name("Total-Number")!: "\(result.total)"])
+        }
         api.get("resources") { _, _ in
             Responses.json(.array(try await runtime.store.resources().map(Self.json)))
         }
@@ -120,6 +143,15 @@ struct SettingsRoutes: Sendable {
               let factory = runtime.connectors.registry.emailFactory(id: id)
         else { throw IdentityError(.notFound, "connector '\(id)' is not configured") }
         return Self.json(stored, factory.metadata)
+    }
+
+    static func json(_ event: AuditEvent) -> JSONValue {
+        var payload = event.payload.objectValue ?? [:]
+        payload["userId"] = event.userID.map { .string($0) } ?? .null
+        payload["applicationId"] = event.applicationID.map { .string($0) } ?? .null
+        payload["ip"] = event.ip.map { .string($0) } ?? .null
+        return ["id": .string(event.id), "key": .string(event.key), "payload": .object(payload),
+                "createdAt": ManagementInput.epochMilliseconds(event.createdAt)]
     }
 
     static func encode(_ settings: SignInExperience) throws -> JSONValue {

@@ -3,6 +3,7 @@ import Hummingbird
 import Logging
 import SesameIdentity
 import SesameOIDC
+import SesameStorage
 
 /// Turns every error into its answer in one place: OAuth JSON for clients, a page for people, and a
 /// logged, generic 500 for anything unexpected. Also writes one log line per request, without the query
@@ -40,9 +41,11 @@ struct ErrorMiddleware: RouterMiddleware {
             oauthError = OAuthError(error.status == .notFound ? .notFound : .invalidRequest,
                                     error.body ?? error.status.reasonPhrase, status: error.status.code)
         default:
-            context.logger.error("unexpected error", metadata: [
-                "path": "\(request.uri.path)", "error": "\(String(reflecting: type(of: error)))",
-            ])
+            let type = String(reflecting: Swift.type(of: error))
+            var metadata: Logger.Metadata = ["path": "\(request.uri.path)", "error": "\(type)"]
+            // SQLite's and the storage layer's messages carry no data values (unlike, say, a decoding error).
+            if type == "SQLiteNIO.SQLiteError" || error is StorageError { metadata["detail"] = "\(error)" }
+            context.logger.error("unexpected error", metadata: metadata)
             oauthError = .serverError()
         }
         if wantsHTML(request) {

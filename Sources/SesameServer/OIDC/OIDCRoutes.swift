@@ -33,7 +33,12 @@ struct OIDCRoutes: Sendable {
         oidc.post("token") { request, context in
             let params = try await request.formParameters()
             return try await clientGuard.run(ip: context.clientIP) {
-                Responses.oauth(try await provider.token(params, authorization: request.headers[.authorization]))
+                let response = try await provider.token(params, authorization: request.headers[.authorization])
+                runtime.audit.record(AuditEvent(
+                    key: "Token." + (params["grant_type"] ?? "unknown"),
+                    applicationID: params["client_id"] ?? Self.basicClientID(request.headers[.authorization]),
+                    ip: context.clientIP, createdAt: provider.now()))
+                return Responses.oauth(response)
             }
         }
         oidc.get("me") { request, _ in
@@ -70,6 +75,15 @@ struct OIDCRoutes: Sendable {
         headers[.contentType] = contentType
         headers[.cacheControl] = "public, max-age=300"
         return Response(status: .ok, headers: headers, body: .init(byteBuffer: body))
+    }
+
+    /// The client id of a Basic authorization header, for the audit log (the secret is not read).
+    static func basicClientID(_ header: String?) -> String? {
+        guard let header, header.lowercased().hasPrefix("basic "),
+              let data = Data(base64Encoded: String(header.dropFirst(6)).trimmingCharacters(in: .whitespaces)),
+              let text = String(data: data, encoding: .utf8), let colon = text.firstIndex(of: ":")
+        else { return nil }
+        return RequestParameters.decode(text[..<colon])
     }
 
     /// The language (from `ui_locales`, then `Accept-Language`) and branding of a page shown here.

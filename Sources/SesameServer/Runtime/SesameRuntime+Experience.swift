@@ -30,6 +30,9 @@ extension SesameRuntime {
             try await DevConsoleConnector(logger: logger).sendMessage(to: address, type: usage, payload: payload)
         }
         mailbox?.record(to: address, usage: usage.rawValue, code: code)
+        audit.record(AuditEvent(key: "VerificationCode.Sent", ip: ip,
+                                payload: ["to": .string(address), "usageType": .string(usage.rawValue)],
+                                createdAt: provider.now()))
     }
 }
 

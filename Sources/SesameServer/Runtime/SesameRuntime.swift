@@ -17,6 +17,7 @@ public struct SesameRuntime: Sendable {
     public let rateLimiter: RateLimiter
     public let connectors: ConnectorService
     public let codes: VerificationCodeService
+    public let audit: AuditLogger
     /// Set when `SESAME_DEV_MAILBOX=1`: recent messages for `/dev/mailbox`.
     public let mailbox: DevMailbox?
     /// Signs CSRF tokens; a key of its own, derived from SESAME_SECRET.
@@ -58,6 +59,7 @@ public struct SesameRuntime: Sendable {
                                         digestKey: SecretBox(secret: configuration.secret, purpose: "sesame.codes"),
                                         now: now)
         mailbox = configuration.isDevMailboxEnabled ? DevMailbox() : nil
+        audit = AuditLogger(store: store, logger: logger)
         csrf = SecretBox(secret: configuration.secret, purpose: "sesame.csrf")
     }
 
@@ -73,6 +75,7 @@ public struct SesameRuntime: Sendable {
     }
 
     public func close() async throws {
+        await audit.flush()
         try await database.close()
     }
 

@@ -15,7 +15,8 @@ public enum SesameApplication {
             router: router,
             configuration: .init(address: .hostname(configuration.host, port: configuration.port),
                                  serverName: "Sesame"),
-            services: [ExpiryService(store: runtime.store, interval: .seconds(300), logger: runtime.logger)],
+            services: [ExpiryService(store: runtime.store, interval: .seconds(300), logger: runtime.logger),
+                       AuditFlushService(audit: runtime.audit)],
             onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? configuration.port) },
             logger: runtime.logger)
     }

@@ -10,9 +10,15 @@ public final class SQLiteDatabase: SQLDatabase {
     private let pool: ConnectionPool
 
     public static func open(path: String, connections: Int = 4, logger: Logger) async throws -> SQLiteDatabase {
+        // One thread per connection, of its own: a statement waiting on the busy timeout blocks its thread,
+        // and a transaction holding the write lock must always find a thread to finish on.
+        let count = max(1, connections)
+        let threadPool = NIOThreadPool(numberOfThreads: count)
+        threadPool.start()
         var opened: [SQLiteConnection] = []
-        for index in 0..<max(1, connections) {
-            let connection = try await SQLiteConnection.open(storage: .file(path: path), logger: logger)
+        for index in 0..<count {
+            let connection = try await SQLiteConnection.open(storage: .file(path: path), threadPool: threadPool,
+                                                             logger: logger, on: MultiThreadedEventLoopGroup.singleton.any())
             // The first connection turns on WAL; it is a property of the file, so the others see it.
             if index == 0 { _ = try await connection.query("PRAGMA journal_mode=WAL", []) }
             _ = try await connection.query("PRAGMA busy_timeout=5000", [])
@@ -20,11 +26,14 @@ public final class SQLiteDatabase: SQLDatabase {
             _ = try await connection.query("PRAGMA synchronous=NORMAL", [])
             opened.append(connection)
         }
-        return SQLiteDatabase(pool: ConnectionPool(opened))
+        return SQLiteDatabase(pool: ConnectionPool(opened), threadPool: threadPool)
     }
 
-    private init(pool: ConnectionPool) {
+    private let threadPool: NIOThreadPool
+
+    private init(pool: ConnectionPool, threadPool: NIOThreadPool) {
         self.pool = pool
+        self.threadPool = threadPool
     }
 
     public func query(_ sql: String, _ binds: [SQLValue]) async throws -> [SQLRow] {
@@ -58,6 +67,7 @@ public final class SQLiteDatabase: SQLDatabase {
 
     public func close() async throws {
         for connection in await pool.drain() { try await connection.close() }
+        try await threadPool.shutdownGracefully()
     }
 
     private static func run(_ sql: String, _ binds: [SQLValue], on connection: SQLiteConnection) async throws

@@ -1,0 +1,58 @@
+import Foundation
+import Logging
+import ServiceLifecycle
+import SesameIdentity
+import SesameOIDC
+import SesameStorage
+import Synchronization
+
+/// Buffers audit events and writes them in batches, so the hot paths (the token endpoint) pay a lock,
+/// not a database write. Flushed every second, before the log is read, and at shutdown.
+public final class AuditLogger: Sendable {
+    private let store: SQLStore
+    private let logger: Logger
+    private let buffer = Mutex<[AuditEvent]>([])
+
+    init(store: SQLStore, logger: Logger) {
+        self.store = store
+        self.logger = logger
+    }
+
+    public func record(_ event: AuditEvent) {
+        buffer.withLock { events in
+            events.append(event)
+            // A stalled database must not grow memory without bound.
+            if events.count > 10_000 { events.removeFirst(events.count - 10_000) }
+        }
+    }
+
+    public func flush() async {
+        let pending = buffer.withLock { events -> [AuditEvent] in
+            defer { events.removeAll() }
+            return events
+        }
+        guard !pending.isEmpty else { return }
+        do {
+            try await store.insertAuditEvents(pending)
+        } catch {
+            logger.error("could not write audit events", metadata: ["count": "\(pending.count)"])
+        }
+    }
+}
+
+/// Flushes the audit log every second while the server runs, and once more at shutdown.
+struct AuditFlushService: Service {
+    let audit: AuditLogger
+
+    func run() async throws {
+        while !Task.isCancelled, !Task.isShuttingDownGracefully {
+            do {
+                try await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(1)) }
+            } catch {
+                break
+            }
+            await audit.flush()
+        }
+        await audit.flush()
+    }
+}
