@@ -16,9 +16,16 @@ public enum SecureRandom {
 
     /// A lower-case alphanumeric id, as Logto uses for application and user ids.
     public static func identifier(length: Int = 21) -> String {
-        let alphabet = Array("abcdefghijklmnopqrstuvwxyz0123456789")
-        var generator = SystemRandomNumberGenerator()
-        return String((0..<length).map { _ in alphabet.randomElement(using: &generator)! })
+        let alphabet = Array("abcdefghijklmnopqrstuvwxyz0123456789".utf8)
+        var out: [UInt8] = []
+        out.reserveCapacity(length)
+        while out.count < length {
+            // Bytes below 252 (7 × 36) map uniformly; the rest are drawn again.
+            for byte in bytes(length) where byte < 252 && out.count < length {
+                out.append(alphabet[Int(byte) % alphabet.count])
+            }
+        }
+        return String(decoding: out, as: UTF8.self)
     }
 }
 

@@ -12,6 +12,8 @@ public final class AuditLogger: Sendable {
     private let store: SQLStore
     private let logger: Logger
     private let buffer = Mutex<[AuditEvent]>([])
+    /// High-volume machine events (client_credentials grants), counted per key and client between flushes.
+    private let counters = Mutex<[String: (applicationID: String?, key: String, count: Int, ip: String?)]>([:])
 
     init(store: SQLStore, logger: Logger) {
         self.store = store
@@ -26,8 +28,23 @@ public final class AuditLogger: Sendable {
         }
     }
 
+    /// Counts an event that is logged once per flush and client, with `count` in its payload.
+    public func count(key: String, applicationID: String?, ip: String?) {
+        counters.withLock { counters in
+            let id = key + "|" + (applicationID ?? "")
+            counters[id, default: (applicationID, key, 0, ip)].count += 1
+        }
+    }
+
     public func flush() async {
-        let pending = buffer.withLock { events -> [AuditEvent] in
+        let counted = counters.withLock { counters -> [AuditEvent] in
+            defer { counters.removeAll() }
+            return counters.values.map { entry in
+                AuditEvent(key: entry.key, applicationID: entry.applicationID, ip: entry.ip,
+                           payload: ["count": .int(Int64(entry.count))], createdAt: Date())
+            }
+        }
+        let pending = counted + buffer.withLock { events -> [AuditEvent] in
             defer { events.removeAll() }
             return events
         }
