@@ -173,8 +173,7 @@ struct ExperienceEngine: Sendable {
             user.updatedAt = runtime.provider.now()
             try await runtime.store.updateUser(user)
             // A changed password ends every session and refresh token of the account.
-            try await runtime.store.deleteSessions(accountID: userID)
-            try await runtime.store.deleteRefreshTokens(accountID: userID)
+            try await runtime.signOutEverywhere(userID: userID)
             outcome = .passwordReset
         }
         try await session.delete()

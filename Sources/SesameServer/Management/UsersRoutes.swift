@@ -85,8 +85,7 @@ struct UsersRoutes: Sendable {
             try await runtime.store.updateUser(user)
             if suspended {
                 // A suspended user is signed out everywhere.
-                try await runtime.store.deleteSessions(accountID: user.id)
-                try await runtime.store.deleteRefreshTokens(accountID: user.id)
+                try await runtime.signOutEverywhere(userID: user.id)
             }
             return Responses.json(Self.json(user))
         }

@@ -18,6 +18,12 @@ extension SesameRuntime {
         try await store.saveSignInExperience(settings, now: provider.now())
     }
 
+    /// Ends every IdP session and refresh token of a user (after a password change or a suspension).
+    public func signOutEverywhere(userID: String) async throws {
+        try await store.deleteSessions(accountID: userID)
+        try await store.deleteRefreshTokens(accountID: userID)
+    }
+
     /// Issues a code for `address` and sends it with the enabled email connector (or the development
     /// console when none is enabled). The code reaches no log but the console connector's.
     public func sendEmailCode(to address: String, usage: UsageType, ip: String, locale: String?) async throws {
