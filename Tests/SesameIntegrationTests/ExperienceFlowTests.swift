@@ -204,6 +204,23 @@ struct ExperienceFlowTests {
         }
     }
 
+    @Test func theFirstMethodDecidesTheFirstPage() async throws {
+        try await Fixture.withServer { fixture, browser in
+            var settings = SignInExperience.default
+            settings.signIn.methods[0].isPasswordPrimary = false
+            try await fixture.runtime.saveSignInExperience(settings)
+            let first = try await browser.get("/sign-in")
+            #expect(first.text.contains(#"action="/sign-in/code/send""#))
+            #expect(first.text.contains(#"href="/sign-in?method=password""#))
+            #expect(first.text.contains(#"href="/register""#))
+            let password = try await browser.get("/sign-in?method=password")
+            #expect(password.text.contains(#"autocomplete="current-password""#))
+            settings.signIn.methods[0].isPasswordPrimary = true
+            try await fixture.runtime.saveSignInExperience(settings)
+            #expect(try await browser.get("/sign-in").text.contains(#"autocomplete="current-password""#))
+        }
+    }
+
     @Test func settingsTurnFlowsOff() async throws {
         try await Fixture.withServer { fixture, browser in
             var settings = SignInExperience.default

@@ -92,7 +92,7 @@ enum PageTemplates {
         <button type="submit" class="secondary">{{t.createWithThis}}</button>
         </form>
         {{/offerRegistration}}
-        <div class="links"><a href="/sign-in">{{t.back}}</a></div>
+        <div class="links">{{#backLink}}<a href="{{backLink}}">{{backText}}</a>{{/backLink}}{{#signUpLink}}<a href="/register">{{t.createAccount}}</a>{{/signUpLink}}</div>
         """
 
     /// Step two: the code (and, where the flow needs them, a new password and a name).

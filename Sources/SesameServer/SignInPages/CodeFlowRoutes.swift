@@ -71,10 +71,18 @@ struct CodeFlowRoutes: Sendable {
     }
 
     func addressPage(_ flow: Flow, _ visit: Visit, identifier: String? = nil, error: String? = nil,
-                             offerRegistration: Bool = false, status: HTTPResponse.Status = .ok) -> Response
+                     offerRegistration: Bool = false, status: HTTPResponse.Status = .ok) -> Response
     {
         var model: [String: Any] = ["title": visit.t(flow.titleKey), "action": "/\(flow.rawValue)/send",
-                                    "offerRegistration": offerRegistration]
+                                    "offerRegistration": offerRegistration, "backLink": "/sign-in",
+                                    "backText": visit.t("back")]
+        // When codes come first, this page is the sign-in page: link to passwords and sign-up from it.
+        if flow == .signIn, SignInRoutes.isCodeFirst(visit.settings) {
+            model["backLink"] = "/sign-in?method=password"
+            model["backText"] = visit.t("signInWithPassword")
+            model["signUpLink"] = visit.settings.signUp.identifiers.contains(.email)
+            if !visit.settings.signIn.methods.contains(where: \.password) { model["backLink"] = nil }
+        }
         model["identifier"] = identifier
         model["error"] = error
         if flow == .register { model["lead"] = visit.t("haveAccount") }

@@ -19,7 +19,13 @@ struct SignInRoutes: Sendable {
 
     func register(on router: Router<SesameRequestContext>) {
         router.get("sign-in") { request, context in
-            try await signInPage(try await visit(request, context))
+            let visit = try await visit(request, context)
+            // The first sign-in method decides the first page: a code form when codes are primary.
+            if Self.isCodeFirst(visit.settings), try request.queryParameters().single("method") != "password" {
+                return CodeFlowRoutes(runtime: runtime, pages: pages, cookies: cookies)
+                    .addressPage(.signIn, visit, identifier: visit.interaction?.request.loginHint)
+            }
+            return try await signInPage(visit)
         }
         router.post("sign-in") { request, context in try await signIn(request, context: context) }
         router.post("sign-in/cancel") { request, context in try await cancel(request, context: context) }
@@ -29,6 +35,12 @@ struct SignInRoutes: Sendable {
 
     private func visit(_ request: Request, _ context: SesameRequestContext) async throws -> Visit {
         try await Visit.load(request, context: context, runtime: runtime, jar: cookies)
+    }
+
+    /// Whether the first sign-in method puts the email code before the password.
+    static func isCodeFirst(_ settings: SignInExperience) -> Bool {
+        guard let first = settings.signIn.methods.first else { return false }
+        return first.identifier == .email && first.verificationCode && (!first.isPasswordPrimary || !first.password)
     }
 
     /// What the sign-in page offers, from the settings.
