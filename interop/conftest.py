@@ -33,6 +33,7 @@ class Sesame:
     app_id: str
     app_secret: str
     user_id: str
+    log_path: Path
 
     @property
     def issuer(self) -> str:
@@ -100,7 +101,8 @@ def sesame(request, tmp_path_factory):
                 log.seek(0)
                 pytest.fail("sesame serve did not become ready:\n" + log.read())
             time.sleep(0.05)
-        yield Sesame(base=base, env=env, app_id=app["id"], app_secret=app["secret"], user_id=user["id"])
+        yield Sesame(base=base, env=env, app_id=app["id"], app_secret=app["secret"], user_id=user["id"],
+                     log_path=directory / "server.log")
     finally:
         server.send_signal(signal.SIGTERM)
         try:

@@ -33,7 +33,8 @@ def test_the_openapi_document_is_valid_and_its_routes_exist(sesame):
             assert response.status_code in (200, 204), f"GET {path}: {response.status_code} {response.text}"
         for method in operations:
             if "{" in path:
-                response = requests.request(method, sesame.base + path.replace("{id}", "does-not-exist"),
+                concrete = path.replace("{id}", "does-not-exist").replace("{scopeId}", "does-not-exist")
+                response = requests.request(method, sesame.base + concrete,
                                             headers={**headers, "Content-Type": "application/json"}, data="{}",
                                             timeout=5)
                 assert response.status_code in (400, 404), f"{method} {path}: {response.status_code}"

@@ -15,6 +15,7 @@ public struct IdentityError: Error, Sendable, Equatable, CustomStringConvertible
         public static let invalidCode = Code(rawValue: "verification_code.code_mismatch")
         public static let codeExpired = Code(rawValue: "verification_code.expired")
         public static let methodDisabled = Code(rawValue: "sign_in_experiences.method_disabled")
+        public static let invalidSetupLink = Code(rawValue: "console.invalid_setup_link")
     }
 
     public var code: Code

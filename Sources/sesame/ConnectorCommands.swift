@@ -53,12 +53,13 @@ struct Connector: AsyncParsableCommand {
         @OptionGroup var options: GlobalOptions
         @Argument(help: "Connector id, e.g. aliyun-direct-mail or smtp.") var id: String
         @Option(help: "The configuration, a JSON file.") var file: String
+        @Flag(help: "Print JSON.") var json = false
 
         func run() async throws {
             let config = try Connector.readConfig(file)
             try await withRuntime(options) { runtime in
                 try await runtime.connectors.save(id: id, config: config)
-                print("Saved the configuration of \(id)")
+                report(json, ["id": .string(id), "saved": true], "Saved the configuration of \(id)")
             }
         }
     }
@@ -68,11 +69,12 @@ struct Connector: AsyncParsableCommand {
             abstract: "Enable a connector (the other connector of its kind is disabled).")
         @OptionGroup var options: GlobalOptions
         @Argument(help: "Connector id.") var id: String
+        @Flag(help: "Print JSON.") var json = false
 
         func run() async throws {
             try await withRuntime(options) { runtime in
-                try await runtime.connectors.setEnabled(id: id, true)
-                print("Enabled \(id)")
+                try await runtime.setConnectorEnabled(id: id, true)
+                report(json, ["id": .string(id), "enabled": true], "Enabled \(id)")
             }
         }
     }
@@ -81,11 +83,12 @@ struct Connector: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Disable a connector.")
         @OptionGroup var options: GlobalOptions
         @Argument(help: "Connector id.") var id: String
+        @Flag(help: "Print JSON.") var json = false
 
         func run() async throws {
             try await withRuntime(options) { runtime in
-                try await runtime.connectors.setEnabled(id: id, false)
-                print("Disabled \(id)")
+                try await runtime.setConnectorEnabled(id: id, false)
+                report(json, ["id": .string(id), "enabled": false], "Disabled \(id)")
             }
         }
     }
@@ -97,12 +100,13 @@ struct Connector: AsyncParsableCommand {
         @Argument(help: "Connector id.") var id: String
         @Option(help: "Recipient address.") var to: String
         @Option(help: "A configuration to test instead of the saved one.") var file: String?
+        @Flag(help: "Print JSON.") var json = false
 
         func run() async throws {
             let config = try file.map(Connector.readConfig)
             try await withRuntime(options) { runtime in
                 try await runtime.connectors.test(id: id, to: to, config: config)
-                print("Sent a test message to \(to) with \(id)")
+                report(json, ["id": .string(id), "sent": .string(to)], "Sent a test message to \(to) with \(id)")
             }
         }
     }

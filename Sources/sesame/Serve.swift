@@ -14,6 +14,18 @@ struct Serve: AsyncParsableCommand {
         let started = ContinuousClock.now
         try await withRuntime(options, quiet: false) { runtime in
             _ = try await runtime.provider.keys.snapshot()  // the first signing key exists before traffic
+            if let link = try await runtime.consoleSetupLink() {
+                // Printed, never logged: the link is a one-time secret for whoever started the server.
+                FileHandle.standardError.write(Data("""
+
+                    No Console administrator exists yet. Open this one-time link to create the first one
+                    (valid 24 hours; `sesame admin setup-link` prints a new one):
+
+                        \(link)
+
+
+                    """.utf8))
+            }
             let configuration = runtime.configuration
             let app = SesameApplication.build(runtime: runtime) { port in
                 let elapsed = ContinuousClock.now - started

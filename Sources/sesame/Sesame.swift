@@ -10,7 +10,8 @@ struct Sesame: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sesame",
         abstract: "Sesame: an OpenID Connect identity server.",
-        subcommands: [Serve.self, Migrate.self, App.self, User.self, Resource.self, Keys.self, Connector.self, SignInExp.self])
+        subcommands: [Serve.self, Migrate.self, App.self, User.self, Resource.self, Keys.self, Connector.self, SignInExp.self,
+                      Admin.self])
 }
 
 /// Settings every command accepts; flags win over the environment, which wins over the config file.
@@ -46,6 +47,11 @@ enum Console {
     static func json(_ value: JSONValue) {
         print(value.encodedString())
     }
+}
+
+/// A verb's result: JSON for scripts, or one line for people.
+func report(_ json: Bool, _ value: JSONValue, _ text: String) {
+    if json { Console.json(value) } else { print(text) }
 }
 
 /// Runs a CLI verb against an open runtime: configuration errors and failures become one line on

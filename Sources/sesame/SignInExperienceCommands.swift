@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import SesameIdentity
+import SesameOIDC
 import SesameServer
 
 struct SignInExp: AsyncParsableCommand {
@@ -42,6 +43,7 @@ struct SignInExp: AsyncParsableCommand {
             abstract: "Replace the settings with a JSON file (the format `get --json` prints).")
         @OptionGroup var options: GlobalOptions
         @Option(help: "The settings, a JSON file.") var file: String
+        @Flag(help: "Print JSON.") var json = false
 
         func run() async throws {
             guard let data = FileManager.default.contents(atPath: file) else {
@@ -55,7 +57,7 @@ struct SignInExp: AsyncParsableCommand {
             }
             try await withRuntime(options) { runtime in
                 try await runtime.saveSignInExperience(settings)
-                print("Saved the sign-in experience")
+                report(json, ["saved": true], "Saved the sign-in experience")
             }
         }
 

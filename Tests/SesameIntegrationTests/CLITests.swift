@@ -101,6 +101,26 @@ struct CLITests {
         #expect(process.stdout.isEmpty)
     }
 
+    @Test func administratorsFromTheCommandLine() throws {
+        let link = try sesame("admin", "setup-link", "--json")
+        #expect(link.status == 0)
+        let url = try #require((link.json as? [String: String])?["url"])
+        #expect(url.hasPrefix("http://localhost:3001/console/setup?token="))
+        let weak = try sesame("admin", "create", "--username", "root", "--password", "short")
+        #expect(weak.status != 0 && weak.stderr.hasPrefix("error: ") && weak.stderr.split(separator: "\n").count == 1)
+        let missing = try sesame("admin", "create", "--username", "root")
+        #expect(missing.status != 0 && missing.stderr.contains("SESAME_ADMIN_PASSWORD"))
+        let created = try sesame("admin", "create", "--username", "root", "--json",
+                                 environment: ["SESAME_ADMIN_PASSWORD": "Open-Sesame-2026"])
+        #expect(created.status == 0)
+        #expect((created.json as? [String: String])?["username"] == "root")
+        let duplicate = try sesame("admin", "create", "--username", "ROOT", "--password", "Another-Long-One-7")
+        #expect(duplicate.status != 0 && duplicate.stderr.contains("exists"))
+        // Once an administrator exists, no setup link is made.
+        let refused = try sesame("admin", "setup-link")
+        #expect(refused.status != 0 && refused.stderr.contains("an administrator exists already"))
+    }
+
     @Test func duplicatesAndBadConfigurationAreOneLine() throws {
         defer { try? FileManager.default.removeItem(at: directory) }
         #expect(try sesame("user", "create", "--username", "bob").status == 0)

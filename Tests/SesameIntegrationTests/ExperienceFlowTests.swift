@@ -49,7 +49,7 @@ struct ExperienceFlowTests {
             #expect(signIn.text.contains(#"href="/sign-in/code""#))
             let page = try await browser.get("/sign-in/code")
             let csrf = try #require(page.csrfToken)
-            #expect(page.text.contains(#"autocomplete="email""#))
+            #expect(page.text.contains(#"type="email" id="identifier" name="identifier""#))
             let sent = try await browser.post("/sign-in/code/send", form: [("csrf_token", csrf), ("identifier", "ALICE@example.com")])
             #expect(sent.status == .ok)
             #expect(sent.text.contains(#"autocomplete="one-time-code""#))

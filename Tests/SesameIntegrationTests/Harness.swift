@@ -34,14 +34,15 @@ struct Fixture: Sendable {
     /// Runs `body` against a live server on loopback.
     /// `now`: a fixed clock for tests that count within rate-limit windows, so a window boundary
     /// cannot fall in the middle of them.
-    static func withServer(mailbox: Bool = true, now: (@Sendable () -> Date)? = nil,
+    static func withServer(mailbox: Bool = true, endpoint: String = "http://localhost:3001",
+                           now: (@Sendable () -> Date)? = nil,
                            _ body: @Sendable (Fixture, Browser) async throws -> Void) async throws
     {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("sesame-it-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
         var configuration = ServerConfiguration(
-            endpoint: "http://localhost:3001", host: "127.0.0.1", port: 0,
+            endpoint: endpoint, host: "127.0.0.1", port: 0,
             databaseURL: "sqlite://" + directory.appendingPathComponent("sesame.db").path,
             secret: String(repeating: "s", count: 40), isDevMailboxEnabled: mailbox)
         configuration.passwordFailureDelay = .milliseconds(5)

@@ -188,6 +188,39 @@ struct ManagementSettingsTests {
                 == .badRequest)
             let resources = try await M.call(browser, .get, "/api/resources", token: token).json.arrayValue ?? []
             #expect(resources.contains { $0["indicator"] == "https://default.logto.app/api" })
+            // One resource: rename, lifetime, scopes added and removed; bad input and unknown ids.
+            let id = try #require(resource.json["id"]?.stringValue)
+            let renamed = try await M.call(browser, .patch, "/api/resources/\(id)", token: token,
+                                           ["name": "Order service", "accessTokenTtl": 900])
+            #expect(renamed.json["name"] == "Order service" && renamed.json["accessTokenTtl"] == 900)
+            #expect(try await M.call(browser, .patch, "/api/resources/\(id)", token: token,
+                                     ["accessTokenTtl": 5]).status == .badRequest)
+            #expect(try await M.call(browser, .patch, "/api/resources/\(id)", token: token,
+                                     ["accessTokenTtl": "soon"]).status == .badRequest)
+            #expect(try await M.call(browser, .get, "/api/resources/nope", token: token).status == .notFound)
+            let scope = try await M.call(browser, .post, "/api/resources/\(id)/scopes", token: token,
+                                         ["name": "refund:orders", "description": "Refund an order"])
+            #expect(scope.status == .created && scope.json["resourceId"]?.stringValue == id)
+            #expect(try await M.call(browser, .post, "/api/resources/\(id)/scopes", token: token,
+                                     ["name": "refund:orders"]).status == .conflict)
+            #expect(try await M.call(browser, .post, "/api/resources/\(id)/scopes", token: token,
+                                     ["name": "two words"]).status == .badRequest)
+            #expect(try await M.call(browser, .post, "/api/resources/\(id)/scopes", token: token, [:]).status
+                == .badRequest)
+            let scopes = try await M.call(browser, .get, "/api/resources/\(id)/scopes", token: token).json.arrayValue
+            #expect(scopes?.compactMap { $0["name"]?.stringValue } == ["read:orders", "refund:orders"])
+            let scopeID = try #require(scope.json["id"]?.stringValue)
+            #expect(try await M.call(browser, .delete, "/api/resources/\(id)/scopes/\(scopeID)", token: token).status
+                == .noContent)
+            #expect(try await M.call(browser, .delete, "/api/resources/\(id)/scopes/\(scopeID)", token: token).status
+                == .notFound)
+            // The management resource is protected.
+            let management = try #require(resources.first { $0["indicator"] == "https://default.logto.app/api" })
+            let managementID = try #require(management["id"]?.stringValue)
+            #expect(try await M.call(browser, .delete, "/api/resources/\(managementID)", token: token).status
+                == .badRequest)
+            #expect(try await M.call(browser, .delete, "/api/resources/\(id)", token: token).status == .noContent)
+            #expect(try await M.call(browser, .get, "/api/resources/\(id)", token: token).status == .notFound)
 
             let factories = try await M.call(browser, .get, "/api/connector-factories", token: token).json.arrayValue ?? []
             #expect(factories.compactMap { $0["id"]?.stringValue } == ["aliyun-direct-mail", "smtp", "dev-console"])

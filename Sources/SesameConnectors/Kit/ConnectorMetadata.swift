@@ -8,7 +8,8 @@ public struct ConnectorMetadata: Sendable {
     /// One configuration field: its JSON name, type, and whether it is secret or optional.
     public struct Field: Sendable {
         public enum FieldType: String, Sendable {
-            case string, number, boolean, templates
+            /// `text` is a string of several lines (a PEM certificate).
+            case string, text, number, boolean, templates
         }
 
         public let key: String
@@ -16,10 +17,13 @@ public struct ConnectorMetadata: Sendable {
         public let isSecret: Bool
         public let isOptional: Bool
         public let label: String
+        /// The allowed values of a string field, the first the default; empty for free text.
+        public let options: [String]
 
         public init(_ key: String, _ type: FieldType = .string, secret: Bool = false, optional: Bool = false,
-                    label: String)
+                    options: [String] = [], label: String)
         {
+            self.options = options
             self.key = key
             self.type = type
             isSecret = secret

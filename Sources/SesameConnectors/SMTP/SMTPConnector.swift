@@ -88,12 +88,12 @@ public struct SMTPConnectorFactory: EmailConnectorFactory {
         fields: [
             .init("host", label: "Host"),
             .init("port", .number, optional: true, label: "Port (587 for starttls, 465 for tls)"),
-            .init("security", optional: true, label: "starttls (default), tls or none"),
+            .init("security", optional: true, options: ["starttls", "tls", "none"], label: "Security"),
             .init("username", optional: true, label: "User name"),
             .init("password", secret: true, optional: true, label: "Password"),
             .init("fromEmail", label: "From address"),
             .init("fromName", optional: true, label: "From name"),
-            .init("trustedCertificate", optional: true, label: "Trusted certificate (PEM), for a private CA"),
+            .init("trustedCertificate", .text, optional: true, label: "Trusted certificate (PEM), for a private CA"),
             .init("templates", .templates, label: "Templates"),
         ],
         readme: """

@@ -3,6 +3,7 @@ import SesameOIDC
 
 public protocol ApplicationStore: Sendable {
     func insertClient(_ client: Client) async throws
+    func client(id: String) async throws -> Client?
     func clients() async throws -> [Client]
     func updateClient(_ client: Client) async throws
     func deleteClient(id: String) async throws
@@ -31,16 +32,8 @@ public struct ApplicationService: Sendable {
         if canManage, type != .machineToMachine {
             throw IdentityError.invalidInput("only machine-to-machine applications can use the Management API")
         }
-        let name = name.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard !name.isEmpty, name.count <= 256 else {
-            throw IdentityError.invalidInput("the application name must have 1 to 256 characters")
-        }
-        if type == .machineToMachine, !(redirectURIs.isEmpty && postLogoutRedirectURIs.isEmpty) {
-            throw IdentityError.invalidInput("machine-to-machine applications have no redirect URIs")
-        }
-        for uri in redirectURIs + postLogoutRedirectURIs {
-            try Self.validateRedirectURI(uri, type: type)
-        }
+        let name = try Self.validateName(name)
+        try Self.validateRedirectURIs(redirectURIs, postLogoutRedirectURIs, type: type)
         // 256 random bits: a digest is enough at rest, a slow KDF would only slow the token endpoint.
         let secret = type.isConfidential ? SecureRandom.token() : nil
         let client = Client(
@@ -50,6 +43,82 @@ public struct ApplicationService: Sendable {
             createdAt: now())
         try await store.insertClient(client)
         return Created(client: client, secret: secret)
+    }
+
+    /// What an administrator may change on an application; nil leaves a value as it is.
+    public struct Changes: Sendable {
+        public var name: String?
+        /// `.some(nil)` clears the description.
+        public var description: String??
+        public var redirectURIs: [String]?
+        public var postLogoutRedirectURIs: [String]?
+
+        public init(name: String? = nil, description: String?? = nil, redirectURIs: [String]? = nil,
+                    postLogoutRedirectURIs: [String]? = nil)
+        {
+            self.name = name
+            self.description = description
+            self.redirectURIs = redirectURIs
+            self.postLogoutRedirectURIs = postLogoutRedirectURIs
+        }
+    }
+
+    public func application(id: String) async throws -> Client {
+        guard let client = try await store.client(id: id) else {
+            throw IdentityError(.notFound, "application '\(id)' does not exist")
+        }
+        return client
+    }
+
+    /// Applies `changes` with the same checks as `create`.
+    public func update(id: String, _ changes: Changes) async throws -> Client {
+        var client = try await application(id: id)
+        if let name = changes.name { client.name = try Self.validateName(name) }
+        if let description = changes.description {
+            client.description = description?.trimmingCharacters(in: .whitespacesAndNewlines).nilIfEmpty
+        }
+        if let uris = changes.redirectURIs { client.redirectURIs = uris }
+        if let uris = changes.postLogoutRedirectURIs { client.postLogoutRedirectURIs = uris }
+        try Self.validateRedirectURIs(client.redirectURIs, client.postLogoutRedirectURIs, type: client.type)
+        try await store.updateClient(client)
+        return client
+    }
+
+    /// Replaces a confidential application's secret; the old one stops working at once. The new secret is
+    /// returned in clear once and only its digest is stored.
+    public func rotateSecret(id: String) async throws -> Created {
+        var client = try await application(id: id)
+        guard client.type.isConfidential else {
+            throw IdentityError.invalidInput("\(client.type.rawValue) applications are public and have no secret")
+        }
+        let secret = SecureRandom.token()
+        client.secretHash = SecretDigest.sha256Hex(secret)
+        try await store.updateClient(client)
+        return Created(client: client, secret: secret)
+    }
+
+    public func delete(id: String) async throws {
+        let client = try await application(id: id)
+        try await store.deleteClient(id: client.id)
+    }
+
+    static func validateName(_ raw: String) throws -> String {
+        let name = raw.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !name.isEmpty, name.count <= 256 else {
+            throw IdentityError.invalidInput("the application name must have 1 to 256 characters")
+        }
+        return name
+    }
+
+    static func validateRedirectURIs(_ redirectURIs: [String], _ postLogoutRedirectURIs: [String],
+                                     type: ApplicationType) throws
+    {
+        if type == .machineToMachine, !(redirectURIs.isEmpty && postLogoutRedirectURIs.isEmpty) {
+            throw IdentityError.invalidInput("machine-to-machine applications have no redirect URIs")
+        }
+        for uri in redirectURIs + postLogoutRedirectURIs {
+            try validateRedirectURI(uri, type: type)
+        }
     }
 
     /// Absolute URIs without a fragment (RFC 6749 §3.1.2); plain http only for web apps and loopback,

@@ -42,6 +42,13 @@ public struct RateLimiter: Sendable {
         try await store.count(key: key, windowStart: windowStart(rule))
     }
 
+    /// Records one event and returns the count in this window, the event included: one atomic step, so
+    /// concurrent callers each see a different count.
+    public func hit(_ key: String, rule: Rule) async throws -> Int {
+        let start = windowStart(rule)
+        return try await store.hit(key: key, windowStart: start, expiresAt: start.addingTimeInterval(rule.window))
+    }
+
     /// Records one event.
     public func record(_ key: String, rule: Rule) async throws {
         let start = windowStart(rule)

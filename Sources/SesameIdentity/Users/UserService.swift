@@ -43,9 +43,7 @@ public struct UserService: AccountProvider {
         if let password = input.password {
             try PasswordPolicyChecker(policy: policy).check(password, userInfo: [username, email, input.name].compactMap { $0 })
         }
-        if let avatar = input.avatar, URL(string: avatar)?.scheme == nil {
-            throw IdentityError.invalidInput("the avatar must be an absolute URL")
-        }
+        if let avatar = input.avatar { try Self.validateAvatar(avatar) }
         let now = now()
         let user = User(
             id: SecureRandom.identifier(length: 12), username: username, primaryEmail: email, primaryPhone: phone,
@@ -64,6 +62,81 @@ public struct UserService: AccountProvider {
         }
         guard !user.isSuspended else { throw IdentityError(.suspended, "this account is suspended") }
         return user
+    }
+
+    public func user(id: String) async throws -> User {
+        guard let user = try await store.user(id: id) else { throw IdentityError(.notFound, "user '\(id)' does not exist") }
+        return user
+    }
+
+    /// What an administrator may change on a profile: `nil` leaves a value alone, `.some(nil)` clears it.
+    public struct ProfileChanges: Sendable {
+        public var username: String??
+        public var email: String??
+        public var phone: String??
+        public var name: String??
+        public var avatar: String??
+
+        public init(username: String?? = nil, email: String?? = nil, phone: String?? = nil, name: String?? = nil,
+                    avatar: String?? = nil)
+        {
+            self.username = username
+            self.email = email
+            self.phone = phone
+            self.name = name
+            self.avatar = avatar
+        }
+    }
+
+    /// Applies profile changes with the same checks as `create`; a user keeps at least one identifier.
+    public func update(id: String, _ changes: ProfileChanges) async throws -> User {
+        var user = try await user(id: id)
+        if let username = changes.username { user.username = try username?.nilIfBlank.map(Self.validateUsername) }
+        if let email = changes.email { user.primaryEmail = try email?.nilIfBlank.map(Self.normalizeEmail) }
+        if let phone = changes.phone { user.primaryPhone = try phone?.nilIfBlank.map(Self.normalizePhone) }
+        if let name = changes.name { user.name = name?.trimmingCharacters(in: .whitespacesAndNewlines).nilIfEmpty }
+        if let avatar = changes.avatar {
+            let avatar = avatar?.nilIfBlank
+            if let avatar { try Self.validateAvatar(avatar) }
+            user.avatar = avatar
+        }
+        guard user.username != nil || user.primaryEmail != nil || user.primaryPhone != nil else {
+            throw IdentityError.invalidInput("a user needs a username, an email address or a phone number")
+        }
+        user.updatedAt = now()
+        try await store.updateUser(user)
+        return user
+    }
+
+    /// Checks `password` against the policy and the user's own details, then stores its hash.
+    public func changePassword(userID: String, password: String, policy: SignInExperience.PasswordPolicy) async throws
+        -> User
+    {
+        let user = try await user(id: userID)
+        try PasswordPolicyChecker(policy: policy).check(
+            password, userInfo: [user.username, user.primaryEmail, user.name].compactMap { $0 })
+        try await setPassword(userID: user.id, password: password, cost: policy.bcryptCost)
+        return try await self.user(id: userID)
+    }
+
+    public func setSuspended(id: String, _ isSuspended: Bool) async throws -> User {
+        var user = try await user(id: id)
+        user.isSuspended = isSuspended
+        user.updatedAt = now()
+        try await store.updateUser(user)
+        return user
+    }
+
+    /// Deletes the user with their sessions and tokens.
+    public func delete(id: String) async throws {
+        let user = try await user(id: id)
+        try await store.deleteUser(id: user.id)
+    }
+
+    static func validateAvatar(_ avatar: String) throws {
+        guard let scheme = URL(string: avatar)?.scheme?.lowercased(), ["http", "https"].contains(scheme) else {
+            throw IdentityError.invalidInput("the avatar must be an absolute http(s) URL")
+        }
     }
 
     /// Sets a new password (already checked against the policy).
@@ -110,7 +183,9 @@ public struct UserService: AccountProvider {
 }
 
 extension String {
-    var nilIfEmpty: String? { isEmpty ? nil : self }
+    public var nilIfEmpty: String? { isEmpty ? nil : self }
+    /// nil when only whitespace: an empty form field clears a value.
+    public var nilIfBlank: String? { trimmingCharacters(in: .whitespacesAndNewlines).isEmpty ? nil : self }
 }
 
 extension Optional {

@@ -100,11 +100,11 @@ struct CookieJar: Sendable {
 
     let isSecure: Bool
 
-    func set(_ name: String, _ value: String, maxAge: Int) -> String {
-        "\(name)=\(value); Path=/; Max-Age=\(maxAge); HttpOnly; SameSite=Lax" + (isSecure ? "; Secure" : "")
+    func set(_ name: String, _ value: String, maxAge: Int, path: String = "/", sameSite: String = "Lax") -> String {
+        "\(name)=\(value); Path=\(path); Max-Age=\(maxAge); HttpOnly; SameSite=\(sameSite)" + (isSecure ? "; Secure" : "")
     }
 
-    func clear(_ name: String) -> String {
-        "\(name)=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax" + (isSecure ? "; Secure" : "")
+    func clear(_ name: String, path: String = "/", sameSite: String = "Lax") -> String {
+        set(name, "", maxAge: 0, path: path, sameSite: sameSite)
     }
 }

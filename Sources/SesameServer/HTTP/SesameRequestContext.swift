@@ -1,5 +1,6 @@
 import Hummingbird
 import NIOCore
+import SesameIdentity
 
 /// Per-request data: Hummingbird's core storage plus the peer address (for rate limits).
 public struct SesameRequestContext: RequestContext {
@@ -7,6 +8,9 @@ public struct SesameRequestContext: RequestContext {
     public let remoteAddress: SocketAddress?
     /// The Management API caller, once its token checked out.
     public var managementClientID: String?
+    /// The Console administrator, once their session cookie checked out, and that cookie's token.
+    public var administrator: Administrator?
+    var consoleSessionToken: String?
 
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)

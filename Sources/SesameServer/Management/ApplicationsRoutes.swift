@@ -35,44 +35,27 @@ struct ApplicationsRoutes: Sendable {
             Responses.json(Self.json(try await client(context)))
         }
         api.patch("applications/:id") { request, context in
-            var client = try await client(context)
             let body = try await ManagementInput.body(request)
-            if let name = try ManagementInput.optionalString(body, "name") {
-                guard let name, !name.trimmingCharacters(in: .whitespaces).isEmpty else {
-                    throw IdentityError.invalidInput("'name' cannot be empty")
-                }
-                client.name = name
+            let metadata = body["oidcClientMetadata"]
+            if let metadata, metadata.objectValue == nil {
+                throw IdentityError.invalidInput("'oidcClientMetadata' must be an object")
             }
-            if let description = try ManagementInput.optionalString(body, "description") { client.description = description }
-            if let metadata = body["oidcClientMetadata"] {
-                if let uris = try ManagementInput.stringList(metadata["redirectUris"], "redirectUris") {
-                    for uri in uris { try ApplicationService.validateRedirectURI(uri, type: client.type) }
-                    client.redirectURIs = uris
-                }
-                if let uris = try ManagementInput.stringList(metadata["postLogoutRedirectUris"], "postLogoutRedirectUris") {
-                    for uri in uris { try ApplicationService.validateRedirectURI(uri, type: client.type) }
-                    client.postLogoutRedirectURIs = uris
-                }
-            }
-            if client.type == .machineToMachine, !(client.redirectURIs + client.postLogoutRedirectURIs).isEmpty {
-                throw IdentityError.invalidInput("machine-to-machine applications have no redirect URIs")
-            }
-            try await runtime.store.updateClient(client)
-            return Responses.json(Self.json(client))
+            let updated = try await runtime.applications.update(id: context.parameters.get("id") ?? "", .init(
+                name: try ManagementInput.optionalString(body, "name").map { $0 ?? "" },
+                description: try ManagementInput.optionalString(body, "description"),
+                redirectURIs: try ManagementInput.stringList(metadata?["redirectUris"], "redirectUris"),
+                postLogoutRedirectURIs: try ManagementInput.stringList(metadata?["postLogoutRedirectUris"],
+                                                                       "postLogoutRedirectUris")))
+            return Responses.json(Self.json(updated))
         }
         api.delete("applications/:id") { _, context in
-            let client = try await client(context)
-            try await runtime.store.deleteClient(id: client.id)
+            try await runtime.applications.delete(id: context.parameters.get("id") ?? "")
             return Response(status: .noContent)
         }
     }
 
     private func client(_ context: SesameRequestContext) async throws -> Client {
-        let id = context.parameters.get("id") ?? ""
-        guard let client = try await runtime.store.client(id: id) else {
-            throw IdentityError(.notFound, "application '\(id)' does not exist")
-        }
-        return client
+        try await runtime.applications.application(id: context.parameters.get("id") ?? "")
     }
 
     static func json(_ client: Client, secret: String? = nil) -> JSONValue {

@@ -51,6 +51,19 @@ enum OpenAPIDocument {
               response: "Resource", isList: true),
         .init(method: "post", path: "/api/resources", tag: "API resources", summary: "Create an API resource",
               body: "ResourceCreate", response: "Resource"),
+        .init(method: "get", path: "/api/resources/{id}", tag: "API resources", summary: "Get an API resource",
+              response: "Resource"),
+        .init(method: "patch", path: "/api/resources/{id}", tag: "API resources",
+              summary: "Rename an API resource or change its token lifetime", body: "ResourcePatch",
+              response: "Resource"),
+        .init(method: "delete", path: "/api/resources/{id}", tag: "API resources",
+              summary: "Delete an API resource and its scopes", status: "204"),
+        .init(method: "get", path: "/api/resources/{id}/scopes", tag: "API resources",
+              summary: "The scopes of an API resource", response: "Scope", isList: true),
+        .init(method: "post", path: "/api/resources/{id}/scopes", tag: "API resources", summary: "Add a scope",
+              body: "ScopeCreate", response: "Scope", status: "201"),
+        .init(method: "delete", path: "/api/resources/{id}/scopes/{scopeId}", tag: "API resources",
+              summary: "Remove a scope", status: "204"),
         .init(method: "get", path: "/api/connector-factories", tag: "Connectors",
               summary: "The connectors Sesame ships, with their configuration forms", response: "ConnectorFactory",
               isList: true),
@@ -137,8 +150,12 @@ enum OpenAPIDocument {
             "branding": ["type": "object"], "languages": stringArray,
         ], required: ["signUp", "signIn", "passwordPolicy", "branding", "languages"]),
         "Resource": object(["id": string(), "name": string(), "indicator": string(), "accessTokenTtl": integer,
-                            "scopes": ["type": "array", "items": object(["id": string(), "name": string()])]],
+                            "scopes": ["type": "array", "items": ["$ref": "#/components/schemas/Scope"]]],
                            required: ["id", "indicator"]),
+        "ResourcePatch": object(["name": string(), "accessTokenTtl": integer]),
+        "Scope": object(["id": string(), "resourceId": string(), "name": string(),
+                         "description": string(nullable: true)], required: ["id", "name"]),
+        "ScopeCreate": object(["name": string(), "description": string(nullable: true)], required: ["name"]),
         "ResourceCreate": object(["indicator": string(), "name": string(), "scopes": stringArray,
                                   "accessTokenTtl": integer], required: ["indicator"]),
         "ConnectorFactory": object(["id": string(), "type": string(), "name": ["type": "object"],
@@ -188,7 +205,9 @@ enum OpenAPIDocument {
                 responses["401"] = ["description": "No or invalid token"]
                 responses["403"] = ["description": "Not a Management API token"]
             }
-            if operation.path.contains("{id}") { responses["404"] = ["description": "Not found"] }
+            let pathParameters = operation.path.split(separator: "/").filter { $0.hasPrefix("{") }
+                .map { String($0.dropFirst().dropLast()) }
+            if !pathParameters.isEmpty { responses["404"] = ["description": "Not found"] }
             var entry: [String: JSONValue] = [
                 "tags": [.string(operation.tag)], "summary": .string(operation.summary),
                 "operationId": .string(operation.method + operation.path.split(separator: "/").map {
@@ -203,12 +222,11 @@ enum OpenAPIDocument {
                     ["$ref": .string("#/components/schemas/\(body)")]]]]
             }
             var parameters: [JSONValue] = []
-            if operation.path.contains("{id}") {
-                parameters.append(["name": "id", "in": "path", "required": true, "schema": ["type": "string"]])
+            for name in pathParameters {
+                parameters.append(["name": .string(name), "in": "path", "required": true, "schema": ["type": "string"]])
             }
-            if operation.isList, operation.path != "/api/resources", operation.path != "/api/connectors",
-               operation.path != "/api/connector-factories"
-            {
+            let unpaged: Set = ["/api/resources", "/api/resources/{id}/scopes", "/api/connectors", "/api/connector-factories"]
+            if operation.isList, !unpaged.contains(operation.path) {
                 parameters.append(["name": "page", "in": "query", "schema": ["type": "integer", "minimum": 1]])
                 parameters.append(["name": "page_size", "in": "query",
                                    "schema": ["type": "integer", "minimum": 1, "maximum": 100]])

@@ -74,6 +74,43 @@ struct SettingsRoutes: Sendable {
                 accessTokenTTL: body["accessTokenTtl"]?.intValue.map(Int.init) ?? 3600)
             return Responses.json(Self.json(resource))
         }
+        api.get("resources/:id") { _, context in
+            Responses.json(Self.json(try await runtime.resources.resource(id: context.parameters.get("id") ?? "")))
+        }
+        api.patch("resources/:id") { request, context in
+            let body = try await ManagementInput.body(request)
+            var ttl: Int?
+            if let value = body["accessTokenTtl"] {
+                guard let seconds = value.intValue else { throw IdentityError.invalidInput("'accessTokenTtl' must be a number") }
+                ttl = Int(seconds)
+            }
+            let resource = try await runtime.resources.update(
+                id: context.parameters.get("id") ?? "", name: try ManagementInput.optionalString(body, "name") ?? nil,
+                accessTokenTTL: ttl)
+            return Responses.json(Self.json(resource))
+        }
+        api.delete("resources/:id") { _, context in
+            try await runtime.resources.delete(id: context.parameters.get("id") ?? "")
+            return Response(status: .noContent)
+        }
+        api.get("resources/:id/scopes") { _, context in
+            let resource = try await runtime.resources.resource(id: context.parameters.get("id") ?? "")
+            return Responses.json(.array(resource.scopes.map { Self.json($0, resourceID: resource.id) }))
+        }
+        api.post("resources/:id/scopes") { request, context in
+            let body = try await ManagementInput.body(request)
+            guard let name = body["name"]?.stringValue else { throw IdentityError.invalidInput("'name' is required") }
+            let resourceID = context.parameters.get("id") ?? ""
+            let scope = try await runtime.resources.addScope(
+                resourceID: resourceID, name: name,
+                description: try ManagementInput.optionalString(body, "description") ?? nil)
+            return Responses.json(Self.json(scope, resourceID: resourceID), status: .created)
+        }
+        api.delete("resources/:id/scopes/:scopeId") { _, context in
+            try await runtime.resources.deleteScope(resourceID: context.parameters.get("id") ?? "",
+                                                    scopeID: context.parameters.get("scopeId") ?? "")
+            return Response(status: .noContent)
+        }
 
         api.get("connector-factories") { _, _ in
             Responses.json(.array(runtime.connectors.registry.emailFactories.map { Self.json($0.metadata) }))
@@ -100,14 +137,12 @@ struct SettingsRoutes: Sendable {
             }
             if let enabled = body["enabled"] {
                 guard let enabled = enabled.boolValue else { throw IdentityError.invalidInput("'enabled' must be a boolean") }
-                try await connectorCall { try await runtime.connectors.setEnabled(id: id, enabled) }
+                try await connectorCall { try await runtime.setConnectorEnabled(id: id, enabled) }
             }
             return Responses.json(try await connector(id))
         }
         api.delete("connectors/:id") { _, context in
-            let id = context.parameters.get("id") ?? ""
-            _ = try await connector(id)
-            try await runtime.connectors.store.deleteConnector(id: id)
+            try await runtime.deleteConnector(id: context.parameters.get("id") ?? "")
             return Response(status: .noContent)
         }
         api.post("connectors/:id/test") { request, context in
@@ -161,7 +196,12 @@ struct SettingsRoutes: Sendable {
     static func json(_ resource: APIResource) -> JSONValue {
         ["id": .string(resource.id), "name": .string(resource.name), "indicator": .string(resource.indicator),
          "accessTokenTtl": .int(Int64(resource.accessTokenTTL)),
-         "scopes": .array(resource.scopes.map { ["id": .string($0.id), "name": .string($0.name)] })]
+         "scopes": .array(resource.scopes.map { json($0, resourceID: resource.id) })]
+    }
+
+    static func json(_ scope: ResourceScope, resourceID: String) -> JSONValue {
+        ["id": .string(scope.id), "resourceId": .string(resourceID), "name": .string(scope.name),
+         "description": scope.description.map { .string($0) } ?? .null]
     }
 
     static func json(_ metadata: ConnectorMetadata) -> JSONValue {
@@ -170,7 +210,8 @@ struct SettingsRoutes: Sendable {
          "description": .object(metadata.description.mapValues { .string($0) }), "readme": .string(metadata.readme),
          "formItems": .array(metadata.fields.map { field in
              ["key": .string(field.key), "type": .string(field.type.rawValue), "label": .string(field.label),
-              "required": .bool(!field.isOptional), "isSecret": .bool(field.isSecret)]
+              "required": .bool(!field.isOptional), "isSecret": .bool(field.isSecret),
+              "options": .array(field.options.map { .string($0) })]
          })]
     }
 

@@ -79,7 +79,7 @@ struct ErrorMiddleware: RouterMiddleware {
     /// People reach the authorization, sign-in and logout routes with a browser; clients get JSON.
     private func wantsHTML(_ request: Request) -> Bool {
         let path = request.uri.path
-        let browserPaths = ["/oidc/auth", "/oidc/session/end", "/sign-in", "/consent"]
+        let browserPaths = ["/oidc/auth", "/oidc/session/end", "/sign-in", "/consent", "/console"]
         if browserPaths.contains(where: { path == $0 || path.hasPrefix($0 + "/") }) { return true }
         return path.hasPrefix("/oidc/") || path.hasPrefix("/api/") ? false
             : (request.headers[.accept] ?? "").contains("text/html")

@@ -1,3 +1,4 @@
+import Foundation
 import HTTPTypes
 import Hummingbird
 import Mustache
@@ -9,19 +10,16 @@ struct PageRenderer: Sendable {
     private let library: MustacheLibrary
 
     init() {
-        var templates: [String: MustacheTemplate] = [:]
-        for (name, source) in PageTemplates.all {
-            // The templates are part of the binary and covered by tests; a parse error is a build defect.
-            templates[name] = try! MustacheTemplate(string: source)
-        }
-        library = MustacheLibrary(templates: templates)
+        library = MustacheLibrary(compiling: PageTemplates.all)
     }
 
     /// Renders `template` with `model` inside the layout, in the page's language and branding.
     func render(_ template: String, title: String, model: [String: Any], look: PageLook = .standard) -> String {
         var model = model
         model["t"] = look.localizer.table
-        let body = library.render(model, withTemplate: template) ?? ""
+        var body = library.render(model, withTemplate: template) ?? ""
+        // A preview framed in the Console must not pull the Console's focus (and scroll) into itself.
+        if look.isPreview { body = body.replacingOccurrences(of: " autofocus", with: "") }
         var layout: [String: Any] = [
             "title": title, "body": body, "lang": look.localizer.language, "primaryColor": look.branding.primaryColor,
             "colorScheme": look.branding.isDarkModeEnabled ? "light dark" : "light",
@@ -51,10 +49,19 @@ struct PageRenderer: Sendable {
     }
 }
 
+extension MustacheLibrary {
+    /// A library of templates compiled into the binary. They are covered by tests, so a parse error is a
+    /// build defect, not a runtime condition.
+    init(compiling sources: [String: String]) {
+        self.init(templates: sources.mapValues { try! MustacheTemplate(string: $0) })
+    }
+}
+
 /// A page's language and branding.
 struct PageLook: Sendable {
     let localizer: Localizer
     let branding: SignInExperience.Branding
+    var isPreview = false
 
     static let standard = PageLook(localizer: Localizer(uiLocales: nil, acceptLanguage: nil, offered: ["en"]),
                                    branding: .init())

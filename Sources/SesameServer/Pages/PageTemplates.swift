@@ -81,7 +81,7 @@ enum PageTemplates {
         <form method="post" action="{{action}}">
         <input type="hidden" name="csrf_token" value="{{csrfToken}}">
         <label for="identifier">{{t.email}}</label>
-        <input type="email" id="identifier" name="identifier" value="{{identifier}}" autocomplete="email" autocapitalize="none" spellcheck="false" required autofocus{{#error}} aria-describedby="form-error" aria-invalid="true"{{/error}}>
+        <input type="email" id="identifier" name="identifier" value="{{identifier}}" autocomplete="username" inputmode="email" autocapitalize="none" spellcheck="false" required autofocus{{#error}} aria-describedby="form-error" aria-invalid="true"{{/error}}>
         {{#error}}<p class="error" id="form-error" role="alert">{{error}}</p>{{/error}}
         <button type="submit">{{t.sendCode}}</button>
         </form>

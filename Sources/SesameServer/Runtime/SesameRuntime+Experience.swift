@@ -14,8 +14,40 @@ extension SesameRuntime {
 
     /// Validates and saves the settings, refusing a change that would lock everyone out.
     public func saveSignInExperience(_ settings: SignInExperience) async throws {
-        try settings.validate(canSendCode: { $0 == .email })
+        let canSendEmail = try await canSendEmailCodes()
+        try settings.validate(canSendCode: { $0 == .email && canSendEmail })
         try await store.saveSignInExperience(settings, now: provider.now())
+    }
+
+    /// Whether email codes reach people: an enabled email connector, or, on a plain-http development
+    /// endpoint only, the development console. No SMS connector ships yet, so phone codes never can.
+    public func canSendEmailCodes() async throws -> Bool {
+        try await connectors.enabledEmailConnector() != nil || !configuration.isSecure
+    }
+
+    /// Turns a connector on or off; turning off the connector the sign-in experience needs is refused.
+    public func setConnectorEnabled(id: String, _ isEnabled: Bool) async throws {
+        if !isEnabled { try await checkStillReachable(withoutConnector: id) }
+        try await connectors.setEnabled(id: id, isEnabled)
+    }
+
+    /// Deletes a connector's configuration, with the same lock-out check as disabling it.
+    public func deleteConnector(id: String) async throws {
+        guard try await connectors.store.connector(id: id) != nil else {
+            throw IdentityError(.notFound, "connector '\(id)' is not configured")
+        }
+        try await checkStillReachable(withoutConnector: id)
+        try await connectors.store.deleteConnector(id: id)
+    }
+
+    private func checkStillReachable(withoutConnector id: String) async throws {
+        guard configuration.isSecure, try await connectors.enabledEmailConnector()?.id == id else { return }
+        do {
+            try await signInExperience().validate(canSendCode: { _ in false })
+        } catch let error as IdentityError {
+            throw IdentityError.invalidInput("this connector delivers the sign-in experience's email codes "
+                + "(\(error.message)): change the sign-in experience first")
+        }
     }
 
     /// Ends every IdP session and refresh token of a user (after a password change or a suspension).

@@ -18,6 +18,8 @@ public struct SesameRuntime: Sendable {
     public let connectors: ConnectorService
     public let codes: VerificationCodeService
     public let audit: AuditLogger
+    /// Console administrators and their sessions.
+    public let administrators: AdministratorService
     /// Set when `SESAME_DEV_MAILBOX=1`: recent messages for `/dev/mailbox`.
     public let mailbox: DevMailbox?
     /// Signs CSRF tokens; a key of its own, derived from SESAME_SECRET.
@@ -52,7 +54,8 @@ public struct SesameRuntime: Sendable {
         provider = OIDCProvider(configuration: ProviderConfiguration(issuer: configuration.issuer), storage: store,
                                 accounts: users, now: now)
         applications = ApplicationService(store: store, now: now)
-        resources = ResourceService(store: store, now: now)
+        resources = ResourceService(store: store, protectedIndicator: provider.configuration.managementResource,
+                                    now: now)
         rateLimiter = RateLimiter(store: store, now: now)
         connectors = ConnectorService(store: store, context: ConnectorContext(logger: logger), now: now)
         codes = VerificationCodeService(store: store, limiter: rateLimiter,
@@ -60,6 +63,7 @@ public struct SesameRuntime: Sendable {
                                         now: now)
         mailbox = configuration.isDevMailboxEnabled ? DevMailbox() : nil
         audit = AuditLogger(store: store, logger: logger)
+        administrators = AdministratorService(store: store, limiter: rateLimiter, now: now)
         csrf = SecretBox(secret: configuration.secret, purpose: "sesame.csrf")
     }
 
@@ -72,6 +76,13 @@ public struct SesameRuntime: Sendable {
         } catch let error as IdentityError where error.code == .conflict {
             // Another instance created it first.
         }
+    }
+
+    /// The Console's one-time setup link while no administrator exists, else nil.
+    public func consoleSetupLink() async throws -> String? {
+        guard try await administrators.needsSetup() else { return nil }
+        let token = try await administrators.makeSetupToken()
+        return configuration.endpoint + "/console/setup?token=" + token
     }
 
     public func close() async throws {

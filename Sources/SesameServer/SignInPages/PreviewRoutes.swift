@@ -37,10 +37,12 @@ struct PreviewRoutes: Sendable {
             let localizer = Localizer(uiLocales: language, acceptLanguage: request.headers[.acceptLanguage],
                                       offered: settings.languages)
             let visit = Visit(runtime: runtime, interactionToken: nil, interaction: nil, appName: settings.branding.appName,
-                              settings: settings, look: PageLook(localizer: localizer, branding: settings.branding),
+                              settings: settings, look: PageLook(localizer: localizer, branding: settings.branding, isPreview: true),
                               binding: "preview", cookies: [], clientIP: context.clientIP)
             var response: Response
             switch page {
+            // The sign-in page opens as it would live: on the code form when email codes come first.
+            case "sign-in" where SignInRoutes.isCodeFirst(settings): response = codeFlows.addressPage(.signIn, visit)
             case "sign-in": response = try await signIn.signInPage(visit)
             case "sign-in-code": response = codeFlows.addressPage(.signIn, visit)
             case "register": response = codeFlows.addressPage(.register, visit)

@@ -44,6 +44,7 @@ public enum SesameApplication {
         ApplicationsRoutes(runtime: runtime).register(on: management)
         UsersRoutes(runtime: runtime).register(on: management)
         SettingsRoutes(runtime: runtime).register(on: management)
+        ConsoleRoutes(runtime: runtime, cookies: cookies).register(on: router)
         if let mailbox = runtime.mailbox {
             router.get("dev/mailbox") { _, _ in Responses.json(.array(mailbox.all), headers: [.cacheControl: "no-store"]) }
         }

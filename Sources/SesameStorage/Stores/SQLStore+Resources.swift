@@ -47,6 +47,41 @@ extension SQLStore: ResourceStore, ResourceAdminStore {
         return resources
     }
 
+    public func resource(id: String) async throws -> APIResource? {
+        guard let row = try await database.query("""
+            SELECT id, name, indicator, access_token_ttl, created_at FROM resources WHERE id = ?
+            """, .text(id)).first
+        else { return nil }
+        return try await resource(row)
+    }
+
+    public func updateResource(_ resource: APIResource) async throws {
+        defer { resourceCache.removeAll() }
+        try await database.query("UPDATE resources SET name = ?, access_token_ttl = ? WHERE id = ?",
+                                 .text(resource.name), .integer(Int64(resource.accessTokenTTL)), .text(resource.id))
+    }
+
+    public func insertScope(_ scope: ResourceScope, resourceID: String) async throws {
+        defer { resourceCache.removeAll() }
+        try await insert("INSERT INTO resource_scopes (id, resource_id, name, description) VALUES (?, ?, ?, ?)",
+                         [.text(scope.id), .text(resourceID), .text(scope.name), .string(scope.description)],
+                         conflict: { _ in "the resource already has the scope '\(scope.name)'" })
+    }
+
+    public func deleteScope(id: String, resourceID: String) async throws {
+        defer { resourceCache.removeAll() }
+        try await database.query("DELETE FROM resource_scopes WHERE id = ? AND resource_id = ?", .text(id),
+                                 .text(resourceID))
+    }
+
+    public func deleteResource(id: String) async throws {
+        defer { resourceCache.removeAll() }
+        try await database.transaction([
+            ("DELETE FROM resource_scopes WHERE resource_id = ?", [.text(id)]),
+            ("DELETE FROM resources WHERE id = ?", [.text(id)]),
+        ])
+    }
+
     private func resource(_ row: SQLRow) async throws -> APIResource {
         let id = try row.string("id")
         let scopes = try await database.query("""

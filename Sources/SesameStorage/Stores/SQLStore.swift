@@ -51,7 +51,8 @@ extension SQLStore: ExpiryStore {
     public func deleteExpired(before now: Date) async throws {
         let cutoff = SQLValue.date(now)
         for table in ["interactions", "sessions", "authorization_codes", "access_tokens", "refresh_tokens",
-                      "rate_limits", "verification_codes", "experiences"]
+                      "rate_limits", "verification_codes", "experiences", "console_sessions",
+                      "console_setup_tokens"]
         {
             try await database.query("DELETE FROM \(table) WHERE expires_at < ?", cutoff)
         }

@@ -1,0 +1,143 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import SesameIdentity
+import SesameOIDC
+import SesameStorage
+
+/// Users: search and pages, create, the profile, password reset, suspension and deletion.
+extension ConsoleSections {
+    static let usersPerPage = 20
+
+    func registerUsers(on console: RouterGroup<SesameRequestContext>) {
+        console.get("users") { request, context in
+            let visit = visit(request, context)
+            return try await usersPage(visit, request: request, notice: visit.notice(request))
+        }
+        console.post("users") { request, context in
+            let visit = visit(request, context)
+            let form = try await request.consoleForm(visit)
+            let fields = ["primaryEmail", "username", "name"]
+            do {
+                let policy = try await runtime.signInExperience().passwordPolicy
+                let user = try await runtime.users.create(.init(
+                    username: try form.text("username")?.nilIfEmpty, email: try form.text("primaryEmail")?.nilIfEmpty,
+                    name: try form.text("name")?.nilIfEmpty, password: try form.single("password")?.nilIfEmpty),
+                    policy: policy)
+                return visit.redirect("/console/users/\(user.id)", notice: "created")
+            } catch let error as IdentityError {
+                var values: [String: String] = [:]
+                for field in fields { values[field] = try form.text(field) ?? "" }
+                return try await usersPage(visit, request: request, form: values, error: visit.text.message(error))
+            }
+        }
+        console.get("users/:id") { request, context in
+            let visit = visit(request, context)
+            let user = try await runtime.users.user(id: context.parameters.get("id") ?? "")
+            return userPage(visit, user, notice: visit.notice(request))
+        }
+        console.post("users/:id") { request, context in
+            let visit = visit(request, context)
+            let form = try await request.consoleForm(visit)
+            let user = try await runtime.users.user(id: context.parameters.get("id") ?? "")
+            let changes = UserService.ProfileChanges(
+                username: .some(try form.text("username")), email: .some(try form.text("primaryEmail")),
+                phone: .some(try form.text("primaryPhone")), name: .some(try form.text("name")),
+                avatar: .some(try form.text("avatar")))
+            do {
+                _ = try await runtime.users.update(id: user.id, changes)
+            } catch let error as IdentityError {
+                var values: [String: String] = [:]
+                for field in ["primaryEmail", "username", "primaryPhone", "name", "avatar"] {
+                    values[field] = try form.text(field) ?? ""
+                }
+                return userPage(visit, user, form: values, profileError: visit.text.message(error))
+            }
+            return visit.redirect("/console/users/\(user.id)", notice: "saved")
+        }
+        console.post("users/:id/password") { request, context in
+            let visit = visit(request, context)
+            let form = try await request.consoleForm(visit)
+            let user = try await runtime.users.user(id: context.parameters.get("id") ?? "")
+            do {
+                let policy = try await runtime.signInExperience().passwordPolicy
+                _ = try await runtime.users.changePassword(userID: user.id, password: try form.single("newPassword") ?? "",
+                                                           policy: policy)
+            } catch let error as IdentityError {
+                return userPage(visit, user, passwordError: visit.text.message(error))
+            }
+            // A reset ends every session and refresh token, as the end user's own recovery does.
+            try await runtime.signOutEverywhere(userID: user.id)
+            return visit.redirect("/console/users/\(user.id)", notice: "passwordReset")
+        }
+        for (action, suspended) in [("suspend", true), ("reactivate", false)] {
+            console.post("users/:id/\(action)") { request, context in
+                let visit = visit(request, context)
+                _ = try await request.consoleForm(visit)
+                let user = try await runtime.users.setSuspended(id: context.parameters.get("id") ?? "", suspended)
+                if suspended { try await runtime.signOutEverywhere(userID: user.id) }
+                return visit.redirect("/console/users/\(user.id)", notice: suspended ? "suspended" : "reactivated")
+            }
+        }
+        console.post("users/:id/delete") { request, context in
+            let visit = visit(request, context)
+            _ = try await request.consoleForm(visit)
+            try await runtime.users.delete(id: context.parameters.get("id") ?? "")
+            return visit.redirect("/console/users", notice: "deleted")
+        }
+    }
+
+    private func usersPage(_ visit: ConsoleVisit, request: Request, form: [String: String] = [:],
+                           error: String? = nil, notice: String? = nil) async throws -> Response
+    {
+        let query = try request.queryParameters()
+        let search = try query.text("search")?.nilIfEmpty
+        let page = max(1, Int(try query.single("page") ?? "1") ?? 1)
+        let result = try await runtime.store.searchUsers(term: search, offset: (page - 1) * Self.usersPerPage,
+                                                         limit: Self.usersPerPage)
+        let pageCount = max(1, (result.total + Self.usersPerPage - 1) / Self.usersPerPage)
+        func link(_ number: Int) -> String {
+            var pairs = [("page", String(number))]
+            if let search { pairs.insert(("search", search), at: 0) }
+            return "/console/users?" + RequestParameters.encode(pairs)
+        }
+        var model: [String: Any] = [
+            "search": search ?? "", "total": result.total, "hasUsers": !result.users.isEmpty,
+            "users": result.users.map { user in
+                ["id": user.id, "display": Self.display(user), "email": user.primaryEmail ?? "",
+                 "username": user.username ?? "", "lastSignIn": ConsoleVisit.format(user.lastSignInAt),
+                 "isSuspended": user.isSuspended] as [String: Any]
+            },
+            "page": page, "pageCount": pageCount, "form": form,
+        ]
+        if page > 1 { model["previous"] = link(page - 1) }
+        if page < pageCount { model["next"] = link(page + 1) }
+        model["error"] = error
+        return visit.page("users", title: visit.t("users"), section: .users, model: model, notice: notice,
+                          status: error == nil ? .ok : .badRequest)
+    }
+
+    private func userPage(_ visit: ConsoleVisit, _ user: User, form: [String: String]? = nil,
+                          profileError: String? = nil, passwordError: String? = nil, notice: String? = nil) -> Response
+    {
+        var model: [String: Any] = [
+            "display": Self.display(user),
+            "profile": ["id": user.id, "isSuspended": user.isSuspended] as [String: Any],
+            "createdAt": ConsoleVisit.format(user.createdAt), "lastSignIn": ConsoleVisit.format(user.lastSignInAt),
+            "hasPassword": user.passwordHash != nil,
+            "form": form ?? [
+                "primaryEmail": user.primaryEmail ?? "", "username": user.username ?? "",
+                "primaryPhone": user.primaryPhone.map { "+" + $0 } ?? "", "name": user.name ?? "",
+                "avatar": user.avatar ?? "",
+            ],
+        ]
+        model["profileError"] = profileError
+        model["passwordError"] = passwordError
+        return visit.page("user", title: Self.display(user), section: .users, model: model, notice: notice,
+                          status: profileError == nil && passwordError == nil ? .ok : .badRequest)
+    }
+
+    static func display(_ user: User) -> String {
+        user.name ?? user.username ?? user.primaryEmail ?? user.primaryPhone.map { "+" + $0 } ?? user.id
+    }
+}
