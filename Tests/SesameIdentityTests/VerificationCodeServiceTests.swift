@@ -18,8 +18,8 @@ struct VerificationCodeServiceTests {
             }
         }
 
-        func latestVerificationCode(identifier: String, usage: String) async throws -> VerificationCode? {
-            codes.withLock { $0.last { $0.identifier == identifier && $0.usage == usage } }
+        func latestVerificationCode(identifier: String, usage: String?) async throws -> VerificationCode? {
+            codes.withLock { $0.last { $0.identifier == identifier && (usage == nil || $0.usage == usage) } }
         }
 
         func recordFailedAttempt(codeID: String) async throws -> Int {
@@ -45,6 +45,10 @@ struct VerificationCodeServiceTests {
 
         func count(key: String, windowStart: Date) async throws -> Int {
             hits.withLock { $0["\(key)|\(windowStart.timeIntervalSince1970)"] ?? 0 }
+        }
+
+        func release(key: String, windowStart: Date) async throws {
+            hits.withLock { $0["\(key)|\(windowStart.timeIntervalSince1970)", default: 0] -= 1 }
         }
 
         func reset(key: String) async throws {

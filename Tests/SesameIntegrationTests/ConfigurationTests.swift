@@ -52,6 +52,7 @@ struct ConfigurationTests {
         (["SESAME_SECRET": "short"], "SESAME_SECRET"),
         (["SESAME_LOG_LEVEL": "loud"], "SESAME_LOG_LEVEL"),
         (["SESAME_CONFIG": "/nonexistent/sesame.json"], "SESAME_CONFIG"),
+        (["SESAME_ENDPOINT": "https://id.example.com", "SESAME_DEV_MAILBOX": "1"], "SESAME_DEV_MAILBOX"),
     ])
     func invalidSettingsAreNamed(_ environment: [String: String], _ setting: String) throws {
         defer { try? FileManager.default.removeItem(atPath: secretFile) }

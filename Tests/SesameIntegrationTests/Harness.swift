@@ -35,7 +35,7 @@ struct Fixture: Sendable {
     /// `now`: a fixed clock for tests that count within rate-limit windows, so a window boundary
     /// cannot fall in the middle of them.
     static func withServer(mailbox: Bool = true, endpoint: String = "http://localhost:3001",
-                           now: (@Sendable () -> Date)? = nil,
+                           failureDelay: Duration = .milliseconds(5), now: (@Sendable () -> Date)? = nil,
                            _ body: @Sendable (Fixture, Browser) async throws -> Void) async throws
     {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("sesame-it-\(UUID().uuidString)")
@@ -45,7 +45,7 @@ struct Fixture: Sendable {
             endpoint: endpoint, host: "127.0.0.1", port: 0,
             databaseURL: "sqlite://" + directory.appendingPathComponent("sesame.db").path,
             secret: String(repeating: "s", count: 40), isDevMailboxEnabled: mailbox)
-        configuration.passwordFailureDelay = .milliseconds(5)
+        configuration.passwordFailureDelay = failureDelay
         var logger = Logger(label: "sesame.integration")
         logger.logLevel = .warning
         let runtime = try await SesameRuntime.open(configuration, logger: logger, now: now ?? { Date() })

@@ -6,6 +6,8 @@ public protocol RateLimitStore: Sendable {
     func hit(key: String, windowStart: Date, expiresAt: Date) async throws -> Int
     func count(key: String, windowStart: Date) async throws -> Int
     func reset(key: String) async throws
+    /// Takes one hit back from `key` in the window starting at `windowStart` (never below zero).
+    func release(key: String, windowStart: Date) async throws
 }
 
 /// Fixed-window limits: at most `limit` events per `window` for a key.
@@ -53,6 +55,11 @@ public struct RateLimiter: Sendable {
     public func record(_ key: String, rule: Rule) async throws {
         let start = windowStart(rule)
         _ = try await store.hit(key: key, windowStart: start, expiresAt: start.addingTimeInterval(rule.window))
+    }
+
+    /// Gives back a hit taken with `hit` (an attempt that turned out to succeed and must not count).
+    public func release(_ key: String, rule: Rule) async throws {
+        try await store.release(key: key, windowStart: windowStart(rule))
     }
 
     public func reset(_ key: String) async throws {

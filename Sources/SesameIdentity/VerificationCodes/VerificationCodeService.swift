@@ -31,9 +31,9 @@ public struct VerificationCode: Sendable, Equatable {
 public protocol VerificationCodeStore: Sendable {
     /// Stores a new code and retires the earlier unused ones for the same address and usage.
     func insertVerificationCode(_ code: VerificationCode) async throws
-    /// The newest code for the address and usage, used or not.
-    func latestVerificationCode(identifier: String, usage: String) async throws -> VerificationCode?
-    /// Adds a failed attempt and returns the new count.
+    /// The newest code for the address and usage (any usage when nil), used or not.
+    func latestVerificationCode(identifier: String, usage: String?) async throws -> VerificationCode?
+    /// Counts one attempt at the code, atomically, and returns the new count (`failedAttempts`).
     func recordFailedAttempt(codeID: String) async throws -> Int
     /// Marks the code used; false when it already was (a replayed form).
     func consumeVerificationCode(id: String, now: Date) async throws -> Bool
@@ -48,6 +48,7 @@ public struct VerificationCodeService: Sendable {
     public static let maximumAttempts = 10
     public static let perAddressRule = RateLimiter.Rule(limit: 10, window: 3600)
     public static let perIPRule = RateLimiter.Rule(limit: 30, window: 3600)
+    static let resendRule = RateLimiter.Rule(limit: 1, window: resendInterval)
 
     let store: any VerificationCodeStore
     let limiter: RateLimiter
@@ -67,21 +68,26 @@ public struct VerificationCodeService: Sendable {
     /// `tooManyAttempts` inside the resend interval or over a send limit.
     public func issue(to identifier: String, usage: String, ip: String) async throws -> String {
         let now = now()
-        if let latest = try await store.latestVerificationCode(identifier: identifier, usage: usage),
+        // The wait between sends is per address, whatever the usage: switching flows does not skip it.
+        let resendKey = "code:resend:" + SecretDigest.sha256Hex(identifier)
+        if let latest = try await store.latestVerificationCode(identifier: identifier, usage: nil),
            now.timeIntervalSince(latest.createdAt) < Self.resendInterval
         {
             let wait = Int((Self.resendInterval - now.timeIntervalSince(latest.createdAt)).rounded(.up))
             throw IdentityError(.tooManyAttempts, "a code was just sent; wait \(wait) seconds before asking again")
         }
-        let addressKey = "code:address:" + SecretDigest.sha256Hex(identifier)
-        let ipKey = "code:ip:" + ip
-        let addressLimited = try await limiter.isLimited(addressKey, rule: Self.perAddressRule)
-        let ipLimited = try await limiter.isLimited(ipKey, rule: Self.perIPRule)
-        guard !addressLimited, !ipLimited else {
+        // Concurrent requests: one send per address in a minute's window, counted atomically.
+        guard try await limiter.hit(resendKey, rule: Self.resendRule) <= Self.resendRule.limit else {
+            throw IdentityError(.tooManyAttempts, "a code was just sent; wait \(Int(Self.resendInterval)) seconds "
+                + "before asking again")
+        }
+        // Counted before sending, atomically, so parallel requests cannot go past the limits.
+        let addressHits = try await limiter.hit("code:address:" + SecretDigest.sha256Hex(identifier),
+                                                rule: Self.perAddressRule)
+        let ipHits = try await limiter.hit("code:ip:" + ip, rule: Self.perIPRule)
+        guard addressHits <= Self.perAddressRule.limit, ipHits <= Self.perIPRule.limit else {
             throw IdentityError(.tooManyAttempts, "too many codes were sent; try again in an hour")
         }
-        try await limiter.record(addressKey, rule: Self.perAddressRule)
-        try await limiter.record(ipKey, rule: Self.perIPRule)
         let code = Self.randomCode()
         let id = SecureRandom.identifier()
         try await store.insertVerificationCode(VerificationCode(
@@ -103,8 +109,13 @@ public struct VerificationCodeService: Sendable {
         guard latest.failedAttempts < Self.maximumAttempts else {
             throw IdentityError(.tooManyAttempts, "too many wrong codes; ask for a new one")
         }
+        // Every attempt is counted before the comparison, atomically: parallel guesses get at most
+        // `maximumAttempts` comparisons in all, the right one included.
+        let attempts = try await store.recordFailedAttempt(codeID: latest.id)
+        guard attempts <= Self.maximumAttempts else {
+            throw IdentityError(.tooManyAttempts, "too many wrong codes; ask for a new one")
+        }
         guard SecretDigest.constantTimeEquals(digest(id: latest.id, code: entered), latest.codeDigest) else {
-            let attempts = try await store.recordFailedAttempt(codeID: latest.id)
             if attempts >= Self.maximumAttempts {
                 throw IdentityError(.tooManyAttempts, "too many wrong codes; ask for a new one")
             }

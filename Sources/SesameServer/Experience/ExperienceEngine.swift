@@ -19,25 +19,69 @@ struct ExperienceEngine: Sendable {
         try await session.save(Experience(event: event))
     }
 
-    /// Sends a code for the experience's event and records the verification; returns its id.
-    func sendCode(_ session: ExperienceSession, to identifier: Experience.Identifier) async throws -> String {
+    /// What `sendCode` did.
+    enum Delivery: Equatable {
+        /// The code went out.
+        case sent(verificationID: String)
+        /// No account uses the address and the answer must not say so (recovery, or sign-in while sign-up
+        /// is off): nothing was sent, but the experience goes on as if it had been, and no code will match.
+        case withheld(verificationID: String)
+
+        var verificationID: String {
+            switch self {
+            case .sent(let id), .withheld(let id): id
+            }
+        }
+    }
+
+    /// The settings must allow `event` for this kind of identifier: the same rule for the hosted pages and
+    /// the Experience API.
+    static func checkAllowed(_ event: Experience.Event, _ type: SignInExperience.Identifier,
+                             settings: SignInExperience) throws
+    {
+        switch event {
+        case .signIn:
+            guard settings.method(for: type)?.verificationCode == true else {
+                throw IdentityError(.methodDisabled, "signing in with a code sent to your \(type.rawValue) is off")
+            }
+        case .register:
+            guard settings.signUp.identifiers.contains(type) else {
+                throw IdentityError(.methodDisabled, "sign-up by \(type.rawValue) is off")
+            }
+        case .forgotPassword:
+            guard settings.method(for: type)?.password == true else {
+                throw IdentityError(.methodDisabled, "password recovery by \(type.rawValue) is off")
+            }
+        }
+    }
+
+    /// Sends a code for the experience's event and records the verification. An address with no account
+    /// is told apart only where Logto does, to offer registration (sign-in while sign-up by email is on);
+    /// a taken address is refused for registration.
+    func sendCode(_ session: ExperienceSession, to identifier: Experience.Identifier) async throws -> Delivery {
         var experience = try await session.load()
         guard identifier.type == .email else {
             throw IdentityError.invalidInput("verification codes are sent to email addresses (no SMS connector yet)")
         }
+        let settings = session.visit.settings
+        try Self.checkAllowed(experience.event, identifier.type, settings: settings)
         let existing = try await runtime.store.user(identifier: identifier.value)
-        if experience.event != .register, existing == nil {
-            throw IdentityError(.notFound, "no account uses this email address")
-        }
-        if experience.event == .register, existing != nil {
-            throw IdentityError(.conflict, "this email address already has an account")
-        }
-        try await runtime.sendEmailCode(to: identifier.value, usage: Self.usage(experience.event),
-                                        ip: session.visit.clientIP, locale: session.visit.t.language)
         let id = SecureRandom.identifier()
         experience.addVerification(.init(id: id, kind: .verificationCode, identifier: identifier, isVerified: false))
-        try await session.save(experience)
-        return id
+        switch experience.event {
+        case .register where existing != nil:
+            throw IdentityError(.conflict, "this email address already has an account")
+        case .signIn where existing == nil && settings.signUp.identifiers.contains(identifier.type):
+            throw IdentityError(.notFound, "no account uses this email address")
+        case .signIn where existing == nil, .forgotPassword where existing == nil:
+            try await session.save(experience)
+            return .withheld(verificationID: id)
+        default:
+            try await runtime.sendEmailCode(to: identifier.value, usage: Self.usage(experience.event),
+                                            ip: session.visit.clientIP, locale: session.visit.t.language)
+            try await session.save(experience)
+            return .sent(verificationID: id)
+        }
     }
 
     /// Checks a code; without a verification id, the newest code verification for the identifier.
@@ -57,6 +101,7 @@ struct ExperienceEngine: Sendable {
         guard verification.identifier == identifier else {
             throw IdentityError.invalidInput("the identifier differs from the one the code was sent to")
         }
+        try Self.checkAllowed(experience.event, identifier.type, settings: session.visit.settings)
         try await runtime.codes.verify(identifier: identifier.value, usage: Self.usage(experience.event).rawValue,
                                        code: code)
         try experience.markVerified(verification.id)
@@ -73,12 +118,15 @@ struct ExperienceEngine: Sendable {
         guard session.visit.settings.method(for: identifier.type)?.password == true else {
             throw IdentityError(.methodDisabled, "signing in by \(identifier.type.rawValue) and password is off")
         }
+        // The lock is per account, whichever identifier names it (username or email), and per IP. Attempts
+        // are counted before the check, atomically, and a success gives its hit back.
         let limiter = runtime.rateLimiter
-        let accountKey = "sign-in:account:" + SecretDigest.sha256Hex(identifier.value.lowercased())
+        let account = try await runtime.store.user(identifier: identifier.value)
+        let accountKey = "sign-in:account:" + (account?.id ?? SecretDigest.sha256Hex(identifier.value.lowercased()))
         let ipKey = "sign-in:ip:" + session.visit.clientIP
-        let accountLimited = try await limiter.isLimited(accountKey, rule: SignInRoutes.accountRule)
-        let ipLimited = try await limiter.isLimited(ipKey, rule: SignInRoutes.ipRule)
-        guard !accountLimited, !ipLimited else {
+        let failures = try await limiter.hit(accountKey, rule: SignInRoutes.accountRule)
+        let ipFailures = try await limiter.hit(ipKey, rule: SignInRoutes.ipRule)
+        guard failures <= SignInRoutes.accountRule.limit, ipFailures <= SignInRoutes.ipRule.limit else {
             throw IdentityError(.tooManyAttempts, "too many failed attempts; wait 15 minutes and try again")
         }
         let user: User
@@ -89,16 +137,14 @@ struct ExperienceEngine: Sendable {
                 key: "SignIn.Failure", applicationID: session.visit.interaction?.request.clientID,
                 ip: session.visit.clientIP, payload: ["identifierType": .string(identifier.type.rawValue)],
                 createdAt: runtime.provider.now()))
-            try await limiter.record(accountKey, rule: SignInRoutes.accountRule)
-            try await limiter.record(ipKey, rule: SignInRoutes.ipRule)
             // Slow down before the lock: from the third failure in the window, each answer waits longer.
-            let failures = try await limiter.count(accountKey, rule: SignInRoutes.accountRule)
             if failures >= 3 {
                 try await Task.sleep(for: runtime.configuration.passwordFailureDelay * min(failures - 2, 8))
             }
             throw error
         }
         try await limiter.reset(accountKey)
+        try await limiter.release(ipKey, rule: SignInRoutes.ipRule)
         let id = SecureRandom.identifier()
         experience.addVerification(.init(id: id, kind: .password, identifier: identifier, isVerified: true,
                                          userID: user.id))
@@ -149,6 +195,14 @@ struct ExperienceEngine: Sendable {
         let experience = try await session.load()
         let settings = session.visit.settings
         let outcome: Outcome
+        // The settings may have changed since the experience started: they decide at the end too.
+        if let verified = experience.verifications.first(where: \.isVerified) {
+            if verified.kind == .verificationCode {
+                try Self.checkAllowed(experience.event, verified.identifier.type, settings: settings)
+            } else if settings.method(for: verified.identifier.type)?.password != true {
+                throw IdentityError(.methodDisabled, "signing in by \(verified.identifier.type.rawValue) and password is off")
+            }
+        }
         switch try experience.submission(passwordRequired: settings.signUp.password) {
         case .signIn(let userID):
             guard let user = try await runtime.store.user(id: userID), !user.isSuspended else {

@@ -29,8 +29,8 @@ struct ExperienceRoutes: Sendable {
         }
         api.post("verification/verification-code") { request, context in
             try await handle(request, context) { session, body in
-                let id = try await engine.sendCode(session, to: try Self.identifier(body["identifier"]))
-                return ["verificationId": .string(id)]
+                let delivery = try await engine.sendCode(session, to: try Self.identifier(body["identifier"]))
+                return ["verificationId": .string(delivery.verificationID)]
             }
         }
         api.post("verification/verification-code/verify") { request, context in

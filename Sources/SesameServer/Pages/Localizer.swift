@@ -1,4 +1,5 @@
 import Foundation
+import SesameIdentity
 
 /// The hosted pages' text in English and Simplified Chinese. The language comes from the authorization
 /// request's `ui_locales`, then `Accept-Language`, then the first language the settings offer.
@@ -52,6 +53,8 @@ struct Localizer: Sendable {
         "invalidEmail": "Enter a valid email address.", "emailTaken": "This email already has an account. Sign in instead.",
         "signUpOff": "Creating accounts is turned off.", "methodOff": "This way of signing in is turned off.",
         "neutralSent": "If an account uses this address, we sent it a code.",
+        "sendFailed": "The code could not be sent. Try again later.",
+        "codeInvalid": "This code is not valid; ask for a new one.",
     ]
 
     static let chinese: [String: String] = [
@@ -77,5 +80,41 @@ struct Localizer: Sendable {
         "invalidEmail": "请输入有效的邮箱地址。", "emailTaken": "该邮箱已注册，请直接登录。",
         "signUpOff": "已关闭注册。", "methodOff": "该登录方式已关闭。",
         "neutralSent": "如果该邮箱已注册，我们已向其发送验证码。",
+        "sendFailed": "验证码发送失败，请稍后再试。",
+        "codeInvalid": "验证码无效，请获取新的验证码。",
+    ]
+
+    /// A domain error for the person on the page, in the page's language. The domain's messages are
+    /// English; the ones the hosted pages show have their Chinese here, numbers carried over.
+    func message(_ error: IdentityError) -> String {
+        guard language == "zh-CN" else { return error.message }
+        let number = error.message.firstMatch(of: /\d+/).map { String($0.output) } ?? ""
+        for (english, chinese) in Self.chineseMessages where error.message.hasPrefix(english) {
+            return chinese.replacingOccurrences(of: "#", with: number)
+        }
+        switch error.code {
+        case .invalidCode, .codeExpired: return "验证码无效，请获取新的验证码。"
+        case .weakPassword: return "密码不符合要求。"
+        case .tooManyAttempts: return "尝试次数过多，请稍后再试。"
+        default: return error.message
+        }
+    }
+
+    /// English message prefixes and their Chinese, `#` standing for the number in the message.
+    static let chineseMessages: [(String, String)] = [
+        ("a code was just sent; wait", "验证码刚刚已发送，请 # 秒后再试。"),
+        ("too many codes were sent", "发送的验证码过多，请一小时后再试。"),
+        ("this code is not valid", "验证码无效，请获取新的验证码。"),
+        ("this code has expired", "验证码已过期，请获取新的验证码。"),
+        ("too many wrong codes", "错误次数过多，请获取新的验证码。"),
+        ("the code is incorrect", "验证码不正确。"),
+        ("this code was already used", "该验证码已被使用，请获取新的验证码。"),
+        ("the password must have at least", "密码至少需要 # 个字符。"),
+        ("the password must have at most", "密码最多 # 个字符。"),
+        ("the password must mix at least", "密码需要至少包含以下 # 类字符：小写字母、大写字母、数字、符号。"),
+        ("the password must not contain", "密码不能包含你的姓名、用户名或邮箱。"),
+        ("this password is too common", "该密码过于常见，请换一个。"),
+        ("enter a password", "请输入密码。"),
+        ("too many failed attempts", "失败次数过多，请 15 分钟后再试。"),
     ]
 }

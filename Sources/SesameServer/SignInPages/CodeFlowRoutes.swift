@@ -57,17 +57,18 @@ struct CodeFlowRoutes: Sendable {
         try await Visit.load(request, context: context, runtime: runtime, jar: cookies)
     }
 
-    /// The settings must allow the flow.
+    /// The settings must allow the flow (the engine's rule, shown as a page).
     private func check(_ flow: Flow, _ visit: Visit) throws {
-        let settings = visit.settings
-        let allowed = switch flow {
-        case .signIn: settings.method(for: .email)?.verificationCode == true
-        case .register: settings.signUp.identifiers.contains(.email)
-        case .forgotPassword: settings.method(for: .email)?.password == true
-        }
-        guard allowed else {
+        do {
+            try ExperienceEngine.checkAllowed(flow.event, .email, settings: visit.settings)
+        } catch let error as IdentityError where error.code == .methodDisabled {
             throw OAuthError(.invalidRequest, visit.t(flow == .register ? "signUpOff" : "methodOff"), status: 403)
         }
+    }
+
+    /// Whether the code page must read the same for addresses with and without an account.
+    private static func isNeutral(_ flow: Flow, _ settings: SignInExperience) -> Bool {
+        flow == .forgotPassword || (flow == .signIn && !settings.signUp.identifiers.contains(.email))
     }
 
     func addressPage(_ flow: Flow, _ visit: Visit, identifier: String? = nil, error: String? = nil,
@@ -115,34 +116,32 @@ struct CodeFlowRoutes: Sendable {
         guard let email = try? UserService.normalizeEmail(raw) else {
             return addressPage(flow, visit, identifier: raw, error: visit.t("invalidEmail"), status: .badRequest)
         }
-        let existing = try await runtime.store.user(identifier: email)
         let engine = ExperienceEngine(runtime: runtime)
         let session = ExperienceSession(visit: visit, store: runtime.store)
         // A resend keeps the experience (its earlier code stays valid); another flow starts a new one.
         if try await session.current()?.event != flow.event { try await engine.start(flow.event, session) }
-        switch flow {
-        case .signIn where existing == nil:
-            // Logto offers to create the account when sign-up by email is on; otherwise say nothing useful.
-            if visit.settings.signUp.identifiers.contains(.email) {
-                return addressPage(flow, visit, identifier: email, error: visit.t("noAccount"), offerRegistration: true)
-            }
-            return codePage(flow, visit, identifier: email, notice: visit.t("neutralSent"))
-        case .register where existing != nil:
-            return addressPage(flow, visit, identifier: email, error: visit.t("emailTaken"), status: .conflict)
-        case .forgotPassword where existing == nil:
-            // Same page whether or not the address has an account.
-            return codePage(flow, visit, identifier: email, notice: visit.t("neutralSent"))
-        default:
-            break
-        }
         do {
             _ = try await engine.sendCode(session, to: .init(type: .email, value: email))
-        } catch let error as IdentityError where error.code == .tooManyAttempts {
-            return codePage(flow, visit, identifier: email, codeError: error.message, status: .tooManyRequests)
+        } catch let error as IdentityError {
+            switch error.code {
+            case .notFound:
+                // Logto offers to create the account when sign-up by email is on.
+                return addressPage(flow, visit, identifier: email, error: visit.t("noAccount"), offerRegistration: true)
+            case .conflict:
+                return addressPage(flow, visit, identifier: email, error: visit.t("emailTaken"), status: .conflict)
+            case .tooManyAttempts:
+                return codePage(flow, visit, identifier: email, codeError: visit.t.message(error),
+                                status: .tooManyRequests)
+            default:
+                throw error
+            }
         } catch let error as ConnectorError {
             runtime.logger.error("could not send a verification code", metadata: ["reason": "\(error.code.rawValue)"])
-            return addressPage(flow, visit, identifier: email,
-                               error: "The code could not be sent. Try again later.", status: .badGateway)
+            return addressPage(flow, visit, identifier: email, error: visit.t("sendFailed"), status: .badGateway)
+        }
+        if Self.isNeutral(flow, visit.settings) {
+            // Same page whether or not the address has an account.
+            return codePage(flow, visit, identifier: email, notice: visit.t("neutralSent"))
         }
         return codePage(flow, visit, identifier: email)
     }
@@ -165,7 +164,7 @@ struct CodeFlowRoutes: Sendable {
                 guard let password else { throw IdentityError(.weakPassword, "enter a password") }
                 try PasswordPolicyChecker(policy: policy).check(password, userInfo: [email, name].compactMap { $0 })
             } catch let error as IdentityError {
-                return codePage(flow, visit, identifier: email, passwordError: error.message, name: name,
+                return codePage(flow, visit, identifier: email, passwordError: visit.t.message(error), name: name,
                                 status: .badRequest)
             }
         }
@@ -173,8 +172,8 @@ struct CodeFlowRoutes: Sendable {
         let session = ExperienceSession(visit: visit, store: runtime.store)
         // A code sent for another flow (a sign-in code on the recovery form) is not spent here.
         guard try await session.current()?.event == flow.event else {
-            return codePage(flow, visit, identifier: email, codeError: "this code is not valid; ask for a new one",
-                            name: name, status: .badRequest)
+            return codePage(flow, visit, identifier: email, codeError: visit.t("codeInvalid"), name: name,
+                            status: .badRequest)
         }
         let outcome: ExperienceEngine.Outcome
         do {
@@ -192,15 +191,15 @@ struct CodeFlowRoutes: Sendable {
             case .conflict:
                 return addressPage(flow, visit, identifier: email, error: visit.t("emailTaken"), status: .conflict)
             case .weakPassword:
-                return codePage(flow, visit, identifier: email, passwordError: error.message, name: name,
+                return codePage(flow, visit, identifier: email, passwordError: visit.t.message(error), name: name,
                                 status: .badRequest)
             case .notFound where flow != .signIn:
-                return codePage(flow, visit, identifier: email, codeError: "this code is not valid; ask for a new one",
-                                name: name, status: .badRequest)
+                return codePage(flow, visit, identifier: email, codeError: visit.t("codeInvalid"), name: name,
+                                status: .badRequest)
             case .notFound, .suspended:
                 return codePage(flow, visit, identifier: email, codeError: visit.t("wrongCredentials"), status: .badRequest)
             default:
-                return codePage(flow, visit, identifier: email, codeError: error.message, name: name,
+                return codePage(flow, visit, identifier: email, codeError: visit.t.message(error), name: name,
                                 status: error.code == .tooManyAttempts ? .tooManyRequests : .badRequest)
             }
         }

@@ -16,6 +16,12 @@ extension SQLStore: RateLimitStore {
         return Int(try row?.int("hits") ?? 0)
     }
 
+    public func release(key: String, windowStart: Date) async throws {
+        try await database.query("""
+            UPDATE rate_limits SET hits = hits - 1 WHERE key = ? AND window_start = ? AND hits > 0
+            """, .text(key), .date(windowStart))
+    }
+
     public func reset(key: String) async throws {
         try await database.query("DELETE FROM rate_limits WHERE key = ?", .text(key))
     }

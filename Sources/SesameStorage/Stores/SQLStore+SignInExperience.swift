@@ -27,11 +27,12 @@ extension SQLStore: SignInExperienceStore, VerificationCodeStore {
         ])
     }
 
-    public func latestVerificationCode(identifier: String, usage: String) async throws -> VerificationCode? {
-        try await database.query("""
+    public func latestVerificationCode(identifier: String, usage: String?) async throws -> VerificationCode? {
+        let usageCondition = usage == nil ? "" : " AND usage = ?"
+        return try await database.query("""
             SELECT id, identifier, usage, code_digest, failed_attempts, created_at, expires_at, consumed_at
-            FROM verification_codes WHERE identifier = ? AND usage = ? ORDER BY created_at DESC, id LIMIT 1
-            """, .text(identifier), .text(usage)).first.map { row in
+            FROM verification_codes WHERE identifier = ?\(usageCondition) ORDER BY created_at DESC, id LIMIT 1
+            """, [.text(identifier)] + (usage.map { [.text($0)] } ?? [])).first.map { row in
             VerificationCode(id: try row.string("id"), identifier: try row.string("identifier"),
                              usage: try row.string("usage"), codeDigest: try row.string("code_digest"),
                              failedAttempts: Int(try row.int("failed_attempts")), createdAt: try row.date("created_at"),
