@@ -178,9 +178,12 @@ struct Keys: AsyncParsableCommand {
 
     struct Rotate: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Make a new current signing key; old keys stay published until their tokens expire.")
+            abstract: "Make a new signing key: published at once, signing after 70 seconds (when every cached JWKS "
+                + "has it); old keys stay published until their tokens expire.")
         @OptionGroup var options: GlobalOptions
         @Option(help: "ES384 (default), ES256, RS256 or EdDSA.") var alg: String = "ES384"
+        @Flag(help: "Sign with the new key at once: only before any relying party cached the JWKS (at setup).")
+        var immediately = false
         @Flag(help: "Print JSON.") var json = false
 
         func validate() throws {
@@ -191,11 +194,14 @@ struct Keys: AsyncParsableCommand {
 
         func run() async throws {
             try await withRuntime(options) { runtime in
-                let key = try await runtime.rotateKeys(algorithm: SigningAlgorithm(rawValue: alg) ?? .es384)
+                let key = try await runtime.rotateKeys(algorithm: SigningAlgorithm(rawValue: alg) ?? .es384,
+                                                       immediately: immediately)
+                let signsFrom = ISO8601DateFormatter().string(from: await runtime.provider.keys.activation(of: key))
                 if json {
-                    Console.json(["kid": .string(key.kid), "alg": .string(key.algorithm.rawValue)])
+                    Console.json(["kid": .string(key.kid), "alg": .string(key.algorithm.rawValue),
+                                  "signsFrom": .string(signsFrom)])
                 } else {
-                    print("New current signing key \(key.kid) (\(key.algorithm.rawValue))")
+                    print("New signing key \(key.kid) (\(key.algorithm.rawValue)): published now, signing from \(signsFrom)")
                 }
             }
         }
@@ -208,7 +214,7 @@ struct Keys: AsyncParsableCommand {
 
         func run() async throws {
             try await withRuntime(options) { runtime in
-                _ = try await runtime.provider.keys.snapshot()
+                let current = try await runtime.provider.keys.snapshot().current.kid
                 let keys = try await runtime.store.signingKeys()
                 let formatter = ISO8601DateFormatter()
                 if json {
@@ -216,14 +222,15 @@ struct Keys: AsyncParsableCommand {
                         var object: [String: JSONValue] = [
                             "kid": .string(key.kid), "alg": .string(key.algorithm.rawValue),
                             "createdAt": .string(formatter.string(from: key.createdAt)),
-                            "current": .bool(key.retiredAt == nil),
+                            "current": .bool(key.kid == current),
                         ]
                         object["retiredAt"] = key.retiredAt.map { .string(formatter.string(from: $0)) } ?? .null
                         return .object(object)
                     }))
                 } else {
                     for key in keys {
-                        let status = key.retiredAt.map { "retired \(formatter.string(from: $0))" } ?? "current"
+                        let status = key.kid == current ? "current"
+                            : key.retiredAt.map { "retired \(formatter.string(from: $0))" } ?? "next"
                         print("\(key.kid)  \(key.algorithm.rawValue)  created \(formatter.string(from: key.createdAt))  \(status)")
                     }
                 }

@@ -148,6 +148,15 @@ struct BadInputTests {
                 body: ByteBuffer(string: "grant_type=x&pad=" + String(repeating: "a", count: 2 << 20)))
             #expect(oversized.status == .contentTooLarge)
             #expect(oversized.json["error"] == "payload_too_large")
+            // Whatever the route and the content type: JSON to the Management API, a form to the Console,
+            // a body to a route that reads none.
+            let big = ByteBuffer(string: String(repeating: "a", count: (1 << 20) + 1))
+            for (path, type) in [("/api/users", "application/json"), ("/console/sign-in", "text/plain"),
+                                 ("/api/status", "application/octet-stream"), ("/oidc/token", "text/plain")]
+            {
+                let response = try await browser.send(path, method: .post, headers: [.contentType: type], body: big)
+                #expect(response.status == .contentTooLarge, "\(path)")
+            }
 
             let badBearer = try await browser.get("/oidc/me", headers: [.authorization: "Bearer nope"])
             #expect(badBearer.status == .unauthorized)

@@ -76,8 +76,15 @@ struct CLITests {
         #expect(keys.first?["alg"] as? String == "ES384")
         let rotated = try sesame("keys", "rotate", "--alg", "EdDSA", "--json")
         #expect((rotated.json as? [String: Any])?["alg"] as? String == "EdDSA")
+        #expect((rotated.json as? [String: Any])?["signsFrom"] is String)
+        // The new key is published first and signs after the activation delay: the old one is still current.
         let after = try #require(try sesame("keys", "list", "--json").json as? [[String: Any]])
-        #expect(after.map { $0["current"] as? Bool } == [true, false])
+        #expect(after.map { $0["current"] as? Bool } == [false, true])
+        #expect(try sesame("keys", "list").stdout.contains("next"))
+        // At setup, a key can take over at once.
+        _ = try sesame("keys", "rotate", "--alg", "ES256", "--immediately")
+        let now = try #require(try sesame("keys", "list", "--json").json as? [[String: Any]])
+        #expect(now.first { $0["current"] as? Bool == true }?["alg"] as? String == "ES256")
         #expect(try sesame("migrate").stdout.contains("migration \(Migration.all.count) (\(Migration.all.count) applied)"))
     }
 

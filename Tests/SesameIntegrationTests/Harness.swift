@@ -46,6 +46,7 @@ struct Fixture: Sendable {
             databaseURL: "sqlite://" + directory.appendingPathComponent("sesame.db").path,
             secret: String(repeating: "s", count: 40), isDevMailboxEnabled: mailbox)
         configuration.passwordFailureDelay = failureDelay
+        configuration.keyActivationDelay = 0
         var logger = Logger(label: "sesame.integration")
         logger.logLevel = .warning
         let runtime = try await SesameRuntime.open(configuration, logger: logger, now: now ?? { Date() })
@@ -86,6 +87,10 @@ final class Browser: Sendable {
     }
 
     var cookies: [String: String] { jar.withLock { $0 } }
+
+    func set(_ name: String, _ value: String) {
+        jar.withLock { $0[name] = value }
+    }
 
     func forget(_ name: String) {
         _ = jar.withLock { $0.removeValue(forKey: name) }

@@ -257,21 +257,30 @@ struct TokenEndpointTests {
         }
     }
 
-    @Test func keyRotationPublishesBothKeysAndSignsWithTheNewOne() async throws {
+    @Test func keyRotationPublishesTheNewKeyBeforeItSigns() async throws {
         let fixture = EngineFixture()
         let (code, _) = try await fixture.signIn()
         let before = try #require(try await fixture.exchange(code)["id_token"]?.stringValue)
+        let oldKid = try await fixture.verify(before).header["kid"]?.stringValue
         let key = try SigningKey.generate(.edDSA, now: fixture.clock.now)
         try await fixture.storage.rotate(to: key, now: fixture.clock.now)
         await fixture.provider.keys.invalidate()
+        // Published at once, so every JWKS cached from now on has it...
         #expect(try await fixture.provider.jwks()["keys"]?.arrayValue?.count == 2)
+        // ...but the old key signs until the activation delay has passed.
+        #expect(try await fixture.provider.discoveryDocument()["id_token_signing_alg_values_supported"] == ["ES384"])
+        let (during, _) = try await fixture.signIn()
+        let signedDuring = try await fixture.verify(try #require(try await fixture.exchange(during)["id_token"]?.stringValue))
+        #expect(signedDuring.header["kid"]?.stringValue == oldKid)
+        fixture.clock.advance(fixture.provider.configuration.keyActivationDelay + 1)
+        await fixture.provider.keys.invalidate()
         #expect(try await fixture.provider.discoveryDocument()["id_token_signing_alg_values_supported"] == ["EdDSA"])
         _ = try await fixture.verify(before)
         let (second, _) = try await fixture.signIn()
         let after = try await fixture.verify(try #require(try await fixture.exchange(second)["id_token"]?.stringValue))
         #expect(after.header["kid"]?.stringValue == key.kid)
         // Once every token the old key signed has expired, it leaves the JWKS.
-        fixture.clock.advance(TimeInterval(fixture.provider.configuration.longestJWTLifetime + 10))
+        fixture.clock.advance(fixture.provider.configuration.retiredKeyRetention + 10)
         await fixture.provider.keys.invalidate()
         #expect(try await fixture.provider.jwks()["keys"]?.arrayValue?.count == 1)
     }

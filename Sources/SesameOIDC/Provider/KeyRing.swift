@@ -29,14 +29,24 @@ public actor KeyRing {
             try await store.insertInitialSigningKey(SigningKey.generate(configuration.initialKeyAlgorithm, now: now))
             keys = try await store.signingKeys()
         }
-        let retention = TimeInterval(configuration.longestJWTLifetime)
+        let retention = configuration.retiredKeyRetention
         let live = keys.filter { key in key.retiredAt.map { now.timeIntervalSince($0) < retention } ?? true }
-        guard let current = live.first(where: { $0.retiredAt == nil }) ?? live.first ?? keys.first else {
+        // A rotated-in key is published at once but signs only after `keyActivationDelay`; until then the
+        // key it replaced goes on signing. The very first key signs at once.
+        let newest = live.first { $0.retiredAt == nil }
+        let isActive = newest.map { now.timeIntervalSince($0.createdAt) >= configuration.keyActivationDelay } ?? false
+        let previous = live.first { $0.retiredAt != nil }
+        guard let current = (isActive ? newest : previous ?? newest) ?? live.first ?? keys.first else {
             throw OAuthError.serverError("no signing key")
         }
         let snapshot = Snapshot(current: current, published: live.map(\.publicKey))
         cached = (snapshot, now)
         return snapshot
+    }
+
+    /// When a key starts signing.
+    public func activation(of key: SigningKey) -> Date {
+        key.createdAt.addingTimeInterval(configuration.keyActivationDelay)
     }
 
     /// Forgets the cache, after a rotation made by this process.

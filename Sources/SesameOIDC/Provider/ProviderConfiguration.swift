@@ -14,6 +14,11 @@ public struct ProviderConfiguration: Sendable {
     public var initialKeyAlgorithm: SigningAlgorithm = .es384
     /// How long keys are cached before the store is read again; rotation reaches every instance this fast.
     public var keyCacheTTL: TimeInterval = 5
+    /// How long a new key is published before it signs: longer than relying parties may cache the JWKS
+    /// (`jwksMaxAge`) plus `keyCacheTTL`, so a token signed by it never meets a JWKS that lacks it.
+    public var keyActivationDelay: TimeInterval = 70
+    /// `Cache-Control: max-age` of the JWKS and the discovery document, in seconds.
+    public var jwksMaxAge = 60
     /// The Management API's resource indicator (Logto's), for machine-to-machine apps allowed to manage.
     public var managementResource = "https://default.logto.app/api"
 
@@ -24,6 +29,12 @@ public struct ProviderConfiguration: Sendable {
     /// The longest a JWT signed by a retired key can still be valid.
     public var longestJWTLifetime: Int {
         max(accessTokenTTL, idTokenTTL, 24 * 3600)
+    }
+
+    /// How long a key stays published after it was retired: it may have signed until the next key's
+    /// activation, and its tokens live `longestJWTLifetime` after that.
+    public var retiredKeyRetention: TimeInterval {
+        TimeInterval(longestJWTLifetime) + keyActivationDelay
     }
 
     public func endpoint(_ path: String) -> String {

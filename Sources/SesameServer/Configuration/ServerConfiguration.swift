@@ -18,6 +18,8 @@ public struct ServerConfiguration: Sendable {
     public var isDevMailboxEnabled: Bool
     /// The step by which answers to repeated wrong passwords slow down (from the third failure).
     public var passwordFailureDelay: Duration = .milliseconds(250)
+    /// How long a rotated-in signing key is published before it signs (tests shorten it).
+    public var keyActivationDelay: TimeInterval = 70
 
     public var issuer: String { endpoint + "/oidc" }
     public var isSecure: Bool { endpoint.hasPrefix("https://") }

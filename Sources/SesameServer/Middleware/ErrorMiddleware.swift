@@ -112,3 +112,18 @@ struct CORSMiddleware: RouterMiddleware {
         return response
     }
 }
+
+/// Refuses a body declared larger than 1 MiB with 413 before any route runs, whatever the route reads;
+/// bodies without a length are cut at 1 MiB where they are read (`Request.bodyBytes`).
+struct BodyLimitMiddleware: RouterMiddleware {
+    typealias Context = SesameRequestContext
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
+        -> Response
+    {
+        if let length = request.headers[.contentLength].flatMap(Int.init), length > maximumBodySize {
+            throw OAuthError.payloadTooLarge
+        }
+        return try await next(request, context)
+    }
+}

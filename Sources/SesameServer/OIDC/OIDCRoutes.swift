@@ -78,7 +78,7 @@ struct OIDCRoutes: Sendable {
         let body = try await documents.body(name, keys: try await provider.keys.snapshot(), build: build)
         var headers = HTTPFields()
         headers[.contentType] = contentType
-        headers[.cacheControl] = "public, max-age=300"
+        headers[.cacheControl] = "public, max-age=\(provider.configuration.jwksMaxAge)"
         return Response(status: .ok, headers: headers, body: .init(byteBuffer: body))
     }
 

@@ -51,8 +51,9 @@ public struct SesameRuntime: Sendable {
         self.logger = logger
         store = SQLStore(database: database, secretBox: SecretBox(secret: configuration.secret))
         users = UserService(store: store, hasher: PasswordHasher(), now: now)
-        provider = OIDCProvider(configuration: ProviderConfiguration(issuer: configuration.issuer), storage: store,
-                                accounts: users, now: now)
+        var providerConfiguration = ProviderConfiguration(issuer: configuration.issuer)
+        providerConfiguration.keyActivationDelay = configuration.keyActivationDelay
+        provider = OIDCProvider(configuration: providerConfiguration, storage: store, accounts: users, now: now)
         applications = ApplicationService(store: store, now: now)
         resources = ResourceService(store: store, protectedIndicator: provider.configuration.managementResource,
                                     now: now)
@@ -90,14 +91,17 @@ public struct SesameRuntime: Sendable {
         try await database.close()
     }
 
-    /// Makes a new current signing key; earlier keys stay published until their tokens expire.
-    public func rotateKeys(algorithm: SigningAlgorithm) async throws -> SigningKey {
+    /// Makes a new signing key. It is published at once and signs after the activation delay (until then
+    /// the previous key does); earlier keys stay published until their tokens expire.
+    /// `immediately`: the new key signs at once (dated back by the activation delay), for a server that
+    /// has issued no tokens yet, as when choosing the algorithm at setup.
+    public func rotateKeys(algorithm: SigningAlgorithm, immediately: Bool = false) async throws -> SigningKey {
         let now = provider.now()
         _ = try await provider.keys.snapshot()  // the first key exists before it is retired
-        let key = try SigningKey.generate(algorithm, now: now)
+        let key = try SigningKey.generate(
+            algorithm, now: immediately ? now.addingTimeInterval(-provider.configuration.keyActivationDelay) : now)
         try await store.rotate(to: key, now: now)
-        let retention = TimeInterval(provider.configuration.longestJWTLifetime)
-        try await store.deleteSigningKeys(retiredBefore: now.addingTimeInterval(-retention))
+        try await store.deleteSigningKeys(retiredBefore: now.addingTimeInterval(-provider.configuration.retiredKeyRetention))
         await provider.keys.invalidate()
         return key
     }

@@ -27,6 +27,7 @@ public enum SesameApplication {
         let cookies = CookieJar(isSecure: runtime.configuration.isSecure)
         router.add(middleware: CORSMiddleware())
         router.add(middleware: ErrorMiddleware(pages: pages))
+        router.add(middleware: BodyLimitMiddleware())
         OIDCRoutes(runtime: runtime, pages: pages, cookies: cookies,
                    clientGuard: ClientAuthenticationGuard(limiter: runtime.rateLimiter)).register(on: router)
         let signIn = SignInRoutes(runtime: runtime, pages: pages, cookies: cookies)
