@@ -9,6 +9,7 @@ import datetime
 import hashlib
 import hmac
 import json
+import socket
 import threading
 import urllib.parse
 import uuid
@@ -40,6 +41,8 @@ class AliyunFake:
         self.requests: list[dict] = []
         self.nonces: set[str] = set()
         self.failures: list[tuple[int, dict]] = []
+        self.misbehaviours: list[str] = []
+        self.released = threading.Event()
         self.lock = threading.Lock()
         fake = self
 
@@ -50,6 +53,15 @@ class AliyunFake:
             def do_POST(self):
                 length = int(self.headers.get("Content-Length", "0"))
                 form = dict(urllib.parse.parse_qsl(self.rfile.read(length).decode(), keep_blank_values=True))
+                misbehaviour = fake.next_misbehaviour(form)
+                if misbehaviour == "drop":
+                    # The connection breaks before any answer: nothing was accepted.
+                    self.close_connection = True
+                    self.connection.shutdown(socket.SHUT_RDWR)
+                    return
+                if misbehaviour == "hang":
+                    fake.released.wait(30)
+                    return
                 status, body = fake.handle("POST", form, self.headers.get("Content-Type", ""))
                 payload = json.dumps(body).encode()
                 self.send_response(status)
@@ -70,8 +82,24 @@ class AliyunFake:
         return self
 
     def stop(self):
+        self.released.set()
         self.server.shutdown()
         self.server.server_close()
+
+    def drop_next(self):
+        """The next request's connection is closed without an answer."""
+        self.misbehaviours.append("drop")
+
+    def hang_next(self):
+        """The next request gets no answer until the fake stops."""
+        self.misbehaviours.append("hang")
+
+    def next_misbehaviour(self, form):
+        with self.lock:
+            if not self.misbehaviours:
+                return None
+            self.requests.append(form)
+            return self.misbehaviours.pop(0)
 
     def fail_next(self, status: int, code: str, message: str = "injected failure"):
         self.failures.append((status, {"Code": code, "Message": message}))

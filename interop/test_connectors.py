@@ -7,8 +7,10 @@ import email.policy
 import ipaddress
 import json
 import secrets
+import socket
 import ssl
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -92,6 +94,43 @@ def test_aliyun_retries_once_after_a_server_error_with_a_new_nonce(cli, aliyun):
     assert len(aliyun.sent) == 1
 
 
+def test_aliyun_retries_once_after_a_dropped_connection(cli, aliyun):
+    aliyun.drop_next()
+    result = cli("connector", "test", "aliyun-direct-mail", "--to", "alice@example.com", config=aliyun_config(aliyun))
+    assert result.returncode == 0, result.stderr
+    assert len(aliyun.requests) == 2
+    assert aliyun.requests[0]["SignatureNonce"] != aliyun.requests[1]["SignatureNonce"]
+    assert len(aliyun.sent) == 1
+
+
+def test_aliyun_gives_up_after_ten_seconds_without_a_retry(cli, aliyun):
+    # Aliyun may have accepted a request it did not answer: no second mail.
+    aliyun.hang_next()
+    started = time.monotonic()
+    result = cli("connector", "test", "aliyun-direct-mail", "--to", "alice@example.com", config=aliyun_config(aliyun))
+    elapsed = time.monotonic() - started
+    assert result.returncode == 1
+    assert result.stderr.startswith("error: timeout: Aliyun Direct Mail did not answer within 10 s")
+    assert len(aliyun.requests) == 1 and aliyun.sent == []
+    assert 9.5 <= elapsed < 19
+
+
+def test_aliyun_templates_by_usage_type_fall_back_to_generic(cli, aliyun):
+    config = aliyun_config(aliyun)
+    assert cli("connector", "test", "aliyun-direct-mail", "--to", "a@example.com", "--usage", "Register",
+               config=config).returncode == 0
+    assert cli("connector", "test", "aliyun-direct-mail", "--to", "a@example.com", "--usage", "ForgotPassword",
+               config=config).returncode == 0
+    assert [mail["Subject"] for mail in aliyun.sent] == ["注册验证码 123456", "Your code"]
+    only_register = {**config, "templates": [TEMPLATES[0]]}
+    missing = cli("connector", "test", "aliyun-direct-mail", "--to", "a@example.com", "--usage", "SignIn",
+                  config=only_register)
+    assert missing.returncode == 1 and missing.stderr.startswith("error: template_not_found")
+    bad_usage = cli("connector", "test", "aliyun-direct-mail", "--to", "a@example.com", "--usage", "Login",
+                    config=config)
+    assert bad_usage.returncode != 0 and "--usage" in bad_usage.stderr
+
+
 def test_aliyun_does_not_retry_a_client_error(cli, aliyun):
     aliyun.fail_next(400, "Throttling.User", "Request was denied due to user flow control.")
     result = cli("connector", "test", "aliyun-direct-mail", "--to", "alice@example.com", config=aliyun_config(aliyun))
@@ -115,6 +154,7 @@ def test_saved_and_enabled_connector_is_used_by_test(cli, aliyun):
 class Inbox:
     def __init__(self):
         self.messages = []
+        self.raw = []
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if address.startswith("rejected@"):
@@ -123,6 +163,7 @@ class Inbox:
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
+        self.raw.append(envelope.content)
         self.messages.append(email.message_from_bytes(envelope.content, policy=email.policy.default))
         return "250 Message accepted"
 
@@ -233,6 +274,42 @@ def test_smtp_auth_login_and_implicit_tls(cli, certificate):
         assert "auth_failed" in wrong.stderr and "AUTH LOGIN password" in wrong.stderr
     finally:
         controller.stop()
+
+
+def test_smtp_sends_a_utf8_subject_as_an_encoded_word(cli):
+    controller, inbox = smtp_server()
+    try:
+        result = cli("connector", "test", "smtp", "--to", "alice@example.com", "--usage", "Register",
+                     config=smtp_config(controller))
+        assert result.returncode == 0, result.stderr
+        [message] = inbox.messages
+        # On the wire every header is 7-bit: the subject is an RFC 2047 encoded word.
+        headers = inbox.raw[0].split(b"\r\n\r\n", 1)[0]
+        headers.decode("ascii")
+        subject = next(line for line in headers.split(b"\r\n") if line.lower().startswith(b"subject:"))
+        assert subject.lower().startswith(b"subject: =?utf-8?")
+        assert message["Subject"] == "注册验证码 123456"
+        assert message.get_content().strip() == "<p>欢迎！您的验证码是 123456</p>"
+    finally:
+        controller.stop()
+
+
+def test_smtp_stalled_server_times_out(cli):
+    # A server that accepts the connection and never greets.
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(1)
+    try:
+        started = time.monotonic()
+        result = cli("connector", "test", "smtp", "--to", "alice@example.com",
+                     config={"host": "127.0.0.1", "port": listener.getsockname()[1], "security": "none",
+                             "fromEmail": "a@b.test", "timeoutSeconds": 2, "templates": TEMPLATES})
+        assert result.returncode == 1
+        assert result.stderr.startswith("error: timeout: the SMTP server 127.0.0.1:")
+        assert "within 2 s" in result.stderr
+        assert time.monotonic() - started < 15
+    finally:
+        listener.close()
 
 
 def test_smtp_unreachable_server_reads_well(cli):

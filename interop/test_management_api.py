@@ -47,3 +47,32 @@ def test_an_end_user_token_is_refused(sesame):
                             headers={"Authorization": "Bearer " + "x.y.z"}, timeout=5)
     assert response.status_code == 401
     assert response.json()["code"] == "auth.unauthorized"
+
+
+def test_a_failed_connector_test_names_the_provider_code_and_request_id(sesame):
+    from aliyun_fake import AliyunFake
+    fake = AliyunFake({"LTAI-api": "api-secret"}).start()
+    try:
+        headers = {"Authorization": "Bearer " + management_token(sesame)}
+        config = {"accessKeyId": "LTAI-api", "accessKeySecret": "not-the-secret",
+                  "accountName": "noreply@mail.example.test", "endpoint": fake.endpoint,
+                  "templates": [{"usageType": "Generic", "subject": "Code", "content": "{{code}}"},
+                                {"usageType": "ForgotPassword", "subject": "Reset", "content": "{{code}}"}]}
+        failed = requests.post(sesame.base + "/api/connectors/aliyun-direct-mail/test", headers=headers,
+                               json={"email": "ops@example.com", "config": config}, timeout=30)
+        assert failed.status_code == 502
+        body = failed.json()
+        assert body["code"] == "connector.auth_failed" and body["providerCode"] == "SignatureDoesNotMatch"
+        assert body["requestId"] and body["requestId"] in body["message"]
+        assert "not-the-secret" not in failed.text
+        config["accessKeySecret"] = "api-secret"
+        sent = requests.post(sesame.base + "/api/connectors/aliyun-direct-mail/test", headers=headers,
+                             json={"email": "ops@example.com", "config": config, "usageType": "ForgotPassword"},
+                             timeout=30)
+        assert sent.status_code == 204, sent.text
+        assert fake.sent[-1]["Subject"] == "Reset"
+        bad = requests.post(sesame.base + "/api/connectors/aliyun-direct-mail/test", headers=headers,
+                            json={"email": "ops@example.com", "config": config, "usageType": "Login"}, timeout=30)
+        assert bad.status_code == 400
+    finally:
+        fake.stop()

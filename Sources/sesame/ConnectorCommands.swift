@@ -100,12 +100,21 @@ struct Connector: AsyncParsableCommand {
         @Argument(help: "Connector id.") var id: String
         @Option(help: "Recipient address.") var to: String
         @Option(help: "A configuration to test instead of the saved one.") var file: String?
+        @Option(help: "The template to use: Register, SignIn, ForgotPassword or Generic (default).")
+        var usage: String = "Generic"
         @Flag(help: "Print JSON.") var json = false
+
+        func validate() throws {
+            guard UsageType(rawValue: usage) != nil else {
+                throw ValidationError("--usage must be Register, SignIn, ForgotPassword or Generic")
+            }
+        }
 
         func run() async throws {
             let config = try file.map(Connector.readConfig)
             try await withRuntime(options) { runtime in
-                try await runtime.connectors.test(id: id, to: to, config: config)
+                try await runtime.connectors.test(id: id, to: to, config: config,
+                                                  usage: UsageType(rawValue: usage) ?? .generic)
                 report(json, ["id": .string(id), "sent": .string(to)], "Sent a test message to \(to) with \(id)")
             }
         }

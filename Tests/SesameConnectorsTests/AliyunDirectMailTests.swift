@@ -1,6 +1,6 @@
 import Foundation
 import Logging
-import SesameConnectors
+@testable import SesameConnectors
 import SesameOIDC
 import Testing
 
@@ -120,13 +120,15 @@ struct AliyunDirectMailTests {
         #expect(error.code == code)
         #expect(error.message.contains(body["Code"]?.stringValue ?? "?"))
         #expect(error.message.contains("RequestId " + (body["RequestId"]?.stringValue ?? "?")))
+        #expect(error.providerCode == body["Code"]?.stringValue)
+        #expect(error.requestID == body["RequestId"]?.stringValue)
     }
 
     @Test func templatesFallBackToGeneric() async throws {
         var config = try AliyunDirectMailConfig(Self.valid)
-        let connector = AliyunDirectMailConnector(config: config, context: ConnectorContext(logger: Logger(label: "t")))
-        // No ForgotPassword template: Generic is used (checked through the rendered parameters' source).
-        #expect(connector.config.templates.contains { $0.usageType == .generic })
+        // No ForgotPassword template: Generic is used; a usage type with its own template keeps it.
+        #expect(try MessageTemplate.select(config.templates, for: .forgotPassword).subject == "Code")
+        #expect(try MessageTemplate.select(config.templates, for: .signIn).subject == "Sign in")
         config.templates.removeAll { $0.usageType == .generic }
         let withoutGeneric = AliyunDirectMailConnector(config: config, context: ConnectorContext(logger: Logger(label: "t")))
         do {

@@ -69,12 +69,33 @@ struct LimitsTests {
         }
     }
 
-    @Test func theWaitBetweenCodesIsPerAddressWhateverTheFlow() async throws {
+    @Test func theWaitIsBetweenResendsOfOneFlow() async throws {
         try await Fixture.withServer(now: Fixture.midWindow) { _, browser in
             #expect(try await Self.sendCode(browser, "SignIn", to: "alice@example.com").status == .ok)
-            let recovery = try await Self.sendCode(browser, "ForgotPassword", to: "alice@example.com")
-            #expect(recovery.status == .tooManyRequests)
-            #expect(recovery.json["message"]?.stringValue?.contains("wait") == true)
+            let again = try await Self.sendCode(browser, "SignIn", to: "alice@example.com")
+            #expect(again.status == .tooManyRequests)
+            #expect(again.json["message"]?.stringValue?.contains("wait") == true)
+            // Switching to recovery is no resend.
+            #expect(try await Self.sendCode(browser, "ForgotPassword", to: "alice@example.com").status == .ok)
+        }
+    }
+
+    @Test func parallelSendsGoOutOnce() async throws {
+        try await Fixture.withServer(now: Fixture.midWindow) { _, browser in
+            _ = try await API.call(browser, .put, "", ["interactionEvent": "SignIn"])
+            let statuses = try await withThrowingTaskGroup(of: HTTPResponse.Status.self) { group in
+                for _ in 0..<6 {
+                    group.addTask {
+                        try await API.call(browser, .post, "/verification/verification-code", [
+                            "identifier": ["type": "email", "value": "alice@example.com"], "interactionEvent": "SignIn",
+                        ]).status
+                    }
+                }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+            #expect(statuses.filter { $0 == .ok }.count == 1)
+            let mailed = try await browser.get("/dev/mailbox").json.arrayValue ?? []
+            #expect(mailed.count == 1)
         }
     }
 

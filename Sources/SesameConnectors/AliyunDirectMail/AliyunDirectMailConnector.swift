@@ -105,11 +105,11 @@ public struct AliyunDirectMailConnector: EmailConnector {
         do {
             response = try await context.httpClient.execute(request, timeout: timeout)
             bytes = try await response.body.collect(upTo: 1 << 20)
-        } catch let error as HTTPClientError where error == .deadlineExceeded || error == .readTimeout
-            || error == .connectTimeout
-        {
+        } catch let error as HTTPClientError where error == .deadlineExceeded || error == .readTimeout {
+            // Not retried: Aliyun may have sent the mail, and a second one would confuse the reader.
             throw ConnectorError(.timeout, "Aliyun Direct Mail did not answer within \(timeout.nanoseconds / 1_000_000_000) s")
         } catch {
+            // No connection, or it broke before an answer: nothing was accepted, so one retry is safe.
             throw Retryable(error: ConnectorError(.providerError, "cannot reach Aliyun Direct Mail at \(config.endpoint)"),
                             reason: "connection failed")
         }
@@ -126,7 +126,7 @@ public struct AliyunDirectMailConnector: EmailConnector {
     public static func error(status: Int, body: JSONValue?) -> ConnectorError {
         let code = body?["Code"]?.stringValue ?? "HTTP\(status)"
         let message = body?["Message"]?.stringValue ?? "unexpected answer from Aliyun Direct Mail"
-        let requestID = body?["RequestId"]?.stringValue.map { " (RequestId \($0))" } ?? ""
+        let requestID = body?["RequestId"]?.stringValue
         let kind: ConnectorError.Code
         switch code {
         case "InvalidAccessKeyId.NotFound", "InvalidAccessKeyId", "SignatureDoesNotMatch", "Forbidden.RAM",
@@ -139,7 +139,8 @@ public struct AliyunDirectMailConnector: EmailConnector {
         default:
             kind = .providerError
         }
-        return ConnectorError(kind, "Aliyun Direct Mail: \(code): \(message)\(requestID)")
+        return ConnectorError(kind, "Aliyun Direct Mail: \(code): \(message)"
+            + (requestID.map { " (RequestId \($0))" } ?? ""), providerCode: code, requestID: requestID)
     }
 
     static func timestamp(_ date: Date) -> String {

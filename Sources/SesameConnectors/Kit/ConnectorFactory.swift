@@ -22,12 +22,22 @@ public protocol EmailConnectorFactory: Sendable {
     func makeConnector(config: JSONValue, context: ConnectorContext) throws -> any EmailConnector
 }
 
+/// Builds one kind of SMS connector from its JSON configuration.
+public protocol SmsConnectorFactory: Sendable {
+    var metadata: ConnectorMetadata { get }
+    func validate(_ config: JSONValue) throws
+    func makeConnector(config: JSONValue, context: ConnectorContext) throws -> any SmsConnector
+}
+
 /// Every connector Sesame knows, by id.
 public struct ConnectorRegistry: Sendable {
     public let emailFactories: [any EmailConnectorFactory]
+    /// None ships yet; phone sign-up and phone codes wait for the first.
+    public let smsFactories: [any SmsConnectorFactory]
 
-    public init(emailFactories: [any EmailConnectorFactory]) {
+    public init(emailFactories: [any EmailConnectorFactory], smsFactories: [any SmsConnectorFactory] = []) {
         self.emailFactories = emailFactories
+        self.smsFactories = smsFactories
     }
 
     /// The connectors that ship with Sesame.
@@ -37,6 +47,10 @@ public struct ConnectorRegistry: Sendable {
 
     public func emailFactory(id: String) -> (any EmailConnectorFactory)? {
         emailFactories.first { $0.metadata.id == id }
+    }
+
+    public func smsFactory(id: String) -> (any SmsConnectorFactory)? {
+        smsFactories.first { $0.metadata.id == id }
     }
 }
 

@@ -43,8 +43,11 @@ public struct ConnectorService: Sendable {
                                             now: now())
     }
 
-    /// Sends a test code with the given configuration, or the saved one, before or after it is saved.
-    public func test(id: String, to address: String, config: JSONValue? = nil) async throws {
+    /// Sends a test code with the given configuration, or the saved one, before or after it is saved, with
+    /// the template of `usage` (falling back to Generic as a real send would).
+    public func test(id: String, to address: String, config: JSONValue? = nil, usage: UsageType = .generic)
+        async throws
+    {
         let factory = try factory(id)
         var saved: JSONValue?
         if config == nil { saved = try await store.connector(id: id)?.config }
@@ -53,7 +56,7 @@ public struct ConnectorService: Sendable {
         }
         try factory.validate(config)
         let connector = try factory.makeConnector(config: config, context: context)
-        try await connector.sendMessage(to: address, type: .generic, payload: MessagePayload(code: "123456"))
+        try await connector.sendMessage(to: address, type: usage, payload: MessagePayload(code: "123456"))
     }
 
     /// The enabled email connector, or nil when none is.

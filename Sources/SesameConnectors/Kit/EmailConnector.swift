@@ -45,10 +45,16 @@ public struct ConnectorError: Error, Sendable, Equatable, CustomStringConvertibl
 
     public var code: Code
     public var message: String
+    /// The provider's own error code (Aliyun's `Code`, an SMTP reply code), for support.
+    public var providerCode: String?
+    /// The provider's request id (Aliyun's `RequestId`), to quote to its support.
+    public var requestID: String?
 
-    public init(_ code: Code, _ message: String) {
+    public init(_ code: Code, _ message: String, providerCode: String? = nil, requestID: String? = nil) {
         self.code = code
         self.message = message
+        self.providerCode = providerCode
+        self.requestID = requestID
     }
 
     public var description: String { "\(code.rawValue): \(message)" }

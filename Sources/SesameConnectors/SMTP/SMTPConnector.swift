@@ -13,6 +13,8 @@ public struct SMTPConfig: Sendable {
     /// A PEM certificate to trust (a private CA or a self-signed server), in addition to nothing else.
     public var trustedCertificate: String?
     public var templates: [MessageTemplate]
+    /// The time limit for one message, connection to QUIT (default 20 s).
+    public var timeoutSeconds: Int
 
     public init(_ json: JSONValue) throws {
         let reader = try ConfigReader(json)
@@ -35,6 +37,10 @@ public struct SMTPConfig: Sendable {
             throw ConnectorError.invalidConfig("'fromName' must be one line")
         }
         trustedCertificate = try reader.optionalString("trustedCertificate")
+        timeoutSeconds = try reader.optionalInt("timeoutSeconds") ?? 20
+        guard (1...120).contains(timeoutSeconds) else {
+            throw ConnectorError.invalidConfig("'timeoutSeconds' must be 1 to 120")
+        }
         templates = try MessageTemplate.parseList(json["templates"])
         if let line = templates.first(where: { $0.subject.contains(where: \.isNewline) }) {
             throw ConnectorError.invalidConfig("the \(line.usageType.rawValue) template's 'subject' must be one line")
@@ -52,11 +58,10 @@ public struct SMTPConfig: Sendable {
 /// Sends one-time codes through any SMTP server.
 public struct SMTPConnector: EmailConnector {
     public let config: SMTPConfig
-    let timeout: Duration
+    var timeout: Duration { .seconds(config.timeoutSeconds) }
 
-    public init(config: SMTPConfig, timeout: Duration = .seconds(20)) {
+    public init(config: SMTPConfig) {
         self.config = config
-        self.timeout = timeout
     }
 
     public func sendMessage(to address: String, type: UsageType, payload: MessagePayload) async throws {
@@ -94,6 +99,7 @@ public struct SMTPConnectorFactory: EmailConnectorFactory {
             .init("fromEmail", label: "From address"),
             .init("fromName", optional: true, label: "From name"),
             .init("trustedCertificate", .text, optional: true, label: "Trusted certificate (PEM), for a private CA"),
+            .init("timeoutSeconds", .number, optional: true, label: "Time limit per message in seconds (default 20)"),
             .init("templates", .templates, label: "Templates"),
         ],
         readme: """

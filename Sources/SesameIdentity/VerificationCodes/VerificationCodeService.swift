@@ -68,15 +68,16 @@ public struct VerificationCodeService: Sendable {
     /// `tooManyAttempts` inside the resend interval or over a send limit.
     public func issue(to identifier: String, usage: String, ip: String) async throws -> String {
         let now = now()
-        // The wait between sends is per address, whatever the usage: switching flows does not skip it.
-        let resendKey = "code:resend:" + SecretDigest.sha256Hex(identifier)
-        if let latest = try await store.latestVerificationCode(identifier: identifier, usage: nil),
+        // The wait is between resends of one flow's code (a person may well switch from sign-in to recovery);
+        // the hourly limit per address, across flows, is what stops mail bombing.
+        let resendKey = "code:resend:" + usage + ":" + SecretDigest.sha256Hex(identifier)
+        if let latest = try await store.latestVerificationCode(identifier: identifier, usage: usage),
            now.timeIntervalSince(latest.createdAt) < Self.resendInterval
         {
             let wait = Int((Self.resendInterval - now.timeIntervalSince(latest.createdAt)).rounded(.up))
             throw IdentityError(.tooManyAttempts, "a code was just sent; wait \(wait) seconds before asking again")
         }
-        // Concurrent requests: one send per address in a minute's window, counted atomically.
+        // Concurrent requests: one send per address and flow in a minute's window, counted atomically.
         guard try await limiter.hit(resendKey, rule: Self.resendRule) <= Self.resendRule.limit else {
             throw IdentityError(.tooManyAttempts, "a code was just sent; wait \(Int(Self.resendInterval)) seconds "
                 + "before asking again")

@@ -114,7 +114,10 @@ enum OpenAPIDocument {
                                    required: ["type", "value"])
 
     static let schemas: [String: JSONValue] = [
-        "Error": object(["code": string("stable error code"), "message": string()], required: ["code", "message"]),
+        "Error": object(["code": string("stable error code"), "message": string(),
+                         "providerCode": string("a connector provider's own error code"),
+                         "requestId": string("a connector provider's request id, for its support")],
+                        required: ["code", "message"]),
         "Object": ["type": "object"],
         "Application": object([
             "id": string(), "name": string(), "description": string(nullable: true),
@@ -166,7 +169,9 @@ enum OpenAPIDocument {
         "ConnectorCreate": object(["connectorId": string(), "config": ["type": "object"]],
                                   required: ["connectorId", "config"]),
         "ConnectorPatch": object(["config": ["type": "object"], "enabled": boolean]),
-        "ConnectorTest": object(["email": string(), "config": ["type": "object"]], required: ["email"]),
+        "ConnectorTest": object(["email": string(), "config": ["type": "object"],
+                                 "usageType": ["type": "string", "enum": ["Register", "SignIn", "ForgotPassword", "Generic"]]],
+                                required: ["email"]),
         "ExperienceStart": object(["interactionEvent": ["type": "string", "enum": ["SignIn", "Register", "ForgotPassword"]]],
                                   required: ["interactionEvent"]),
         "CodeRequest": object(["identifier": identifier, "interactionEvent": string()], required: ["identifier"]),

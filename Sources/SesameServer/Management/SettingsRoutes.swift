@@ -149,7 +149,16 @@ struct SettingsRoutes: Sendable {
             let id = context.parameters.get("id") ?? ""
             let body = try await ManagementInput.body(request)
             guard let email = body["email"]?.stringValue else { throw IdentityError.invalidInput("'email' is required") }
-            try await connectorCall { try await runtime.connectors.test(id: id, to: email, config: body["config"]) }
+            var usage = UsageType.generic
+            if let raw = body["usageType"] {
+                guard let value = raw.stringValue.flatMap(UsageType.init(rawValue:)) else {
+                    throw IdentityError.invalidInput("'usageType' must be Register, SignIn, ForgotPassword or Generic")
+                }
+                usage = value
+            }
+            try await connectorCall {
+                try await runtime.connectors.test(id: id, to: email, config: body["config"], usage: usage)
+            }
             return Response(status: .noContent)
         }
     }
@@ -160,7 +169,21 @@ struct SettingsRoutes: Sendable {
             try await body()
         } catch let error as ConnectorError {
             let status = error.code == .invalidConfig || error.code == .templateNotFound ? 422 : 502
-            throw OAuthError(OAuthError.Code(rawValue: "connector." + error.code.rawValue), error.message, status: status)
+            var body: [String: JSONValue] = ["code": .string("connector." + error.code.rawValue),
+                                             "message": .string(error.message)]
+            body["providerCode"] = error.providerCode.map { .string($0) }
+            body["requestId"] = error.requestID.map { .string($0) }
+            throw ConnectorFailure(status: status, body: .object(body))
+        }
+    }
+
+    /// A connector failure as the Management API answers it, with the provider's code and request id.
+    struct ConnectorFailure: RenderedError {
+        let status: Int
+        let body: JSONValue
+
+        var response: Response {
+            Responses.json(body, status: HTTPResponse.Status(code: status), headers: [.cacheControl: "no-store"])
         }
     }
 

@@ -5,6 +5,11 @@ import SesameIdentity
 import SesameOIDC
 import SesameStorage
 
+/// An error that carries its own complete answer (a Management API body with more than code and message).
+protocol RenderedError: Error, Sendable {
+    var response: Response { get }
+}
+
 /// Turns every error into its answer in one place: OAuth JSON for clients, a page for people, and a
 /// logged, generic 500 for anything unexpected. Also writes one log line per request, without the query
 /// string (it carries codes and tokens).
@@ -18,6 +23,8 @@ struct ErrorMiddleware: RouterMiddleware {
         let response: Response
         do {
             response = try await next(request, context)
+        } catch let error as any RenderedError {
+            response = error.response
         } catch {
             response = render(error, request: request, context: context)
         }
