@@ -6,6 +6,7 @@ import SesameConnectors
 import SesameIdentity
 import SesameOIDC
 import SesameServer
+import SesameStorage
 import Testing
 
 /// The Management API: who may call it, and applications and users with good and bad input.
@@ -98,6 +99,10 @@ struct ManagementAPITests {
                                                  body: ByteBuffer(string: "name=x"))
             #expect(notJSON.status == .badRequest)
             #expect(try await Self.call(browser, .delete, "/api/applications/\(id)", token: token).status == .noContent)
+            // The caller's own application cannot be deleted through its own token.
+            let scripts = try #require(try await fixture.runtime.store.clients().first { $0.name == "Scripts" })
+            let own = try await Self.call(browser, .delete, "/api/applications/\(scripts.id)", token: token)
+            #expect(own.status == .badRequest && own.json["message"]?.stringValue?.contains("itself") == true)
             let gone = try await Self.call(browser, .get, "/api/applications/\(id)", token: token)
             #expect(gone.status == .notFound)
             #expect(gone.json["code"] == "entity.not_exists")

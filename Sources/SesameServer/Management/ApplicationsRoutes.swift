@@ -49,7 +49,12 @@ struct ApplicationsRoutes: Sendable {
             return Responses.json(Self.json(updated))
         }
         api.delete("applications/:id") { _, context in
-            try await runtime.applications.delete(id: context.parameters.get("id") ?? "")
+            let id = context.parameters.get("id") ?? ""
+            // A script must not saw off the branch it sits on: its own app is deleted from the Console.
+            if id == context.managementClientID {
+                throw IdentityError.invalidInput("an application cannot delete itself through the Management API")
+            }
+            try await runtime.applications.delete(id: id)
             return Response(status: .noContent)
         }
     }
