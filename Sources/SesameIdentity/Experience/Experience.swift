@@ -50,6 +50,9 @@ public struct Experience: Sendable, Codable, Equatable {
     /// bcrypt of the password chosen in the profile step (registration and recovery).
     public var passwordHash: String?
     public var name: String?
+    /// The username chosen in the profile step of a registration: the new account's identifier when no
+    /// email was verified (sign-up by username), an extra one otherwise.
+    public var username: String?
 
     public init(event: Event) {
         self.event = event
@@ -102,6 +105,19 @@ public struct Experience: Sendable, Codable, Equatable {
         }
     }
 
+    /// Registration by username: no code proves a username, so the profile names it. It becomes the new
+    /// account's identifier unless an email was verified first.
+    public mutating func setUsername(_ username: String, isTaken: Bool) throws {
+        guard event == .register else {
+            throw IdentityError.invalidInput("the username is chosen during registration")
+        }
+        guard !isTaken else { throw IdentityError(.conflict, "this username is already in use") }
+        self.username = username
+        if newIdentifier == nil || newIdentifier?.type == .username {
+            newIdentifier = Identifier(type: .username, value: username)
+        }
+    }
+
     /// What submitting does now, or the step still missing.
     public enum Submission: Equatable {
         case signIn(userID: String)
@@ -115,7 +131,9 @@ public struct Experience: Sendable, Codable, Equatable {
             guard let identifiedUserID else { throw IdentityError(.invalidInput, "identify the user first") }
             return .signIn(userID: identifiedUserID)
         case .register:
-            guard let newIdentifier else { throw IdentityError(.invalidInput, "verify and identify an email first") }
+            guard let newIdentifier else {
+                throw IdentityError(.invalidInput, "verify and identify an email, or choose a username, first")
+            }
             if passwordRequired, passwordHash == nil {
                 throw IdentityError(.invalidInput, "set a password in the profile first")
             }

@@ -160,17 +160,28 @@ struct ExperienceEngine: Sendable {
         try await session.save(experience)
     }
 
-    /// Registration profile: a password (checked against the policy, kept as bcrypt) or a name.
-    func setProfile(_ session: ExperienceSession, password: String? = nil, name: String? = nil) async throws {
+    /// Registration profile: a username, a password (checked against the policy, kept as bcrypt) or a name.
+    func setProfile(_ session: ExperienceSession, username: String? = nil, password: String? = nil,
+                    name: String? = nil) async throws
+    {
         var experience = try await session.load()
         guard experience.event == .register else {
             throw IdentityError.invalidInput("the profile is filled during registration")
+        }
+        if let username {
+            // A username alone is an identifier only when sign-up by username is on.
+            if experience.newIdentifier == nil || experience.newIdentifier?.type == .username {
+                try Self.checkAllowed(.register, .username, settings: session.visit.settings)
+            }
+            let valid = try UserService.validateUsername(username)
+            try experience.setUsername(valid, isTaken: try await runtime.store.user(identifier: valid) != nil)
         }
         if let name { experience.name = name }
         if let password {
             let policy = session.visit.settings.passwordPolicy
             try PasswordPolicyChecker(policy: policy).check(
-                password, userInfo: [experience.newIdentifier?.value, experience.name].compactMap { $0 })
+                password, userInfo: [experience.newIdentifier?.value, experience.username, experience.name]
+                    .compactMap { $0 })
             experience.passwordHash = try await PasswordHasher(cost: UInt8(clamping: policy.bcryptCost)).hash(password)
         }
         try await session.save(experience)
@@ -213,7 +224,9 @@ struct ExperienceEngine: Sendable {
             guard settings.signUp.identifiers.contains(identifier.type) else {
                 throw IdentityError(.methodDisabled, "sign-up by \(identifier.type.rawValue) is off")
             }
-            var user = try await runtime.users.create(.init(email: identifier.value, name: experience.name))
+            var user = try await runtime.users.create(.init(
+                username: experience.username, email: identifier.type == .email ? identifier.value : nil,
+                name: experience.name))
             if let hash = experience.passwordHash {
                 user.passwordHash = hash
                 try await runtime.store.updateUser(user)

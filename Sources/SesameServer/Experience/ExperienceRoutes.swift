@@ -58,9 +58,10 @@ struct ExperienceRoutes: Sendable {
             try await handle(request, context) { session, body in
                 let value = try Self.string(body["value"], "value")
                 switch body["type"]?.stringValue {
+                case "username": try await engine.setProfile(session, username: value)
                 case "password": try await engine.setProfile(session, password: value)
                 case "name": try await engine.setProfile(session, name: value)
-                default: throw IdentityError.invalidInput("type must be password or name")
+                default: throw IdentityError.invalidInput("type must be username, password or name")
                 }
                 return nil
             }

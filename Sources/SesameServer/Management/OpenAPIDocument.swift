@@ -179,7 +179,7 @@ enum OpenAPIDocument {
                             required: ["identifier", "verificationId", "code"]),
         "PasswordCheck": object(["identifier": identifier, "password": string()], required: ["identifier", "password"]),
         "Verification": object(["verificationId": string()], required: ["verificationId"]),
-        "ProfileField": object(["type": ["type": "string", "enum": ["password", "name"]], "value": string()],
+        "ProfileField": object(["type": ["type": "string", "enum": ["username", "password", "name"]], "value": string()],
                                required: ["type", "value"]),
         "Redirect": object(["redirectTo": string()], required: ["redirectTo"]),
         "Log": object(["id": string(), "key": string(), "payload": ["type": "object"], "createdAt": integer],

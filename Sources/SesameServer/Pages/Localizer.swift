@@ -55,6 +55,8 @@ struct Localizer: Sendable {
         "neutralSent": "If an account uses this address, we sent it a code.",
         "sendFailed": "The code could not be sent. Try again later.",
         "codeInvalid": "This code is not valid; ask for a new one.",
+        "username": "Username", "usernameTaken": "This username is taken. Choose another one.",
+        "usernameRules": "Letters, digits and underscores; it cannot start with a digit.",
     ]
 
     static let chinese: [String: String] = [
@@ -82,6 +84,8 @@ struct Localizer: Sendable {
         "neutralSent": "如果该邮箱已注册，我们已向其发送验证码。",
         "sendFailed": "验证码发送失败，请稍后再试。",
         "codeInvalid": "验证码无效，请获取新的验证码。",
+        "username": "用户名", "usernameTaken": "该用户名已被使用，请换一个。",
+        "usernameRules": "由字母、数字和下划线组成，不能以数字开头。",
     ]
 
     /// A domain error for the person on the page, in the page's language. The domain's messages are

@@ -4,7 +4,7 @@ enum PageTemplates {
     static let all: [String: String] = [
         "layout": layout, "sign-in": signIn, "consent": consent, "error": error, "logout": logout,
         "signed-out": signedOut, "signed-in": signedIn, "email-form": emailForm, "code-form": codeForm,
-        "message": message,
+        "message": message, "username-form": usernameForm,
     ]
 
     static let layout = """
@@ -123,6 +123,25 @@ enum PageTemplates {
         </form>
         {{#notice}}<p role="status">{{notice}}</p>{{/notice}}
         <div class="links"><a href="/sign-in">{{t.back}}</a></div>
+        """
+
+    /// Registration by username: no address to verify, a username and a password.
+    static let usernameForm = """
+        <h1>{{title}}</h1>
+        <form method="post" action="/register/username">
+        <input type="hidden" name="csrf_token" value="{{csrfToken}}">
+        <label for="username">{{t.username}}</label>
+        <input type="text" id="username" name="username" value="{{username}}" autocomplete="username" autocapitalize="none" spellcheck="false" required autofocus aria-describedby="username-hint{{#usernameError}} username-error{{/usernameError}}"{{#usernameError}} aria-invalid="true"{{/usernameError}}>
+        <p class="hint" id="username-hint">{{t.usernameRules}}</p>
+        {{#usernameError}}<p class="error" id="username-error" role="alert">{{usernameError}}</p>{{/usernameError}}
+        <label for="newPassword">{{t.password}}</label>
+        <input type="password" id="newPassword" name="newPassword" autocomplete="new-password" required{{#passwordError}} aria-describedby="password-error" aria-invalid="true"{{/passwordError}}>
+        {{#passwordError}}<p class="error" id="password-error" role="alert">{{passwordError}}</p>{{/passwordError}}
+        <label for="name">{{t.name}}</label>
+        <input type="text" id="name" name="name" value="{{name}}" autocomplete="name">
+        <button type="submit">{{t.register}}</button>
+        </form>
+        <div class="links"><a href="/sign-in">{{lead}} {{t.signIn}}</a></div>
         """
 
     static let message = """

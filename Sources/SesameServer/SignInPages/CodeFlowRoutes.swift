@@ -41,6 +41,9 @@ struct CodeFlowRoutes: Sendable {
         for flow in Flow.allCases {
             router.get(RouterPath(flow.rawValue)) { request, context in
                 let visit = try await visit(request, context)
+                if flow == .register, Self.registersByUsername(visit.settings) {
+                    return usernamePage(visit)
+                }
                 try check(flow, visit)
                 return addressPage(flow, visit, identifier: visit.interaction?.request.loginHint)
             }
@@ -51,6 +54,59 @@ struct CodeFlowRoutes: Sendable {
                 try await verify(flow, request, context)
             }
         }
+        router.post("register/username") { request, context in try await registerByUsername(request, context) }
+    }
+
+    /// Sign-up by username (no address to verify): the registration page asks for a username and a password.
+    static func registersByUsername(_ settings: SignInExperience) -> Bool {
+        settings.signUp.identifiers.contains(.username) && !settings.signUp.identifiers.contains(.email)
+    }
+
+    func usernamePage(_ visit: Visit, username: String? = nil, name: String? = nil, usernameError: String? = nil,
+                      passwordError: String? = nil, status: HTTPResponse.Status = .ok) -> Response
+    {
+        var model: [String: Any] = ["title": visit.t("register"), "lead": visit.t("haveAccount")]
+        model["username"] = username
+        model["name"] = name
+        model["usernameError"] = usernameError
+        model["passwordError"] = passwordError
+        return visit.page(pages, "username-form", title: visit.t("register"), model: model, status: status)
+    }
+
+    /// The same steps as the Experience API: start, username, password, name, submit.
+    private func registerByUsername(_ request: Request, _ context: SesameRequestContext) async throws -> Response {
+        let form = try await request.formParameters()
+        let visit = try await visit(request, context)
+        try visit.verifyCSRF(form)
+        guard Self.registersByUsername(visit.settings) else {
+            throw OAuthError(.invalidRequest, visit.t("signUpOff"), status: 403)
+        }
+        let username = (try form.single("username") ?? "").trimmingCharacters(in: .whitespaces)
+        let password = try form.single("newPassword") ?? ""
+        let name = (try form.single("name")).flatMap { $0.trimmingCharacters(in: .whitespaces).nilIfEmpty }
+        let engine = ExperienceEngine(runtime: runtime)
+        let session = ExperienceSession(visit: visit, store: runtime.store)
+        let user: User
+        do {
+            try await engine.start(.register, session)
+            try await engine.setProfile(session, username: username)
+        } catch let error as IdentityError {
+            let message = error.code == .conflict ? visit.t("usernameTaken") : visit.t("usernameRules")
+            return usernamePage(visit, username: username, name: name, usernameError: message,
+                                status: error.code == .conflict ? .conflict : .badRequest)
+        }
+        do {
+            try await engine.setProfile(session, password: password, name: name)
+            guard case .signedIn(let created) = try await engine.submit(session) else { throw OAuthError.serverError() }
+            user = created
+        } catch let error as IdentityError where error.code != .conflict {
+            return usernamePage(visit, username: username, name: name, passwordError: visit.t.message(error),
+                                status: .badRequest)
+        } catch let error as IdentityError {
+            return usernamePage(visit, username: username, name: name, usernameError: visit.t.message(error),
+                                status: .conflict)
+        }
+        return try await visit.finishSignIn(user, request: request, pages: pages, jar: cookies)
     }
 
     private func visit(_ request: Request, _ context: SesameRequestContext) async throws -> Visit {

@@ -45,6 +45,7 @@ struct PreviewRoutes: Sendable {
             case "sign-in" where SignInRoutes.isCodeFirst(settings): response = codeFlows.addressPage(.signIn, visit)
             case "sign-in": response = try await signIn.signInPage(visit)
             case "sign-in-code": response = codeFlows.addressPage(.signIn, visit)
+            case "register" where CodeFlowRoutes.registersByUsername(settings): response = codeFlows.usernamePage(visit)
             case "register": response = codeFlows.addressPage(.register, visit)
             default: response = codeFlows.addressPage(.forgotPassword, visit)
             }
