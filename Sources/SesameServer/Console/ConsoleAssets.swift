@@ -3,12 +3,14 @@
 /// confirmations before deleting, and a live preview that follows the sign-in experience form.
 enum ConsoleAssets {
     static let stylesheet = """
-        :root { color-scheme: light dark; --accent: #5D34F2; --line: #8884; --muted: #8889; --danger: #c62828; }
-        @media (prefers-color-scheme: dark) { :root { --accent: #a48cff; --danger: #ff8a80; } }
+        :root { color-scheme: light dark; --accent: #5D34F2; --link: #5D34F2; --line: #8884; --muted: #767676;
+                --danger: #c62828; }
+        /* Buttons keep the dark accent (white text on it is 6:1); text links and errors lighten on dark pages. */
+        @media (prefers-color-scheme: dark) { :root { --link: #b9a6ff; --muted: #a8a8a8; --danger: #ff8a80; } }
         * { box-sizing: border-box; }
         body { margin: 0; font: 15px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, "PingFang SC", sans-serif;
                background: Canvas; color: CanvasText; }
-        a { color: var(--accent); }
+        a { color: var(--link); }
         header.top { display: flex; align-items: center; gap: 16px; padding: 10px 20px; border-bottom: 1px solid var(--line);
                      flex-wrap: wrap; }
         header.top .brand { font-weight: 700; text-decoration: none; color: CanvasText; margin-right: auto; }
@@ -35,14 +37,14 @@ enum ConsoleAssets {
         input[type=color] { width: 64px; height: 38px; padding: 2px; border: 1px solid var(--line); border-radius: 8px; }
         textarea { min-height: 90px; font-family: ui-monospace, SFMono-Regular, Menlo, monospace; font-size: .85rem; }
         textarea.tall { min-height: 260px; }
-        :focus-visible { outline: 3px solid var(--accent); outline-offset: 2px; }
+        :focus-visible { outline: 3px solid var(--link); outline-offset: 2px; }
         button, .button { display: inline-block; padding: 9px 16px; font: inherit; font-weight: 600; border: 0;
                           border-radius: 8px; background: var(--accent); color: #fff; cursor: pointer;
                           text-decoration: none; }
         button.secondary, .button.secondary { background: transparent; color: CanvasText; border: 1px solid var(--line); }
         button.danger { background: var(--danger); color: #fff; }
-        button.link { background: none; color: var(--accent); padding: 0; font-weight: 400; text-decoration: underline; }
-        button.copy { padding: 4px 10px; font-size: .85rem; background: transparent; color: var(--accent);
+        button.link { background: none; color: var(--link); padding: 0; font-weight: 400; text-decoration: underline; }
+        button.copy { padding: 4px 10px; font-size: .85rem; background: transparent; color: var(--link);
                       border: 1px solid var(--line); }
         .actions { display: flex; gap: 10px; flex-wrap: wrap; margin-top: 18px; align-items: center; }
         .error { color: var(--danger); background: color-mix(in srgb, var(--danger) 10%, transparent);

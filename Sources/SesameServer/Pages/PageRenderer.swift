@@ -23,6 +23,7 @@ struct PageRenderer: Sendable {
         var layout: [String: Any] = [
             "title": title, "body": body, "lang": look.localizer.language, "primaryColor": look.branding.primaryColor,
             "colorScheme": look.branding.isDarkModeEnabled ? "light dark" : "light",
+            "isDarkModeEnabled": look.branding.isDarkModeEnabled,
             "terms": look.localizer("terms"), "privacy": look.localizer("privacy"),
             "hasLegal": look.branding.termsOfUseURL != nil || look.branding.privacyPolicyURL != nil,
         ]

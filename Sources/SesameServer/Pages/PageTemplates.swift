@@ -15,7 +15,11 @@ enum PageTemplates {
         <meta name="viewport" content="width=device-width, initial-scale=1">
         <title>{{title}} · Sesame</title>
         <style>
-        :root { color-scheme: {{colorScheme}}; --accent: {{primaryColor}}; }
+        :root { color-scheme: {{colorScheme}}; --accent: {{primaryColor}}; --link: {{primaryColor}}; --danger: #c62828; }
+        {{#isDarkModeEnabled}}@media (prefers-color-scheme: dark) {
+          /* On a dark page the brand color is lightened for text, and errors are a light red: 4.5:1 or more. */
+          :root { --link: color-mix(in srgb, {{primaryColor}} 40%, white); --danger: #ff8a80; }
+        }{{/isDarkModeEnabled}}
         * { box-sizing: border-box; }
         body { margin: 0; font: 16px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, "PingFang SC", sans-serif;
                background: Canvas; color: CanvasText; }
@@ -25,15 +29,16 @@ enum PageTemplates {
         label { display: block; font-weight: 600; margin: 16px 0 6px; }
         input[type=text], input[type=email], input[type=password] { width: 100%; padding: 12px; font-size: 1rem;
                border: 1px solid #8888; border-radius: 8px; background: Field; color: FieldText; }
-        input:focus, button:focus { outline: 3px solid var(--accent); outline-offset: 2px; }
+        input:focus, button:focus { outline: 3px solid var(--link); outline-offset: 2px; }
         button { width: 100%; margin-top: 24px; padding: 12px; font-size: 1rem; font-weight: 600; border: 0;
                  border-radius: 8px; background: var(--accent); color: #fff; cursor: pointer; }
         button.secondary { background: transparent; color: CanvasText; border: 1px solid #8888; margin-top: 12px; }
-        .error { color: #c62828; background: #c6282814; border-radius: 8px; padding: 10px 12px; margin: 16px 0 0; }
+        .error { color: var(--danger); background: color-mix(in srgb, var(--danger) 8%, transparent); border-radius: 8px;
+                 padding: 10px 12px; margin: 16px 0 0; }
         ul.scopes { padding-left: 20px; }
         code { overflow-wrap: anywhere; }
         .links { margin-top: 20px; display: flex; flex-direction: column; gap: 8px; }
-        .links a, footer a { color: var(--accent); }
+        .links a, footer a { color: var(--link); }
         .logo { max-height: 48px; margin-bottom: 16px; }
         footer { margin-top: 32px; font-size: .875rem; opacity: .8; display: flex; gap: 16px; }
         </style>
