@@ -8,6 +8,27 @@ from openapi_spec_validator import validate
 from conftest import binary
 
 MANAGEMENT = "https://default.logto.app/api"
+OTHER_API = "https://api.other.example"
+
+
+def machine_app(sesame):
+    """An ordinary machine-to-machine app with a token for another API."""
+    cli = lambda *args: json.loads(subprocess.run([binary(), *args, "--json"], env=sesame.env, capture_output=True,
+                                                  text=True, check=True).stdout)
+    if not getattr(sesame, "other_api", None):
+        cli("resource", "create", "--indicator", OTHER_API, "--scope", "read")
+        app = cli("app", "create", "--name", "Worker", "--type", "m2m")
+        sesame.other_api = (app["id"], app["secret"])
+    return sesame.other_api
+
+
+def end_user_token(sesame):
+    """Alice's access token from the code flow (an opaque userinfo token)."""
+    from test_authlib import authorize, client
+    session = client(sesame)
+    metadata, callback, verifier = authorize(sesame, session, requests.Session())
+    token = session.fetch_token(metadata["token_endpoint"], authorization_response=callback, code_verifier=verifier)
+    return token["access_token"]
 
 
 def management_token(sesame):
@@ -33,13 +54,29 @@ def test_the_openapi_document_is_valid_and_its_routes_exist(sesame):
             assert response.status_code in (200, 204), f"GET {path}: {response.status_code} {response.text}"
         for method in operations:
             if "{" in path:
-                concrete = path.replace("{id}", "does-not-exist").replace("{scopeId}", "does-not-exist")
+                concrete = (path.replace("{id}", "does-not-exist").replace("{scopeId}", "does-not-exist")
+                            .replace("{name}", "does-not-exist"))
                 response = requests.request(method, sesame.base + concrete,
                                             headers={**headers, "Content-Type": "application/json"}, data="{}",
                                             timeout=5)
                 assert response.status_code in (400, 404), f"{method} {path}: {response.status_code}"
-    # Management routes refuse a missing token.
-    assert requests.get(sesame.base + "/api/users", timeout=5).status_code == 401
+    # Every Management route refuses a missing token, a token for another API, and an end user's token.
+    other = requests.post(sesame.issuer + "/token", data={"grant_type": "client_credentials",
+                                                           "resource": OTHER_API, "scope": "read"},
+                          auth=machine_app(sesame), timeout=5).json()["access_token"]
+    end_user = end_user_token(sesame)
+    for path, operations in document["paths"].items():
+        for method, operation in operations.items():
+            if operation.get("security") == []:
+                continue
+            concrete = path.replace("{id}", "x").replace("{scopeId}", "x").replace("{name}", "x")
+            for token, expected in ((None, 401), (other, 403), (end_user, 401)):
+                headers = {"Content-Type": "application/json"}
+                if token:
+                    headers["Authorization"] = "Bearer " + token
+                response = requests.request(method, sesame.base + concrete, headers=headers, data="{}", timeout=5)
+                assert response.status_code == expected, f"{method} {path} with {token and token[:8]}: {response.status_code}"
+                assert set(response.json()) == {"code", "message"}
 
 
 def test_an_end_user_token_is_refused(sesame):

@@ -249,6 +249,26 @@ struct ConsoleTests {
             let rotatedApp = try #require(try await fixture.runtime.store.client(id: id))
             #expect(!rotatedApp.verifySecret(String(secret)) && rotatedApp.verifySecret(String(newSecret)))
 
+            // A named secret beside it, shown once; then the original goes and the named one still works.
+            let badDays = try await Self.submit(browser, page: "/console/applications/\(id)",
+                                                to: "/console/applications/\(id)/secrets",
+                                                [("secretName", "ci"), ("expiresInDays", "0")])
+            #expect(badDays.status == .badRequest)
+            let added = try await Self.submit(browser, page: "/console/applications/\(id)",
+                                              to: "/console/applications/\(id)/secrets",
+                                              [("secretName", "ci / deploy"), ("expiresInDays", "30")])
+            let addedPage = try await browser.get(try #require(added.location))
+            let named = String(try #require(addedPage.text.firstMatch(of: /id="app-secret">([^<]+)</)?.1))
+            #expect(addedPage.text.contains("“ci / deploy”"))
+            #expect(addedPage.text.contains("/secrets/ci%20%2F%20deploy/delete"))
+            _ = try await Self.submit(browser, page: "/console/applications/\(id)",
+                                      to: "/console/applications/\(id)/legacy-secret/delete", [])
+            let withNamed = try #require(try await fixture.runtime.store.client(id: id))
+            #expect(withNamed.secretHash == nil && withNamed.verifySecret(named))
+            _ = try await Self.submit(browser, page: "/console/applications/\(id)",
+                                      to: "/console/applications/\(id)/secrets/ci%20%2F%20deploy/delete", [])
+            #expect(try await fixture.runtime.store.client(id: id)?.secrets == [])
+
             let deleted = try await Self.submit(browser, page: "/console/applications/\(id)",
                                                 to: "/console/applications/\(id)/delete", [])
             #expect(deleted.location == "/console/applications?notice=deleted")

@@ -99,13 +99,59 @@ struct ManagementAPITests {
                                                  body: ByteBuffer(string: "name=x"))
             #expect(notJSON.status == .badRequest)
             #expect(try await Self.call(browser, .delete, "/api/applications/\(id)", token: token).status == .noContent)
-            // The caller's own application cannot be deleted through its own token.
+            // The caller's own application cannot be deleted through its own token (checked below), and secrets:
             let scripts = try #require(try await fixture.runtime.store.clients().first { $0.name == "Scripts" })
             let own = try await Self.call(browser, .delete, "/api/applications/\(scripts.id)", token: token)
             #expect(own.status == .badRequest && own.json["message"]?.stringValue?.contains("itself") == true)
             let gone = try await Self.call(browser, .get, "/api/applications/\(id)", token: token)
             #expect(gone.status == .notFound)
             #expect(gone.json["code"] == "entity.not_exists")
+        }
+    }
+
+    @Test func applicationSecretsRotateWithoutDowntime() async throws {
+        try await Fixture.withServer { fixture, browser in
+            let token = try await Self.token(fixture, browser)
+            let app = fixture.webApp.client.id
+            func authenticates(_ secret: String) async throws -> Bool {
+                try await browser.post("/oidc/token/introspection", form: [("token", "x")],
+                                       headers: [.authorization: basicAuthorization(app, secret)]).status == .ok
+            }
+            #expect(try await Self.call(browser, .get, "/api/applications/\(app)/secrets", token: token).json == [])
+            let added = try await Self.call(browser, .post, "/api/applications/\(app)/secrets", token: token,
+                                            ["name": "prod / 2026", "expiresAt": .null])
+            #expect(added.status == .created)
+            let value = try #require(added.json["value"]?.stringValue)
+            #expect(value.count == 43 && added.json["expiresAt"] == .null)
+            // Both the original and the new secret work, so the app can be redeployed with the new one.
+            let originalWorks = try await authenticates(fixture.webSecret)
+            let newWorks = try await authenticates(value)
+            #expect(originalWorks && newWorks)
+            let listed = try await Self.call(browser, .get, "/api/applications/\(app)/secrets", token: token)
+            #expect(listed.json.arrayValue?.count == 1 && listed.json.arrayValue?.first?["value"] == nil)
+            #expect(!listed.text.contains(value))
+            #expect(try await Self.call(browser, .post, "/api/applications/\(app)/secrets", token: token,
+                                        ["name": "prod / 2026"]).status == .conflict)
+            #expect(try await Self.call(browser, .post, "/api/applications/\(app)/secrets", token: token,
+                                        ["name": "past", "expiresAt": 1000]).status == .badRequest)
+            #expect(try await Self.call(browser, .post, "/api/applications/\(app)/secrets", token: token,
+                                        ["name": ""]).status == .badRequest)
+            #expect(try await Self.call(browser, .post, "/api/applications/\(fixture.spa.client.id)/secrets",
+                                        token: token, ["name": "x"]).status == .badRequest)
+            // Then the original is deleted, and only the new one works.
+            #expect(try await Self.call(browser, .delete, "/api/applications/\(app)/legacy-secret", token: token)
+                .status == .noContent)
+            #expect(try await Self.call(browser, .get, "/api/applications/\(app)", token: token)
+                .json["hasLegacySecret"] == false)
+            #expect(try await !authenticates(fixture.webSecret))
+            #expect(try await authenticates(value))
+            #expect(try await Self.call(browser, .delete, "/api/applications/\(app)/legacy-secret", token: token)
+                .status == .notFound)
+            #expect(try await Self.call(browser, .delete, "/api/applications/\(app)/secrets/prod%20%2F%202026",
+                                        token: token).status == .noContent)
+            #expect(try await !authenticates(value))
+            #expect(try await Self.call(browser, .delete, "/api/applications/\(app)/secrets/prod%20%2F%202026",
+                                        token: token).status == .notFound)
         }
     }
 

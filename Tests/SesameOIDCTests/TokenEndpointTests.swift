@@ -284,4 +284,21 @@ struct TokenEndpointTests {
         await fixture.provider.keys.invalidate()
         #expect(try await fixture.provider.jwks()["keys"]?.arrayValue?.count == 1)
     }
+
+    @Test func namedSecretsAuthenticateUntilTheyExpire() {
+        let now = Date(timeIntervalSince1970: 1_800_000_000)
+        var client = Client(id: "c", name: "C", type: .traditional, secretHash: SecretDigest.sha256Hex("original"),
+                            redirectURIs: [], postLogoutRedirectURIs: [], createdAt: now)
+        client.secrets = [
+            ClientSecret(name: "next", hash: SecretDigest.sha256Hex("next"), createdAt: now,
+                         expiresAt: now.addingTimeInterval(60)),
+            ClientSecret(name: "forever", hash: SecretDigest.sha256Hex("forever"), createdAt: now),
+        ]
+        #expect(client.verifySecret("original", at: now) && client.verifySecret("next", at: now))
+        #expect(client.verifySecret("forever", at: now.addingTimeInterval(1e9)))
+        #expect(!client.verifySecret("next", at: now.addingTimeInterval(60)))
+        #expect(!client.verifySecret("wrong", at: now))
+        client.secretHash = nil
+        #expect(!client.verifySecret("original", at: now))
+    }
 }

@@ -37,6 +37,18 @@ struct StoreConformanceTests {
             #expect(try await store.client(id: "app1") == changed)
             #expect(try await store.clients().map(\.id) == ["app1"])
             await #expect(throws: IdentityError.self) { try await store.insertClient(client) }
+            // Named secrets come back with the client, oldest first; names are unique per client.
+            let later = ClientSecret(name: "b", hash: "h2", createdAt: now.addingTimeInterval(5),
+                                     expiresAt: now.addingTimeInterval(3600))
+            let first = ClientSecret(name: "a / b", hash: "h1", createdAt: now)
+            try await store.insertClientSecret(later, applicationID: "app1")
+            try await store.insertClientSecret(first, applicationID: "app1")
+            await #expect(throws: IdentityError.self) { try await store.insertClientSecret(first, applicationID: "app1") }
+            #expect(try await store.client(id: "app1")?.secrets == [first, later])
+            #expect(try await store.clients().first?.secrets == [first, later])
+            #expect(try await store.deleteClientSecret(name: "b", applicationID: "app1"))
+            #expect(!(try await store.deleteClientSecret(name: "b", applicationID: "app1")))
+            #expect(try await store.client(id: "app1")?.secrets == [first])
             try await store.deleteClient(id: "app1")
             #expect(try await store.client(id: "app1") == nil)
         }

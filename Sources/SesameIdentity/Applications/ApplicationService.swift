@@ -7,6 +7,10 @@ public protocol ApplicationStore: Sendable {
     func clients() async throws -> [Client]
     func updateClient(_ client: Client) async throws
     func deleteClient(id: String) async throws
+    /// Throws `IdentityError.conflict` when the application has a secret of that name.
+    func insertClientSecret(_ secret: ClientSecret, applicationID: String) async throws
+    /// False when there was no such secret.
+    func deleteClientSecret(name: String, applicationID: String) async throws -> Bool
 }
 
 /// Registering applications: ids, secrets shown once, redirect URIs checked before they are stored.
@@ -100,6 +104,48 @@ public struct ApplicationService: Sendable {
     public func delete(id: String) async throws {
         let client = try await application(id: id)
         try await store.deleteClient(id: client.id)
+    }
+
+    // MARK: Named secrets
+
+    /// Adds a named secret beside the others (Logto's application secrets): deploy it, then delete the old
+    /// one, with no moment where the app cannot authenticate. Returns it with its value, shown once.
+    public func addSecret(applicationID: String, name: String, expiresAt: Date?) async throws
+        -> (secret: ClientSecret, value: String)
+    {
+        let client = try await application(id: applicationID)
+        guard client.type.isConfidential else {
+            throw IdentityError.invalidInput("\(client.type.rawValue) applications are public and have no secret")
+        }
+        let name = name.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard (1...256).contains(name.count) else {
+            throw IdentityError.invalidInput("the secret's name must have 1 to 256 characters")
+        }
+        let now = now()
+        if let expiresAt, expiresAt <= now {
+            throw IdentityError.invalidInput("the secret's expiry must be in the future")
+        }
+        let value = SecureRandom.token()
+        let secret = ClientSecret(name: name, hash: SecretDigest.sha256Hex(value), createdAt: now, expiresAt: expiresAt)
+        try await store.insertClientSecret(secret, applicationID: client.id)
+        return (secret, value)
+    }
+
+    public func deleteSecret(applicationID: String, name: String) async throws {
+        let client = try await application(id: applicationID)
+        guard try await store.deleteClientSecret(name: name, applicationID: client.id) else {
+            throw IdentityError(.notFound, "the application has no secret named '\(name)'")
+        }
+    }
+
+    /// Removes the original secret (made at creation or by rotation), once named secrets replace it.
+    public func deleteLegacySecret(applicationID: String) async throws {
+        var client = try await application(id: applicationID)
+        guard client.secretHash != nil else {
+            throw IdentityError(.notFound, "the application has no original secret")
+        }
+        client.secretHash = nil
+        try await store.updateClient(client)
     }
 
     static func validateName(_ raw: String) throws -> String {

@@ -37,7 +37,7 @@ extension OIDCProvider {
             _ = SecretDigest.constantTimeEquals(SecretDigest.sha256Hex(secret), String(repeating: "0", count: 64))
             throw OAuthError.invalidClient("client authentication failed", basic: basic)
         }
-        guard client.type.isConfidential, client.verifySecret(secret) else {
+        guard client.type.isConfidential, client.verifySecret(secret, at: now()) else {
             throw OAuthError.invalidClient("client authentication failed", basic: basic)
         }
         return client

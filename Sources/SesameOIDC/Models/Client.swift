@@ -27,6 +27,25 @@ public enum GrantType: String, Sendable, Codable, CaseIterable {
     case clientCredentials = "client_credentials"
 }
 
+/// A named, optionally expiring client secret added beside the application's original one (Logto's
+/// application secrets), so a secret can be rotated without downtime. Only its digest is stored.
+public struct ClientSecret: Sendable, Codable, Equatable {
+    public var name: String
+    /// Hex SHA-256 of the secret.
+    public var hash: String
+    public var createdAt: Date
+    public var expiresAt: Date?
+
+    public init(name: String, hash: String, createdAt: Date, expiresAt: Date? = nil) {
+        self.name = name
+        self.hash = hash
+        self.createdAt = createdAt
+        self.expiresAt = expiresAt
+    }
+
+    public func isValid(at now: Date) -> Bool { expiresAt.map { $0 > now } ?? true }
+}
+
 /// A registered OAuth client (Logto: an application).
 public struct Client: Sendable, Codable, Equatable {
     public var id: String
@@ -42,6 +61,8 @@ public struct Client: Sendable, Codable, Equatable {
     /// Machine-to-machine apps allowed to get tokens for the Management API.
     public var canManage: Bool
     public var createdAt: Date
+    /// Named secrets beside the original one; any valid one authenticates the client.
+    public var secrets: [ClientSecret] = []
 
     public init(id: String, name: String, description: String? = nil, type: ApplicationType, secretHash: String?,
                 redirectURIs: [String], postLogoutRedirectURIs: [String], isThirdParty: Bool = false,
@@ -61,9 +82,14 @@ public struct Client: Sendable, Codable, Equatable {
 
     public func allows(_ grant: GrantType) -> Bool { type.grantTypes.contains(grant) }
 
-    /// Checks a presented secret against the stored digest in constant time.
-    public func verifySecret(_ presented: String) -> Bool {
-        guard let secretHash else { return false }
-        return SecretDigest.constantTimeEquals(SecretDigest.sha256Hex(presented), secretHash)
+    /// Checks a presented secret against the original secret's digest and every named secret still valid at
+    /// `now`, each comparison in constant time.
+    public func verifySecret(_ presented: String, at now: Date = Date()) -> Bool {
+        let digest = SecretDigest.sha256Hex(presented)
+        var matches = secretHash.map { SecretDigest.constantTimeEquals(digest, $0) } ?? false
+        for secret in secrets where secret.isValid(at: now) {
+            matches = SecretDigest.constantTimeEquals(digest, secret.hash) || matches
+        }
+        return matches
     }
 }

@@ -63,10 +63,10 @@ extension ConsoleSections {
             let visit = visit(request, context)
             let app = try await runtime.applications.application(id: context.parameters.get("id") ?? "")
             let query = try request.queryParameters()
-            let secret = flashSecret(request, appID: app.id)
-            return applicationPage(visit, app: app, guide: try query.single("guide"), secret: secret,
-                                   created: query["created"] != nil, notice: visit.notice(request),
-                                   cookies: secret == nil ? [] : [clearFlash()])
+            let flash = flashSecret(request, appID: app.id)
+            return applicationPage(visit, app: app, guide: try query.single("guide"), secret: flash?.secret,
+                                   secretName: flash?.name, created: query["created"] != nil,
+                                   notice: visit.notice(request), cookies: flash == nil ? [] : [clearFlash()])
         }
         console.post("applications/:id") { request, context in
             let visit = visit(request, context)
@@ -91,6 +91,43 @@ extension ConsoleSections {
             let rotated = try await runtime.applications.rotateSecret(id: context.parameters.get("id") ?? "")
             return visit.redirect("/console/applications/\(rotated.client.id)", notice: "secretRotated",
                                   cookies: flashCookie(rotated))
+        }
+        console.post("applications/:id/secrets") { request, context in
+            let visit = visit(request, context)
+            let form = try await request.consoleForm(visit)
+            let app = try await runtime.applications.application(id: context.parameters.get("id") ?? "")
+            do {
+                var expiresAt: Date?
+                if let days = try form.text("expiresInDays"), !days.isEmpty {
+                    guard let count = Int(days), (1...3650).contains(count) else {
+                        throw IdentityError.invalidInput(visit.t("expiresInDaysRange"))
+                    }
+                    expiresAt = runtime.provider.now().addingTimeInterval(TimeInterval(count) * 86400)
+                }
+                let added = try await runtime.applications.addSecret(applicationID: app.id,
+                                                                     name: try form.text("secretName") ?? "",
+                                                                     expiresAt: expiresAt)
+                return visit.redirect("/console/applications/\(app.id)", notice: "secretAdded",
+                                      cookies: flashCookie(appID: app.id, secret: added.value, name: added.secret.name))
+            } catch let error as IdentityError {
+                return applicationPage(visit, app: app, guide: nil, secret: nil, created: false, notice: nil,
+                                       secretError: visit.text.message(error))
+            }
+        }
+        console.post("applications/:id/secrets/:name/delete") { request, context in
+            let visit = visit(request, context)
+            _ = try await request.consoleForm(visit)
+            let id = context.parameters.get("id") ?? ""
+            let name = context.parameters.get("name")?.removingPercentEncoding ?? ""
+            try await runtime.applications.deleteSecret(applicationID: id, name: name)
+            return visit.redirect("/console/applications/\(id)", notice: "deleted")
+        }
+        console.post("applications/:id/legacy-secret/delete") { request, context in
+            let visit = visit(request, context)
+            _ = try await request.consoleForm(visit)
+            let id = context.parameters.get("id") ?? ""
+            try await runtime.applications.deleteLegacySecret(applicationID: id)
+            return visit.redirect("/console/applications/\(id)", notice: "deleted")
         }
         console.post("applications/:id/delete") { request, context in
             let visit = visit(request, context)
@@ -124,9 +161,10 @@ extension ConsoleSections {
                           model: model, status: error == nil ? .ok : .badRequest)
     }
 
-    private func applicationPage(_ visit: ConsoleVisit, app: Client, guide: String?, secret: String?, created: Bool,
-                                 notice: String?, form: ApplicationService.Changes? = nil, error: String? = nil,
-                                 cookies: [String] = []) -> Response
+    private func applicationPage(_ visit: ConsoleVisit, app: Client, guide: String?, secret: String?,
+                                 secretName: String? = nil, created: Bool, notice: String?,
+                                 form: ApplicationService.Changes? = nil, error: String? = nil,
+                                 secretError: String? = nil, cookies: [String] = []) -> Response
     {
         let framework = Framework.find(guide).flatMap { $0.type == app.type ? $0 : nil }
             ?? Framework.standard(for: app.type)
@@ -155,10 +193,22 @@ extension ConsoleSections {
                 .map { ["id": $0.id, "name": $0.name] },
             "guide": renderer.render(framework.guide, guideModel),
         ]
+        let now = runtime.provider.now()
+        model["hasLegacySecret"] = app.secretHash != nil
+        model["secrets"] = app.secrets.map { item in
+            ["name": item.name,
+             "encodedName": item.name.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed.subtracting(["/"]))
+                ?? item.name,
+             "created": ConsoleVisit.format(item.createdAt),
+             "expires": item.expiresAt.map { ConsoleVisit.format($0) } ?? visit.t("never"),
+             "isExpired": !item.isValid(at: now)] as [String: Any]
+        }
         model["secret"] = secret
+        model["secretName"] = secretName
         model["error"] = error
+        model["secretError"] = secretError
         return visit.page("application", title: app.name, section: .applications, model: model, notice: notice,
-                          status: error == nil ? .ok : .badRequest, cookies: cookies)
+                          status: error == nil && secretError == nil ? .ok : .badRequest, cookies: cookies)
     }
 
     // MARK: The secret, shown once
@@ -166,18 +216,24 @@ extension ConsoleSections {
     /// A new secret travels to the next page in a sealed, short-lived cookie, never in a URL.
     private func flashCookie(_ created: ApplicationService.Created) -> [String] {
         guard let secret = created.secret else { return [] }
-        let flash: JSONValue = ["app": .string(created.client.id), "secret": .string(secret)]
-        guard let sealed = try? flashBox.seal(flash.encoded()) else { return [] }
+        return flashCookie(appID: created.client.id, secret: secret, name: nil)
+    }
+
+    private func flashCookie(appID: String, secret: String, name: String?) -> [String] {
+        var flash: [String: JSONValue] = ["app": .string(appID), "secret": .string(secret)]
+        flash["name"] = name.map { .string($0) }
+        guard let sealed = try? flashBox.seal(JSONValue.object(flash).encoded()) else { return [] }
         return [cookies.set(ConsoleVisit.flashCookie, Base64URL.encode(Data(sealed.utf8)), maxAge: 300,
                             path: ConsoleVisit.cookiePath, sameSite: "Strict")]
     }
 
-    private func flashSecret(_ request: Request, appID: String) -> String? {
+    private func flashSecret(_ request: Request, appID: String) -> (secret: String, name: String?)? {
         guard let cookie = request.cookie(ConsoleVisit.flashCookie), let data = Base64URL.decode(cookie),
               let opened = try? flashBox.open(String(decoding: data, as: UTF8.self)),
-              let flash = try? JSONValue.decode(opened), flash["app"]?.stringValue == appID
+              let flash = try? JSONValue.decode(opened), flash["app"]?.stringValue == appID,
+              let secret = flash["secret"]?.stringValue
         else { return nil }
-        return flash["secret"]?.stringValue
+        return (secret, flash["name"]?.stringValue)
     }
 
     private func clearFlash() -> String {

@@ -63,7 +63,7 @@ extension ConsoleTemplates {
         {{#created}}<p class="notice" role="status">{{t.appCreated}}</p>{{/created}}
         {{#secret}}
         <div class="secret" role="status">
-        <p><strong>{{t.appSecret}}</strong> · {{t.secretOnce}}</p>
+        <p><strong>{{t.appSecret}}{{#secretName}} “{{secretName}}”{{/secretName}}</strong> · {{t.secretOnce}}</p>
         <p><code id="app-secret">{{secret}}</code> <button type="button" class="copy" data-copy="app-secret" data-copied="{{t.copied}}">{{t.copy}}</button></p>
         </div>
         {{/secret}}
@@ -76,6 +76,26 @@ extension ConsoleTemplates {
         <dt>{{t.discoveryEndpoint}}</dt><dd><code id="app-discovery">{{discovery}}</code><button type="button" class="copy" data-copy="app-discovery" data-copied="{{t.copied}}">{{t.copy}}</button></dd>
         </dl>
         </div>
+        {{#isConfidential}}
+        <h2>{{t.secrets}}</h2>
+        <p class="hint">{{t.secretsHint}}</p>
+        <div class="table-wrap"><table>
+        <thead><tr><th scope="col">{{t.name}}</th><th scope="col">{{t.createdAt}}</th><th scope="col">{{t.expires}}</th><th scope="col"><span class="muted">{{t.actions}}</span></th></tr></thead>
+        <tbody>
+        {{#hasLegacySecret}}<tr><td>{{t.originalSecret}}</td><td>—</td><td>{{t.never}}</td><td><form method="post" action="/console/applications/{{app.id}}/legacy-secret/delete"><input type="hidden" name="csrf_token" value="{{csrfToken}}"><button type="submit" class="link" data-confirm="{{t.confirmDelete}}">{{t.delete}}</button></form></td></tr>{{/hasLegacySecret}}
+        {{#secrets}}<tr><td>{{name}}</td><td>{{created}}</td><td>{{expires}}{{#isExpired}} <span class="badge">{{t.expired}}</span>{{/isExpired}}</td><td><form method="post" action="/console/applications/{{app.id}}/secrets/{{encodedName}}/delete"><input type="hidden" name="csrf_token" value="{{csrfToken}}"><button type="submit" class="link" data-confirm="{{t.confirmDelete}}">{{t.delete}}</button></form></td></tr>{{/secrets}}
+        </tbody>
+        </table></div>
+        <form method="post" action="/console/applications/{{app.id}}/secrets">
+        <input type="hidden" name="csrf_token" value="{{csrfToken}}">
+        <label for="secretName">{{t.secretName}}</label>
+        <input type="text" id="secretName" name="secretName" required maxlength="256" placeholder="production-2026">
+        <label for="expiresInDays">{{t.expiresInDays}}</label>
+        <input type="number" id="expiresInDays" name="expiresInDays" min="1" max="3650">
+        {{#secretError}}<p class="error" role="alert">{{secretError}}</p>{{/secretError}}
+        <div class="actions"><button type="submit" class="secondary">{{t.addSecret}}</button></div>
+        </form>
+        {{/isConfidential}}
         <h2>{{t.settings}}</h2>
         <form method="post" action="/console/applications/{{app.id}}">
         <input type="hidden" name="csrf_token" value="{{csrfToken}}">

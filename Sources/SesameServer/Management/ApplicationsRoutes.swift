@@ -48,6 +48,33 @@ struct ApplicationsRoutes: Sendable {
                                                                        "postLogoutRedirectUris")))
             return Responses.json(Self.json(updated))
         }
+        api.get("applications/:id/secrets") { _, context in
+            let client = try await client(context)
+            return Responses.json(.array(client.secrets.map { Self.json($0, applicationID: client.id) }))
+        }
+        api.post("applications/:id/secrets") { request, context in
+            let body = try await ManagementInput.body(request)
+            guard let name = body["name"]?.stringValue else { throw IdentityError.invalidInput("'name' is required") }
+            var expiresAt: Date?
+            switch body["expiresAt"] {
+            case nil, .null?: break
+            case .int(let milliseconds)?: expiresAt = Date(timeIntervalSince1970: TimeInterval(milliseconds) / 1000)
+            default: throw IdentityError.invalidInput("'expiresAt' must be milliseconds since 1970, or null")
+            }
+            let id = context.parameters.get("id") ?? ""
+            let added = try await runtime.applications.addSecret(applicationID: id, name: name, expiresAt: expiresAt)
+            return Responses.json(Self.json(added.secret, applicationID: id, value: added.value), status: .created)
+        }
+        api.delete("applications/:id/secrets/:name") { _, context in
+            // Path parameters arrive percent-encoded; a name may hold any character.
+            try await runtime.applications.deleteSecret(applicationID: context.parameters.get("id") ?? "",
+                                                        name: context.parameters.get("name")?.removingPercentEncoding ?? "")
+            return Response(status: .noContent)
+        }
+        api.delete("applications/:id/legacy-secret") { _, context in
+            try await runtime.applications.deleteLegacySecret(applicationID: context.parameters.get("id") ?? "")
+            return Response(status: .noContent)
+        }
         api.delete("applications/:id") { _, context in
             let id = context.parameters.get("id") ?? ""
             // A script must not saw off the branch it sits on: its own app is deleted from the Console.
@@ -63,6 +90,17 @@ struct ApplicationsRoutes: Sendable {
         try await runtime.applications.application(id: context.parameters.get("id") ?? "")
     }
 
+    /// Logto's secret shape, without the value (Sesame keeps only a digest), which only the creation returns.
+    static func json(_ secret: ClientSecret, applicationID: String, value: String? = nil) -> JSONValue {
+        var object: [String: JSONValue] = [
+            "applicationId": .string(applicationID), "name": .string(secret.name),
+            "createdAt": ManagementInput.epochMilliseconds(secret.createdAt),
+            "expiresAt": secret.expiresAt.map(ManagementInput.epochMilliseconds) ?? .null,
+        ]
+        if let value { object["value"] = .string(value) }
+        return .object(object)
+    }
+
     static func json(_ client: Client, secret: String? = nil) -> JSONValue {
         var object: [String: JSONValue] = [
             "id": .string(client.id), "name": .string(client.name), "type": .string(client.type.rawValue),
@@ -72,6 +110,7 @@ struct ApplicationsRoutes: Sendable {
                 "postLogoutRedirectUris": .array(client.postLogoutRedirectURIs.map { .string($0) }),
             ],
             "isThirdParty": .bool(client.isThirdParty),
+            "hasLegacySecret": .bool(client.secretHash != nil),
             "createdAt": ManagementInput.epochMilliseconds(client.createdAt),
         ]
         if let secret { object["secret"] = .string(secret) }

@@ -28,6 +28,16 @@ enum OpenAPIDocument {
               body: "ApplicationPatch", response: "Application"),
         .init(method: "delete", path: "/api/applications/{id}", tag: "Applications", summary: "Delete an application",
               status: "204"),
+        .init(method: "get", path: "/api/applications/{id}/secrets", tag: "Applications",
+              summary: "An application's named secrets (values are never read back)", response: "ApplicationSecret",
+              isList: true),
+        .init(method: "post", path: "/api/applications/{id}/secrets", tag: "Applications",
+              summary: "Add a named secret (its value is returned once)", body: "ApplicationSecretCreate",
+              response: "ApplicationSecret", status: "201"),
+        .init(method: "delete", path: "/api/applications/{id}/secrets/{name}", tag: "Applications",
+              summary: "Delete a named secret", status: "204"),
+        .init(method: "delete", path: "/api/applications/{id}/legacy-secret", tag: "Applications",
+              summary: "Delete the original secret (made at creation or rotation)", status: "204"),
         .init(method: "get", path: "/api/users", tag: "Users", summary: "List or search users", response: "User",
               isList: true),
         .init(method: "post", path: "/api/users", tag: "Users", summary: "Create a user", body: "UserCreate",
@@ -124,8 +134,14 @@ enum OpenAPIDocument {
             "type": ["type": "string", "enum": ["Traditional", "SPA", "Native", "MachineToMachine"]],
             "secret": string("only in the answer to the creation"),
             "oidcClientMetadata": object(["redirectUris": stringArray, "postLogoutRedirectUris": stringArray]),
-            "isThirdParty": boolean, "createdAt": integer,
+            "isThirdParty": boolean, "hasLegacySecret": boolean, "createdAt": integer,
         ], required: ["id", "name", "type", "oidcClientMetadata"]),
+        "ApplicationSecret": object([
+            "applicationId": string(), "name": string(), "value": string("only in the answer to the creation"),
+            "createdAt": integer, "expiresAt": ["type": ["integer", "null"]],
+        ], required: ["applicationId", "name", "createdAt", "expiresAt"]),
+        "ApplicationSecretCreate": object(["name": string(), "expiresAt": ["type": ["integer", "null"]]],
+                                          required: ["name"]),
         "ApplicationCreate": object([
             "name": string(), "type": ["type": "string", "enum": ["Traditional", "SPA", "Native", "MachineToMachine"]],
             "description": string(nullable: true), "isThirdParty": boolean,
@@ -230,7 +246,7 @@ enum OpenAPIDocument {
             for name in pathParameters {
                 parameters.append(["name": .string(name), "in": "path", "required": true, "schema": ["type": "string"]])
             }
-            let unpaged: Set = ["/api/resources", "/api/resources/{id}/scopes", "/api/connectors", "/api/connector-factories"]
+            let unpaged: Set = ["/api/applications/{id}/secrets", "/api/resources", "/api/resources/{id}/scopes", "/api/connectors", "/api/connector-factories"]
             if operation.isList, !unpaged.contains(operation.path) {
                 parameters.append(["name": "page", "in": "query", "schema": ["type": "integer", "minimum": 1]])
                 parameters.append(["name": "page_size", "in": "query",

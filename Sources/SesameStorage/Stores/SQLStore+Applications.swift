@@ -16,13 +16,52 @@ extension SQLStore: ClientStore, ApplicationStore {
 
     public func client(id: String) async throws -> Client? {
         try await clientCache.value(id) {
-            try await database.query("SELECT \(Self.columns) FROM applications WHERE id = ?", .text(id)).first
-                .map(Self.client)
+            guard var client = try await database.query("SELECT \(Self.columns) FROM applications WHERE id = ?",
+                                                        .text(id)).first.map(Self.client)
+            else { return nil }
+            client.secrets = try await secrets(condition: "application_id = ?", [.text(id)])[id] ?? []
+            return client
         }
     }
 
     public func clients() async throws -> [Client] {
-        try await database.query("SELECT \(Self.columns) FROM applications ORDER BY created_at, id").map(Self.client)
+        let secrets = try await secrets(condition: "1 = 1", [])
+        return try await database.query("SELECT \(Self.columns) FROM applications ORDER BY created_at, id").map {
+            var client = try Self.client($0)
+            client.secrets = secrets[client.id] ?? []
+            return client
+        }
+    }
+
+    public func insertClientSecret(_ secret: ClientSecret, applicationID: String) async throws {
+        defer { clientCache.removeAll() }
+        try await insert("""
+            INSERT INTO application_secrets (application_id, name, secret_hash, created_at, expires_at)
+            VALUES (?, ?, ?, ?, ?)
+            """, [.text(applicationID), .text(secret.name), .text(secret.hash), .date(secret.createdAt),
+                  .date(secret.expiresAt)], conflict: { _ in "the application already has a secret named '\(secret.name)'" })
+    }
+
+    public func deleteClientSecret(name: String, applicationID: String) async throws -> Bool {
+        defer { clientCache.removeAll() }
+        return try await !database.query("""
+            DELETE FROM application_secrets WHERE application_id = ? AND name = ? RETURNING name
+            """, .text(applicationID), .text(name)).isEmpty
+    }
+
+    /// Named secrets by application, oldest first.
+    private func secrets(condition: String, _ binds: [SQLValue]) async throws -> [String: [ClientSecret]] {
+        var result: [String: [ClientSecret]] = [:]
+        for row in try await database.query("""
+            SELECT application_id, name, secret_hash, created_at, expires_at FROM application_secrets
+            WHERE \(condition) ORDER BY created_at, name
+            """, binds)
+        {
+            result[try row.string("application_id"), default: []].append(ClientSecret(
+                name: try row.string("name"), hash: try row.string("secret_hash"), createdAt: try row.date("created_at"),
+                expiresAt: row.optionalDate("expires_at")))
+        }
+        return result
     }
 
     public func updateClient(_ client: Client) async throws {
@@ -36,7 +75,10 @@ extension SQLStore: ClientStore, ApplicationStore {
 
     public func deleteClient(id: String) async throws {
         defer { clientCache.removeAll() }
-        try await database.query("DELETE FROM applications WHERE id = ?", .text(id))
+        try await database.transaction([
+            ("DELETE FROM application_secrets WHERE application_id = ?", [.text(id)]),
+            ("DELETE FROM applications WHERE id = ?", [.text(id)]),
+        ])
     }
 
     private static func binds(_ client: Client) -> [SQLValue] {
