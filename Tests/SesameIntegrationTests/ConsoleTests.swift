@@ -94,6 +94,9 @@ struct ConsoleTests {
             #expect(try await browser.get(path).status == .forbidden)
             #expect(try await runtime.consoleSetupLink() == nil)
             #expect(!(try await runtime.administrators.needsSetup()))
+            // Administrators' passwords are bcrypt at cost 12.
+            #expect(try await fixture.runtime.store.administrator(username: "root")?.passwordHash.hasPrefix("$2b$12$")
+                == true)
         }
     }
 
@@ -337,17 +340,27 @@ struct ConsoleTests {
             #expect(saved.location == "/console/connectors/aliyun-direct-mail?notice=saved")
             let stored = try #require(try await fixture.runtime.connectors.store.connector(id: "aliyun-direct-mail"))
             #expect(stored.config["accessKeySecret"] == "s3cret-value")
-            // Saving again with the secret field empty keeps the stored secret.
+            // Saving again with the secret field empty keeps the stored secret (same key id and endpoint).
             let kept = try await Self.submit(browser, page: "/console/connectors/aliyun-direct-mail",
                                              to: "/console/connectors/aliyun-direct-mail", [
-                ("config.accessKeyId", "LTAI5tOther"), ("config.accessKeySecret", ""),
-                ("config.accountName", "noreply@mail.example.com"), ("config.templates", templates),
+                ("config.accessKeyId", "LTAI5tTest"), ("config.accessKeySecret", ""),
+                ("config.accountName", "noreply@mail.example.com"), ("config.fromAlias", "Books"),
+                ("config.templates", templates),
             ])
             #expect(kept.status == .seeOther)
             let updated = try #require(try await fixture.runtime.connectors.store.connector(id: "aliyun-direct-mail"))
-            #expect(updated.config["accessKeySecret"] == "s3cret-value" && updated.config["accessKeyId"] == "LTAI5tOther")
+            #expect(updated.config["accessKeySecret"] == "s3cret-value" && updated.config["fromAlias"] == "Books")
             let edit = try await browser.get("/console/connectors/aliyun-direct-mail")
             #expect(!edit.text.contains("s3cret-value"))
+            // A saved secret never follows the configuration to a new endpoint: it must be typed again.
+            let elsewhere = try await browser.post("/console/connectors/aliyun-direct-mail/test", form: [
+                ("csrf_token", try #require(edit.csrfToken)), ("config.accessKeyId", "LTAI5tTest"),
+                ("config.accessKeySecret", ""), ("config.accountName", "noreply@mail.example.com"),
+                ("config.templates", templates), ("config.endpoint", "http://127.0.0.1:\(port)/collect"),
+                ("testAddress", "admin@example.com"),
+            ])
+            #expect(elsewhere.status == .badRequest)
+            #expect(elsewhere.text.contains("accessKeySecret") && elsewhere.text.contains("is required"))
             let enabled = try await Self.submit(browser, page: "/console/connectors/aliyun-direct-mail",
                                                 to: "/console/connectors/aliyun-direct-mail/enable", [])
             #expect(enabled.location == "/console/connectors/aliyun-direct-mail?notice=enabled")
@@ -585,6 +598,11 @@ struct ConsoleTests {
             let fresh = Browser(client: browser.client)
             #expect(try await fresh.get("/console/sign-in", headers: [.acceptLanguage: "zh-CN,zh;q=0.9"]).text
                 .contains("登录管理控制台"))
+            // Malformed Accept-Language headers are read as none.
+            for header in [";", ",;,", ";q=1", ""] {
+                #expect(try await fresh.get("/console/sign-in", headers: [.acceptLanguage: header]).status == .ok)
+                #expect(try await fresh.get("/sign-in", headers: [.acceptLanguage: header]).status == .ok)
+            }
             // Every section renders in both languages.
             for language in ["en", "zh-CN"] {
                 _ = try await browser.get("/console/language?lang=\(language)")

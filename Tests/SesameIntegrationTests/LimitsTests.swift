@@ -80,6 +80,16 @@ struct LimitsTests {
         }
     }
 
+    @Test func unknownAddressesHitTheSameLimits() async throws {
+        try await Fixture.withServer(now: Fixture.midWindow) { _, browser in
+            for address in ["alice@example.com", "ghost@example.com"] {
+                #expect(try await Self.sendCode(browser, "ForgotPassword", to: address).status == .ok)
+                let again = try await Self.sendCode(browser, "ForgotPassword", to: address)
+                #expect(again.status == .tooManyRequests, "\(address)")
+            }
+        }
+    }
+
     @Test func parallelSendsGoOutOnce() async throws {
         try await Fixture.withServer(now: Fixture.midWindow) { _, browser in
             _ = try await API.call(browser, .put, "", ["interactionEvent": "SignIn"])

@@ -135,6 +135,12 @@ struct ManagementAPITests {
             #expect(try await Self.call(browser, .post, "/api/applications/\(app)/secrets", token: token,
                                         ["name": "past", "expiresAt": 1000]).status == .badRequest)
             #expect(try await Self.call(browser, .post, "/api/applications/\(app)/secrets", token: token,
+                                        ["name": "far", "expiresAt": .int(Int64.max)]).status == .badRequest)
+            #expect(try await Self.call(browser, .get, "/api/users?page=9223372036854775807", token: token).status
+                == .badRequest)
+            #expect(try await Self.call(browser, .get, "/api/logs?startTime=9223372036854775807", token: token).status
+                == .ok)
+            #expect(try await Self.call(browser, .post, "/api/applications/\(app)/secrets", token: token,
                                         ["name": ""]).status == .badRequest)
             #expect(try await Self.call(browser, .post, "/api/applications/\(fixture.spa.client.id)/secrets",
                                         token: token, ["name": "x"]).status == .badRequest)
@@ -297,6 +303,13 @@ struct ManagementSettingsTests {
             #expect(roundTrip.json["enabled"] == true)
             #expect(try await fixture.runtime.connectors.store.connector(id: "aliyun-direct-mail")?
                 .config["accessKeySecret"] == "very-secret")
+            // The masked secret does not travel to a new endpoint.
+            var moved = try #require(saved.json["config"]?.objectValue)
+            moved["endpoint"] = "https://collector.example.com/"
+            let refused = try await M.call(browser, .patch, "/api/connectors/aliyun-direct-mail", token: token,
+                                           ["config": .object(moved)])
+            #expect(refused.status == .unprocessableContent)
+            #expect(refused.json["message"]?.stringValue?.contains("accessKeySecret") == true)
             #expect(try await M.call(browser, .post, "/api/connectors", token: token,
                                      ["connectorId": "dev-console", "config": [:]]).status == .ok)
             #expect(try await M.call(browser, .post, "/api/connectors/dev-console/test", token: token,

@@ -75,6 +75,21 @@ struct UsernameRegistrationTests {
         }
     }
 
+    @Test func registrationsPerIPAreLimited() async throws {
+        try await Fixture.withServer(now: Fixture.midWindow) { fixture, browser in
+            try await Self.usernameSignUp(fixture)
+            typealias API = ExperienceAPITests
+            for index in 0..<20 {
+                _ = try await API.call(browser, .put, "", ["interactionEvent": "Register"])
+                #expect(try await API.call(browser, .post, "/profile", ["type": "username", "value": .string("user\(index)")])
+                    .status == .noContent)
+            }
+            _ = try await API.call(browser, .put, "", ["interactionEvent": "Register"])
+            let limited = try await API.call(browser, .post, "/profile", ["type": "username", "value": "user20"])
+            #expect(limited.status == .tooManyRequests)
+        }
+    }
+
     @Test func thePreviewAndTheSettingsCheck() async throws {
         try await Fixture.withServer { fixture, browser in
             var settings = SignInExperience.default

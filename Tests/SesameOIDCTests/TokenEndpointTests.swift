@@ -301,4 +301,33 @@ struct TokenEndpointTests {
         client.secretHash = nil
         #expect(!client.verifySecret("original", at: now))
     }
+
+    @Test func theKeyThatWasSigningGoesOnUntilTheNewOneIsActive() async throws {
+        let fixture = EngineFixture()
+        let delay = fixture.provider.configuration.keyActivationDelay
+        let first = try await fixture.provider.keys.snapshot().current
+        // Two rotations inside the delay: the first key signs on, not the one rotated in and out.
+        let second = try SigningKey.generate(.es256, now: fixture.clock.now)
+        try await fixture.storage.rotate(to: second, now: fixture.clock.now)
+        fixture.clock.advance(10)
+        let third = try SigningKey.generate(.edDSA, now: fixture.clock.now)
+        try await fixture.storage.rotate(to: third, now: fixture.clock.now)
+        await fixture.provider.keys.invalidate()
+        #expect(try await fixture.provider.keys.snapshot().current.kid == first.kid)
+        #expect(try await fixture.provider.keys.snapshot().published.count == 3)
+        fixture.clock.advance(delay)
+        await fixture.provider.keys.invalidate()
+        #expect(try await fixture.provider.keys.snapshot().current.kid == third.kid)
+        // A key dated back by the delay (`keys rotate --immediately`) signs at once; at the next rotation it is
+        // the one that goes on signing.
+        let immediate = try SigningKey.generate(.es384, now: fixture.clock.now.addingTimeInterval(-delay))
+        try await fixture.storage.rotate(to: immediate, now: fixture.clock.now)
+        await fixture.provider.keys.invalidate()
+        #expect(try await fixture.provider.keys.snapshot().current.kid == immediate.kid)
+        fixture.clock.advance(5)
+        let next = try SigningKey.generate(.es256, now: fixture.clock.now)
+        try await fixture.storage.rotate(to: next, now: fixture.clock.now)
+        await fixture.provider.keys.invalidate()
+        #expect(try await fixture.provider.keys.snapshot().current.kid == immediate.kid)
+    }
 }

@@ -1,3 +1,6 @@
+import Foundation
+import SesameOIDC
+
 /// What the Console and the CLI show about a connector, in English and Simplified Chinese.
 public struct ConnectorMetadata: Sendable {
     public enum Kind: String, Sendable, Codable {
@@ -52,4 +55,40 @@ public struct ConnectorMetadata: Sendable {
     }
 
     public var secretKeys: Set<String> { Set(fields.filter(\.isSecret).map(\.key)) }
+
+    /// The fields that say where a connector connects, and as whom.
+    public static let destinationKeys: Set<String> = [
+        "host", "port", "security", "endpoint", "regionId", "username", "accessKeyId",
+    ]
+
+    /// `config` with each secret the caller left out (`isKept`) filled in from the stored configuration, but
+    /// only while the destination is the stored one: a saved secret is never sent somewhere new (an SMTP
+    /// password, say, to a server of the editor's choosing). Otherwise the secret must be typed again.
+    public func restoringSecrets(in config: [String: JSONValue], from stored: JSONValue?,
+                                 isKept: (JSONValue?) -> Bool) -> [String: JSONValue]
+    {
+        var result = config
+        guard let stored = stored?.objectValue else {
+            for key in secretKeys where isKept(config[key]) { result[key] = nil }
+            return result
+        }
+        let sameDestination = Self.destinationKeys.allSatisfy { key in
+            Self.normalized(config[key]) == Self.normalized(stored[key])
+        }
+        for key in secretKeys where isKept(config[key]) {
+            result[key] = sameDestination ? stored[key] : nil
+        }
+        return result
+    }
+
+    /// Numbers typed as text and absent or blank values compare equal to their stored forms.
+    private static func normalized(_ value: JSONValue?) -> String? {
+        switch value {
+        case .string(let text)?: let trimmed = text.trimmingCharacters(in: .whitespaces)
+            return trimmed.isEmpty ? nil : trimmed
+        case .int(let number)?: return String(number)
+        case .bool(let flag)?: return String(flag)
+        default: return nil
+        }
+    }
 }

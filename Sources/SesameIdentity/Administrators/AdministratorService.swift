@@ -13,13 +13,15 @@ public struct AdministratorService: Sendable {
     public static let sessionTTL: TimeInterval = 12 * 3600
     public static let setupTTL: TimeInterval = 24 * 3600
     /// Administrators' passwords: longer than end users' minimum, never common, never the username.
-    public static let passwordPolicy = SignInExperience.PasswordPolicy(minLength: 10, characterTypes: 2)
+    public static let passwordPolicy = SignInExperience.PasswordPolicy(minLength: 10, characterTypes: 2,
+                                                                       bcryptCost: 12)
     /// Sign-in attempts per username and per IP before the form refuses for the rest of the window (a
     /// success clears the username's count).
     static let accountRule = RateLimiter.Rule(limit: 10, window: 15 * 60)
     static let ipRule = RateLimiter.Rule(limit: 30, window: 15 * 60)
 
-    public init(store: any AdministratorStore, limiter: RateLimiter, hasher: PasswordHasher = PasswordHasher(),
+    public init(store: any AdministratorStore, limiter: RateLimiter,
+                hasher: PasswordHasher = PasswordHasher(cost: UInt8(passwordPolicy.bcryptCost)),
                 now: @escaping @Sendable () -> Date = { Date() })
     {
         self.store = store
@@ -71,7 +73,7 @@ public struct AdministratorService: Sendable {
     }
 
     private func insert(username: String, password: String) async throws -> Administrator {
-        let hash = try await PasswordHasher(cost: UInt8(Self.passwordPolicy.bcryptCost)).hash(password)
+        let hash = try await hasher.hash(password)
         let administrator = Administrator(id: SecureRandom.identifier(length: 12), username: username,
                                           passwordHash: hash, createdAt: now())
         try await store.insertAdministrator(administrator)

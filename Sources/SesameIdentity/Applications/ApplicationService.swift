@@ -122,8 +122,8 @@ public struct ApplicationService: Sendable {
             throw IdentityError.invalidInput("the secret's name must have 1 to 256 characters")
         }
         let now = now()
-        if let expiresAt, expiresAt <= now {
-            throw IdentityError.invalidInput("the secret's expiry must be in the future")
+        if let expiresAt, expiresAt <= now || expiresAt > now.addingTimeInterval(10 * 366 * 86400) {
+            throw IdentityError.invalidInput("the secret's expiry must be in the future, at most 10 years away")
         }
         let value = SecureRandom.token()
         let secret = ClientSecret(name: name, hash: SecretDigest.sha256Hex(value), createdAt: now, expiresAt: expiresAt)

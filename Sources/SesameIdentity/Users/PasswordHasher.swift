@@ -1,4 +1,5 @@
 import HummingbirdBcrypt
+import Synchronization
 import NIOPosix
 
 /// bcrypt, run on a thread pool so the event loops never wait on it (cost 10 is about 57 ms).
@@ -6,8 +7,16 @@ public struct PasswordHasher: Sendable {
     public let cost: UInt8
     private let threadPool: NIOThreadPool
 
-    /// A fixed hash to check against when the account does not exist, so both paths cost the same.
-    private static let decoy = Bcrypt.hash("sesame-decoy-password", cost: 10)
+    /// A fixed hash per cost to check against when the account does not exist, so both paths cost the same.
+    private static let decoys = Mutex<[UInt8: String]>([:])
+
+    private var decoy: String {
+        let cost = cost
+        if let known = Self.decoys.withLock({ $0[cost] }) { return known }
+        let made = Bcrypt.hash("sesame-decoy-password", cost: cost)
+        Self.decoys.withLock { $0[cost] = made }
+        return made
+    }
 
     public init(cost: UInt8 = 10, threadPool: NIOThreadPool = .singleton) {
         self.cost = cost
@@ -20,7 +29,8 @@ public struct PasswordHasher: Sendable {
     }
 
     public func verify(_ password: String, hash: String?) async throws -> Bool {
-        let target = hash ?? Self.decoy
+        let decoy = hash == nil ? try await threadPool.runIfActive { self.decoy } : ""
+        let target = hash ?? decoy
         let matches = try await threadPool.runIfActive { Bcrypt.verify(password, hash: target) }
         return matches && hash != nil
     }

@@ -33,9 +33,18 @@ public actor KeyRing {
         let live = keys.filter { key in key.retiredAt.map { now.timeIntervalSince($0) < retention } ?? true }
         // A rotated-in key is published at once but signs only after `keyActivationDelay`; until then the
         // key it replaced goes on signing. The very first key signs at once.
+        let delay = configuration.keyActivationDelay
+        let first = keys.min { $0.createdAt < $1.createdAt }
+        // A key signs once published for the delay; the very first key signs from the start.
+        func wasActive(_ key: SigningKey, at moment: Date) -> Bool {
+            key.kid == first?.kid || moment.timeIntervalSince(key.createdAt) >= delay
+        }
         let newest = live.first { $0.retiredAt == nil }
-        let isActive = newest.map { now.timeIntervalSince($0.createdAt) >= configuration.keyActivationDelay } ?? false
-        let previous = live.first { $0.retiredAt != nil }
+        // While the newest waits, the key retired last among those that had been signing goes on signing
+        // (not one rotated in and out within the delay, which clients may not know yet).
+        let previous = live.filter { key in key.retiredAt.map { wasActive(key, at: $0) } ?? false }
+            .max { ($0.retiredAt ?? .distantPast) < ($1.retiredAt ?? .distantPast) }
+        let isActive = newest.map { wasActive($0, at: now) } ?? false
         guard let current = (isActive ? newest : previous ?? newest) ?? live.first ?? keys.first else {
             throw OAuthError.serverError("no signing key")
         }

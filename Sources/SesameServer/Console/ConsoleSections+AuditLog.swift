@@ -23,7 +23,7 @@ extension ConsoleSections {
                 "from": try query.text("from") ?? "", "to": try query.text("to") ?? "",
             ]
             let kind = try query.text("logKey") ?? ""
-            let page = max(1, Int(try query.single("page") ?? "1") ?? 1)
+            let page = min(max(1, Int(try query.single("page") ?? "1") ?? 1), 1_000_000)
             var timeError: String?
             var from: Date?
             var to: Date?

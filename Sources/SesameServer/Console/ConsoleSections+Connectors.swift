@@ -132,9 +132,7 @@ extension ConsoleSections {
             let trimmed = raw.trimmingCharacters(in: .whitespacesAndNewlines)
             switch field.type {
             case _ where field.isSecret:
-                if !raw.isEmpty { config[field.key] = .string(raw) } else if let kept = stored?[field.key] {
-                    config[field.key] = kept
-                }
+                if !raw.isEmpty { config[field.key] = .string(raw) }
             case .templates:
                 guard let data = trimmed.data(using: .utf8), let templates = try? JSONValue.decode(data),
                       templates.arrayValue != nil
@@ -152,7 +150,8 @@ extension ConsoleSections {
                 if !trimmed.isEmpty { config[field.key] = .string(field.type == .text ? raw : trimmed) }
             }
         }
-        return .object(config)
+        // A blank secret field keeps the saved secret, as long as the destination stays the saved one.
+        return .object(factory.metadata.restoringSecrets(in: config, from: stored, isKept: { $0 == nil }))
     }
 
     /// The form as typed, to show again beside an error (secrets are never echoed).

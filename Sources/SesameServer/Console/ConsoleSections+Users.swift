@@ -92,7 +92,7 @@ extension ConsoleSections {
     {
         let query = try request.queryParameters()
         let search = try query.text("search")?.nilIfEmpty
-        let page = max(1, Int(try query.single("page") ?? "1") ?? 1)
+        let page = min(max(1, Int(try query.single("page") ?? "1") ?? 1), 1_000_000)
         let result = try await runtime.store.searchUsers(term: search, offset: (page - 1) * Self.usersPerPage,
                                                          limit: Self.usersPerPage)
         let pageCount = max(1, (result.total + Self.usersPerPage - 1) / Self.usersPerPage)

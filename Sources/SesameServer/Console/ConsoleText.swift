@@ -9,15 +9,9 @@ struct ConsoleText: Sendable {
     let language: String
 
     init(cookie: String?, acceptLanguage: String?) {
-        if let cookie, Self.languages.contains(where: { $0.code == cookie }) {
-            language = cookie
-            return
-        }
-        let preferred = (acceptLanguage ?? "").split(separator: ",").map {
-            $0.split(separator: ";")[0].trimmingCharacters(in: .whitespaces).lowercased()
-        }
-        language = preferred.first { $0.hasPrefix("zh") || $0.hasPrefix("en") }.map { $0.hasPrefix("zh") ? "zh-CN" : "en" }
-            ?? "en"
+        // The cookie is a choice made in the Console; it goes first, as `ui_locales` does on the hosted pages.
+        let chosen = Self.languages.contains { $0.code == cookie } ? cookie : nil
+        language = Localizer(uiLocales: chosen, acceptLanguage: acceptLanguage, offered: Self.languages.map(\.code)).language
     }
 
     var table: [String: String] { language == "zh-CN" ? Self.chinese : Self.english }

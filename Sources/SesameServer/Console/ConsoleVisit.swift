@@ -79,8 +79,9 @@ struct ConsoleVisit: Sendable {
             cookies.append(jar.set(csrfCookie, fresh, maxAge: 3600, path: cookiePath, sameSite: "Strict"))
             binding = fresh
         }
-        var here = request.uri.path
-        if let query = request.uri.query, !query.isEmpty { here += "?" + query }
+        // After a form was posted, switching language returns to the page, not to the POST-only path.
+        var here = request.method == .get ? request.uri.path : "/console"
+        if request.method == .get, let query = request.uri.query, !query.isEmpty { here += "?" + query }
         return ConsoleVisit(runtime: runtime, renderer: renderer, administrator: context.administrator, text: text,
                             binding: binding ?? "", cookies: cookies, here: here, clientIP: context.clientIP)
     }

@@ -15,6 +15,9 @@ struct ExperienceEngine: Sendable {
         case passwordReset
     }
 
+    /// Registrations by username per IP and hour.
+    static let usernameRegistrationRule = RateLimiter.Rule(limit: 20, window: 3600)
+
     func start(_ event: Experience.Event, _ session: ExperienceSession) async throws {
         try await session.save(Experience(event: event))
     }
@@ -74,6 +77,10 @@ struct ExperienceEngine: Sendable {
         case .signIn where existing == nil && settings.signUp.identifiers.contains(identifier.type):
             throw IdentityError(.notFound, "no account uses this email address")
         case .signIn where existing == nil, .forgotPassword where existing == nil:
+            // The same limits and answers as a real send (a code is made and never delivered), so neither the
+            // status nor the resend wait tells which addresses have an account.
+            _ = try await runtime.codes.issue(to: identifier.value, usage: Self.usage(experience.event).rawValue,
+                                              ip: session.visit.clientIP)
             try await session.save(experience)
             return .withheld(verificationID: id)
         default:
@@ -172,6 +179,12 @@ struct ExperienceEngine: Sendable {
             // A username alone is an identifier only when sign-up by username is on.
             if experience.newIdentifier == nil || experience.newIdentifier?.type == .username {
                 try Self.checkAllowed(.register, .username, settings: session.visit.settings)
+            }
+            // No code bounds registration by username: a limit per IP does, counted before any work.
+            let attempts = try await runtime.rateLimiter.hit("register:ip:" + session.visit.clientIP,
+                                                             rule: Self.usernameRegistrationRule)
+            guard attempts <= Self.usernameRegistrationRule.limit else {
+                throw IdentityError(.tooManyAttempts, "too many registrations from this network; try again later")
             }
             let valid = try UserService.validateUsername(username)
             try experience.setUsername(valid, isTaken: try await runtime.store.user(identifier: valid) != nil)

@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import SesameIdentity
 import SesameOIDC
+import SesameStorage
 
 /// Guards the Management API: a bearer JWT from `client_credentials` of a machine-to-machine app
 /// allowed to manage, with audience `https://default.logto.app/api` and scope `all`. End-user tokens,
@@ -92,13 +93,13 @@ enum ManagementInput {
         let query = try request.queryParameters()
         let page = try query.single("page").map { Int($0) } ?? 1
         let size = try query.single("page_size").map { Int($0) } ?? 20
-        guard let page, page >= 1, let size, (1...100).contains(size) else {
-            throw IdentityError.invalidInput("page must be 1 or more and page_size 1 to 100")
+        guard let page, (1...1_000_000).contains(page), let size, (1...100).contains(size) else {
+            throw IdentityError.invalidInput("page must be 1 to 1000000 and page_size 1 to 100")
         }
         return ((page - 1) * size, size)
     }
 
     static func epochMilliseconds(_ date: Date) -> JSONValue {
-        .int(Int64((date.timeIntervalSince1970 * 1000).rounded(.down)))
+        .int(date.millisecondsSince1970)
     }
 }

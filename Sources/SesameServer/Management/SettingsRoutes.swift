@@ -187,13 +187,14 @@ struct SettingsRoutes: Sendable {
         }
     }
 
-    /// A configuration read back has its secrets masked; sending it back keeps the stored secrets.
+    /// A configuration read back has its secrets masked; sending it back keeps the stored secrets, while the
+    /// destination stays the stored one.
     private func unmasked(_ config: JSONValue, id: String) async throws -> JSONValue {
-        guard var object = config.objectValue, let factory = runtime.connectors.registry.emailFactory(id: id),
-              let stored = try await runtime.connectors.store.connector(id: id)?.config.objectValue
-        else { return config }
-        for key in factory.metadata.secretKeys where object[key] == "******" { object[key] = stored[key] }
-        return .object(object)
+        guard let object = config.objectValue, let factory = runtime.connectors.registry.emailFactory(id: id) else {
+            return config
+        }
+        let stored = try await runtime.connectors.store.connector(id: id)?.config
+        return .object(factory.metadata.restoringSecrets(in: object, from: stored, isKept: { $0 == "******" }))
     }
 
     private func connector(_ id: String) async throws -> JSONValue {

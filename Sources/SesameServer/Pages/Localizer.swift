@@ -13,7 +13,7 @@ struct Localizer: Sendable {
         var candidates: [String] = []
         candidates += (uiLocales ?? "").split(separator: " ").map(String.init)
         candidates += (acceptLanguage ?? "").split(separator: ",").map {
-            String($0.split(separator: ";")[0]).trimmingCharacters(in: .whitespaces)
+            String($0.split(separator: ";", omittingEmptySubsequences: false).first ?? "").trimmingCharacters(in: .whitespaces)
         }
         language = candidates.lazy.compactMap { Self.match($0, offered: offered) }.first ?? offered[0]
     }

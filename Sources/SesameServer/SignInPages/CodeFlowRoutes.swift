@@ -91,9 +91,12 @@ struct CodeFlowRoutes: Sendable {
             try await engine.start(.register, session)
             try await engine.setProfile(session, username: username)
         } catch let error as IdentityError {
-            let message = error.code == .conflict ? visit.t("usernameTaken") : visit.t("usernameRules")
-            return usernamePage(visit, username: username, name: name, usernameError: message,
-                                status: error.code == .conflict ? .conflict : .badRequest)
+            let (message, status): (String, HTTPResponse.Status) = switch error.code {
+            case .conflict: (visit.t("usernameTaken"), .conflict)
+            case .tooManyAttempts: (visit.t.message(error), .tooManyRequests)
+            default: (visit.t("usernameRules"), .badRequest)
+            }
+            return usernamePage(visit, username: username, name: name, usernameError: message, status: status)
         }
         do {
             try await engine.setProfile(session, password: password, name: name)

@@ -97,8 +97,11 @@ extension Date {
         self.init(timeIntervalSince1970: TimeInterval(value) / 1000)
     }
 
+    /// Saturates instead of trapping for dates no 64-bit millisecond count can hold (or NaN).
     public var millisecondsSince1970: Int64 {
-        Int64((timeIntervalSince1970 * 1000).rounded(.down))
+        let milliseconds = (timeIntervalSince1970 * 1000).rounded(.down)
+        guard milliseconds.isFinite else { return 0 }
+        return Int64(exactly: milliseconds) ?? (milliseconds < 0 ? Int64.min / 2 : Int64.max / 2)
     }
 }
 
