@@ -100,6 +100,19 @@ struct ConsoleTests {
         }
     }
 
+    @Test func twoSetupLinksSpentAtOnceMakeOneAdministrator() async throws {
+        try await Fixture.withServer { fixture, _ in
+            let service = fixture.runtime.administrators
+            let first = try await service.makeSetupToken()
+            let second = try await service.makeSetupToken()
+            async let one = try? service.completeSetup(token: first, username: "root", password: Self.adminPassword)
+            async let two = try? service.completeSetup(token: second, username: "other", password: Self.adminPassword)
+            let results = await [one, two]
+            #expect(results.compactMap { $0 }.count == 1)
+            #expect(try await fixture.runtime.store.administratorCount() == 1)
+        }
+    }
+
     @Test func consoleSessionsAreSeparateFromEndUsersAndTokens() async throws {
         try await Fixture.withServer { fixture, browser in
             // An end user signed in to the IdP gets nowhere in the Console.

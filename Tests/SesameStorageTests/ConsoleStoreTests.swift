@@ -51,6 +51,11 @@ struct ConsoleStoreTests {
             try await store.insertSetupToken(digest: "t2", expiresAt: now.addingTimeInterval(60))
             try await store.deleteSetupTokens()
             #expect(!(try await store.isSetupTokenValid(digest: "t2", now: now)))
+            // Spending one link spends them all: a second link printed by another instance no longer works.
+            try await store.insertSetupToken(digest: "t3", expiresAt: now.addingTimeInterval(60))
+            try await store.insertSetupToken(digest: "t4", expiresAt: now.addingTimeInterval(60))
+            #expect(try await store.consumeSetupToken(digest: "t3", now: now))
+            #expect(!(try await store.consumeSetupToken(digest: "t4", now: now)))
         }
     }
 

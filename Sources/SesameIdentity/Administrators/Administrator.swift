@@ -51,7 +51,8 @@ public protocol AdministratorStore: Sendable {
     /// One-time setup links, by the digest of their token.
     func insertSetupToken(digest: String, expiresAt: Date) async throws
     func isSetupTokenValid(digest: String, now: Date) async throws -> Bool
-    /// Deletes the token and says whether it was there and unexpired: only one caller can spend it.
+    /// Spends a valid token together with every other link, and says whether this caller spent it: of two
+    /// links used at once, only one creates the first administrator.
     func consumeSetupToken(digest: String, now: Date) async throws -> Bool
     func deleteSetupTokens() async throws
 }

@@ -61,9 +61,13 @@ extension SQLStore: AdministratorStore {
     }
 
     public func consumeSetupToken(digest: String, now: Date) async throws -> Bool {
-        try await !database.query("""
-            DELETE FROM console_setup_tokens WHERE digest = ? AND expires_at > ? RETURNING digest
-            """, .text(digest), .date(now)).isEmpty
+        // One statement deletes every link when this one is valid: of two links spent at once, the second
+        // finds its own row gone (PostgreSQL re-checks rows another transaction deleted) and loses.
+        try await database.query("""
+            DELETE FROM console_setup_tokens
+            WHERE EXISTS (SELECT 1 FROM console_setup_tokens AS valid WHERE valid.digest = ? AND valid.expires_at > ?)
+            RETURNING digest
+            """, .text(digest), .date(now)).contains { (try? $0.string("digest")) == digest }
     }
 
     public func deleteSetupTokens() async throws {
