@@ -56,7 +56,12 @@ public struct UserService: AccountProvider {
     /// The user whose identifier and password match. Unknown users and wrong passwords take the same time
     /// and give the same error.
     public func authenticate(identifier: String, password: String) async throws -> User {
-        let user = try await store.user(identifier: identifier.trimmingCharacters(in: .whitespaces))
+        try await authenticate(try await store.user(identifier: identifier.trimmingCharacters(in: .whitespaces)),
+                               password: password)
+    }
+
+    /// The same check for an account the caller already looked up (nil when there is none).
+    public func authenticate(_ user: User?, password: String) async throws -> User {
         guard try await hasher.verify(password, hash: user?.passwordHash), let user else {
             throw IdentityError(.invalidCredentials, "the account or password is incorrect")
         }

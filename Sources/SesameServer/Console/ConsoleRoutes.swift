@@ -40,7 +40,6 @@ struct ConsoleRoutes: Sendable {
                 cookies.clear(ConsoleVisit.sessionCookie, path: ConsoleVisit.cookiePath, sameSite: "Strict"),
             ])
         }
-        let sections = ConsoleSections(runtime: runtime, renderer: renderer, cookies: cookies)
         sections.registerApplications(on: console)
         sections.registerConnectors(on: console)
         sections.registerSignInExperience(on: console)
@@ -49,8 +48,10 @@ struct ConsoleRoutes: Sendable {
         sections.registerAuditLog(on: console)
     }
 
+    var sections: ConsoleSections { ConsoleSections(runtime: runtime, renderer: renderer, cookies: cookies) }
+
     func visit(_ request: Request, _ context: SesameRequestContext) -> ConsoleVisit {
-        ConsoleVisit.load(request, context: context, runtime: runtime, renderer: renderer, jar: cookies)
+        sections.visit(request, context)
     }
 
     static func asset(_ text: String, type: String) -> Response {

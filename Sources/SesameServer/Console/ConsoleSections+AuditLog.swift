@@ -23,7 +23,7 @@ extension ConsoleSections {
                 "from": try query.text("from") ?? "", "to": try query.text("to") ?? "",
             ]
             let kind = try query.text("logKey") ?? ""
-            let page = min(max(1, Int(try query.single("page") ?? "1") ?? 1), 1_000_000)
+            let pager = try ConsolePager(query, perPage: Self.eventsPerPage)
             var timeError: String?
             var from: Date?
             var to: Date?
@@ -36,17 +36,12 @@ extension ConsoleSections {
             await runtime.audit.flush()
             let result = try await runtime.store.auditEvents(AuditQuery(
                 userID: filters["userId"]?.nilIfEmpty, applicationID: filters["applicationId"]?.nilIfEmpty,
-                key: kind.nilIfEmpty, from: from, to: to, offset: (page - 1) * Self.eventsPerPage,
-                limit: Self.eventsPerPage))
-            let pageCount = max(1, (result.total + Self.eventsPerPage - 1) / Self.eventsPerPage)
-            func link(_ number: Int) -> String {
-                var pairs = filters.filter { !$0.value.isEmpty }.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
-                if !kind.isEmpty { pairs.append(("logKey", kind)) }
-                pairs.append(("page", String(number)))
-                return "/console/audit-log?" + RequestParameters.encode(pairs)
-            }
-            var model: [String: Any] = [
-                "filters": filters, "total": result.total, "page": page, "pageCount": pageCount,
+                key: kind.nilIfEmpty, from: from, to: to, offset: pager.offset, limit: pager.perPage))
+            var kept = filters.filter { !$0.value.isEmpty }.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
+            if !kind.isEmpty { kept.append(("logKey", kind)) }
+            var model = pager.model(total: result.total, path: "/console/audit-log", filters: kept)
+            model.merge([
+                "filters": filters,
                 "kinds": Self.eventKinds.map { value in
                     ["value": value, "label": value.isEmpty ? visit.t("allEvents") : value, "isSelected": value == kind]
                 },
@@ -59,9 +54,7 @@ extension ConsoleSections {
                     row["applicationID"] = event.applicationID
                     return row
                 },
-            ]
-            if page > 1 { model["previous"] = link(page - 1) }
-            if page < pageCount { model["next"] = link(page + 1) }
+            ] as [String: Any]) { _, new in new }
             model["error"] = timeError
             return visit.page("audit-log", title: visit.t("auditLog"), section: .auditLog, model: model,
                               status: timeError == nil ? .ok : .badRequest)

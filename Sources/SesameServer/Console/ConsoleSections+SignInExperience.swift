@@ -17,20 +17,16 @@ extension ConsoleSections {
             let visit = visit(request, context)
             let form = try await request.consoleForm(visit)
             let before = try await runtime.signInExperience()
-            let settings: SignInExperience
             do {
-                settings = try Self.settings(from: form, base: before)
-                try await runtime.saveSignInExperience(settings)
+                try await runtime.updateSignInExperience(
+                    from: before, to: try Self.settings(from: form, base: before), applicationID: nil,
+                    ip: context.clientIP,
+                    by: ["via": "console", "administrator": .string(visit.administrator?.username ?? "")])
             } catch let error as IdentityError {
                 let shown = (try? Self.settings(from: form, base: before)) ?? before
                 return experiencePage(visit, shown, previewPage: try form.single("previewPage"),
                                       error: visit.text.message(error))
             }
-            runtime.audit.record(AuditEvent(
-                key: "Admin.SignInExperience.Update", ip: context.clientIP,
-                payload: ["via": "console", "administrator": .string(visit.administrator?.username ?? ""),
-                          "before": try SettingsRoutes.encode(before), "after": try SettingsRoutes.encode(settings)],
-                createdAt: runtime.provider.now()))
             return visit.redirect("/console/sign-in-experience", notice: "saved")
         }
         console.post("sign-in-experience/preview") { request, context in

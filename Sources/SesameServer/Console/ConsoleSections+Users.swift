@@ -92,26 +92,19 @@ extension ConsoleSections {
     {
         let query = try request.queryParameters()
         let search = try query.text("search")?.nilIfEmpty
-        let page = min(max(1, Int(try query.single("page") ?? "1") ?? 1), 1_000_000)
-        let result = try await runtime.store.searchUsers(term: search, offset: (page - 1) * Self.usersPerPage,
-                                                         limit: Self.usersPerPage)
-        let pageCount = max(1, (result.total + Self.usersPerPage - 1) / Self.usersPerPage)
-        func link(_ number: Int) -> String {
-            var pairs = [("page", String(number))]
-            if let search { pairs.insert(("search", search), at: 0) }
-            return "/console/users?" + RequestParameters.encode(pairs)
-        }
-        var model: [String: Any] = [
-            "search": search ?? "", "total": result.total, "hasUsers": !result.users.isEmpty,
+        let pager = try ConsolePager(query, perPage: Self.usersPerPage)
+        let result = try await runtime.store.searchUsers(term: search, offset: pager.offset, limit: pager.perPage)
+        var model = pager.model(total: result.total, path: "/console/users",
+                                filters: search.map { [("search", $0)] } ?? [])
+        model.merge([
+            "search": search ?? "", "hasUsers": !result.users.isEmpty,
             "users": result.users.map { user in
                 ["id": user.id, "display": Self.display(user), "email": user.primaryEmail ?? "",
                  "username": user.username ?? "", "lastSignIn": ConsoleVisit.format(user.lastSignInAt),
                  "isSuspended": user.isSuspended] as [String: Any]
             },
-            "page": page, "pageCount": pageCount, "form": form,
-        ]
-        if page > 1 { model["previous"] = link(page - 1) }
-        if page < pageCount { model["next"] = link(page + 1) }
+            "form": form,
+        ]) { _, new in new }
         model["error"] = error
         return visit.page("users", title: visit.t("users"), section: .users, model: model, notice: notice,
                           status: error == nil ? .ok : .badRequest)

@@ -128,7 +128,7 @@ struct ExperienceEngine: Sendable {
         // The lock is per account, whichever identifier names it (username or email), and per IP. Attempts
         // are counted before the check, atomically, and a success gives its hit back.
         let limiter = runtime.rateLimiter
-        let account = try await runtime.store.user(identifier: identifier.value)
+        let account = try await runtime.store.user(identifier: identifier.value.trimmingCharacters(in: .whitespaces))
         let accountKey = "sign-in:account:" + (account?.id ?? SecretDigest.sha256Hex(identifier.value.lowercased()))
         let ipKey = "sign-in:ip:" + session.visit.clientIP
         let failures = try await limiter.hit(accountKey, rule: SignInRoutes.accountRule)
@@ -138,7 +138,7 @@ struct ExperienceEngine: Sendable {
         }
         let user: User
         do {
-            user = try await runtime.users.authenticate(identifier: identifier.value, password: password)
+            user = try await runtime.users.authenticate(account, password: password)
         } catch let error as IdentityError where error.code == .invalidCredentials {
             runtime.audit.record(AuditEvent(
                 key: "SignIn.Failure", applicationID: session.visit.interaction?.request.clientID,

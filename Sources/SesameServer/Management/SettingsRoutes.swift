@@ -16,8 +16,8 @@ struct SettingsRoutes: Sendable {
         }
         api.patch("sign-in-exp") { request, context in
             let patch = try await ManagementInput.body(request)
-            let before = try Self.encode(try await runtime.signInExperience())
-            var merged = before.objectValue ?? [:]
+            let current = try await runtime.signInExperience()
+            var merged = try Self.encode(current).objectValue ?? [:]
             for (key, value) in patch.objectValue ?? [:] {
                 guard merged[key] != nil else { throw IdentityError.invalidInput("unknown setting '\(key)'") }
                 // Objects merge one level deep; other values replace.
@@ -34,12 +34,9 @@ struct SettingsRoutes: Sendable {
             } catch {
                 throw IdentityError.invalidInput("the settings do not have the expected shape")
             }
-            try await runtime.saveSignInExperience(settings)
-            let after = try Self.encode(settings)
-            runtime.audit.record(AuditEvent(key: "Admin.SignInExperience.Update", applicationID: context.managementClientID,
-                                            ip: context.clientIP, payload: ["before": before, "after": after],
-                                            createdAt: runtime.provider.now()))
-            return Responses.json(after)
+            try await runtime.updateSignInExperience(from: current, to: settings,
+                                                     applicationID: context.managementClientID, ip: context.clientIP)
+            return Responses.json(try Self.encode(settings))
         }
 
         api.get("logs") { request, _ in

@@ -19,6 +19,20 @@ extension SesameRuntime {
         try await store.saveSignInExperience(settings, now: provider.now())
     }
 
+    /// An administrator's change (Management API or Console): validated and saved like any other, then
+    /// audited as `Admin.SignInExperience.Update` with the settings before and after and who made it.
+    public func updateSignInExperience(from before: SignInExperience, to settings: SignInExperience,
+                                       applicationID: String?, ip: String, by details: [String: JSONValue] = [:])
+        async throws
+    {
+        try await saveSignInExperience(settings)
+        var payload = details
+        payload["before"] = try JSONValue.decode(try JSONEncoder().encode(before))
+        payload["after"] = try JSONValue.decode(try JSONEncoder().encode(settings))
+        audit.record(AuditEvent(key: "Admin.SignInExperience.Update", applicationID: applicationID, ip: ip,
+                                payload: .object(payload), createdAt: provider.now()))
+    }
+
     /// Whether email codes reach people: an enabled email connector, or, on a plain-http development
     /// endpoint only, the development console. No SMS connector ships yet, so phone codes never can.
     public func canSendEmailCodes() async throws -> Bool {
