@@ -101,7 +101,7 @@ struct User: AsyncParsableCommand {
 
         func validate() throws {
             guard username != nil || email != nil || phone != nil else {
-                throw ValidationError("give --email, --username or --phone")
+                throw fail("give --email, --username or --phone")
             }
         }
 
@@ -188,7 +188,7 @@ struct Keys: AsyncParsableCommand {
 
         func validate() throws {
             guard SigningAlgorithm(rawValue: alg) != nil else {
-                throw ValidationError("--alg must be one of ES384, ES256, RS256, EdDSA")
+                throw fail("--alg must be one of ES384, ES256, RS256, EdDSA")
             }
         }
 

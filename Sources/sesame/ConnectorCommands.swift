@@ -11,13 +11,7 @@ struct Connector: AsyncParsableCommand {
         subcommands: [List.self, Set.self, Enable.self, Disable.self, Test.self])
 
     static func readConfig(_ path: String) throws -> JSONValue {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw ValidationError("cannot read '\(path)'")
-        }
-        guard let config = try? JSONValue.decode(data), config.objectValue != nil else {
-            throw ValidationError("'\(path)' is not a JSON object")
-        }
-        return config
+        try readJSONObject(path)
     }
 
     struct List: AsyncParsableCommand {
@@ -106,7 +100,7 @@ struct Connector: AsyncParsableCommand {
 
         func validate() throws {
             guard UsageType(rawValue: usage) != nil else {
-                throw ValidationError("--usage must be Register, SignIn, ForgotPassword or Generic")
+                throw fail("--usage must be Register, SignIn, ForgotPassword or Generic")
             }
         }
 

@@ -49,6 +49,26 @@ enum Console {
     }
 }
 
+/// Refuses a verb's input with one line on stderr and exit code 1 (argument-parser's `ValidationError` would
+/// print the usage text after it). Use as `throw fail("...")`.
+func fail(_ message: String) -> ExitCode {
+    Console.error(message)
+    return ExitCode.failure
+}
+
+/// A JSON object read from a file, parsed like an HTTP body (depth-capped, strict); one-line errors.
+func readJSONObject(_ path: String) throws -> JSONValue {
+    guard let data = FileManager.default.contents(atPath: path) else { throw fail("cannot read '\(path)'") }
+    let value: JSONValue
+    do {
+        value = try JSONValue.decode(data)
+    } catch {
+        throw fail("'\(path)' is not valid JSON: \(error)")
+    }
+    guard value.objectValue != nil else { throw fail("'\(path)' must hold a JSON object") }
+    return value
+}
+
 /// A verb's result: JSON for scripts, or one line for people.
 func report(_ json: Bool, _ value: JSONValue, _ text: String) {
     if json { Console.json(value) } else { print(text) }

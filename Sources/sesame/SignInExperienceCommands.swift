@@ -40,38 +40,18 @@ struct SignInExp: AsyncParsableCommand {
 
     struct Set: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Replace the settings with a JSON file (the format `get --json` prints).")
+            abstract: "Change the settings with a JSON file: the whole document `get --json` prints, or only the "
+                + "parts to change (objects merge one level deep, as PATCH /api/sign-in-exp does).")
         @OptionGroup var options: GlobalOptions
         @Option(help: "The settings, a JSON file.") var file: String
         @Flag(help: "Print JSON.") var json = false
 
         func run() async throws {
-            guard let data = FileManager.default.contents(atPath: file) else {
-                throw ValidationError("cannot read '\(file)'")
-            }
-            let settings: SignInExperience
-            do {
-                settings = try JSONDecoder().decode(SignInExperience.self, from: data)
-            } catch {
-                throw ValidationError("'\(file)' is not sign-in experience settings: \(Self.describe(error))")
-            }
+            let patch = try readJSONObject(file)
             try await withRuntime(options) { runtime in
+                let settings = try SesameRuntime.merge(patch, into: try await runtime.signInExperience())
                 try await runtime.saveSignInExperience(settings)
                 report(json, ["saved": true], "Saved the sign-in experience")
-            }
-        }
-
-        static func describe(_ error: any Error) -> String {
-            switch error {
-            case DecodingError.keyNotFound(let key, let context):
-                return "missing '\((context.codingPath + [key]).map(\.stringValue).joined(separator: "."))'"
-            case DecodingError.typeMismatch(_, let context), DecodingError.valueNotFound(_, let context):
-                return "wrong type at '\(context.codingPath.map(\.stringValue).joined(separator: "."))'"
-            case DecodingError.dataCorrupted(let context):
-                let path = context.codingPath.map(\.stringValue).joined(separator: ".")
-                return path.isEmpty ? "not valid JSON" : "invalid value at '\(path)'"
-            default:
-                return "unreadable"
             }
         }
     }

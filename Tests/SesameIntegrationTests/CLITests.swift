@@ -146,4 +146,39 @@ struct CLITests {
         #expect(wrongSecret.status == 1)
         #expect(wrongSecret.stderr.contains("SESAME_SECRET differs"))
     }
+
+    /// A partial document merges into the current settings, as PATCH /api/sign-in-exp does; every refusal is
+    /// one line on stderr (no usage text after it).
+    @Test func signInExperienceSetMergesAPartialDocument() throws {
+        let partial = directory.appendingPathComponent("branding.json")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        try Data(#"{"branding": {"appName": "Bookstore"}}"#.utf8).write(to: partial)
+        let saved = try sesame("sign-in-exp", "set", "--file", partial.path)
+        #expect(saved.status == 0, "\(saved.stderr)")
+        let current = try sesame("sign-in-exp", "get", "--json")
+        let settings = try #require(current.json as? [String: Any])
+        #expect((settings["branding"] as? [String: Any])?["appName"] as? String == "Bookstore")
+        #expect((settings["passwordPolicy"] as? [String: Any])?["minLength"] as? Int == 8)
+        let refusals: [(String, String)] = [
+            (#"{"nonsense": 1}"#, "unknown setting 'nonsense'"),
+            (#"{"passwordPolicy": {"minLength": "eight"}}"#, "passwordPolicy.minLength"),
+            (#"{"branding": "#, "not valid JSON"),
+            (#"["branding"]"#, "must hold a JSON object"),
+            (#"{"signUp": {"identifiers": []}, "signIn": {"methods": []}}"#, "error: "),
+        ]
+        for (document, reason) in refusals {
+            try Data(document.utf8).write(to: partial)
+            let refused = try sesame("sign-in-exp", "set", "--file", partial.path)
+            #expect(refused.status != 0, "\(document)")
+            #expect(refused.stderr.hasPrefix("error: "), "\(document): \(refused.stderr)")
+            #expect(refused.stderr.contains(reason), "\(document): \(refused.stderr)")
+            #expect(refused.stderr.split(separator: "\n").count == 1, "\(document): \(refused.stderr)")
+            #expect(!refused.stderr.contains("USAGE"), "\(document)")
+        }
+        let unreadable = try sesame("sign-in-exp", "set", "--file", "/nonexistent.json")
+        #expect(unreadable.stderr == "error: cannot read '/nonexistent.json'\n")
+        let badAlgorithm = try sesame("keys", "rotate", "--alg", "HS256")
+        #expect(badAlgorithm.stderr.split(separator: "\n").count == 1)
+        #expect(!badAlgorithm.stderr.contains("USAGE"))
+    }
 }

@@ -7,6 +7,7 @@ import NIOCore
 import SesameIdentity
 import SesameOIDC
 import SesameServer
+import SesameStorage
 import Synchronization
 import Testing
 
@@ -34,16 +35,24 @@ struct Fixture: Sendable {
     /// Runs `body` against a live server on loopback.
     /// `now`: a fixed clock for tests that count within rate-limit windows, so a window boundary
     /// cannot fall in the middle of them.
+    /// `database`: SQLite in a temporary file, or a fresh PostgreSQL database when `scripts/test` provides one.
     static func withServer(mailbox: Bool = true, endpoint: String = "http://localhost:3001",
                            failureDelay: Duration = .milliseconds(5), now: (@Sendable () -> Date)? = nil,
+                           database: TestDatabase = .sqlite,
                            _ body: @Sendable (Fixture, Browser) async throws -> Void) async throws
     {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("sesame-it-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
+        try await database.withURL { databaseURL in
+            try await withServer(mailbox: mailbox, endpoint: endpoint, failureDelay: failureDelay, now: now,
+                                 databaseURL: databaseURL, body)
+        }
+    }
+
+    private static func withServer(mailbox: Bool, endpoint: String, failureDelay: Duration,
+                                   now: (@Sendable () -> Date)?, databaseURL: String,
+                                   _ body: @Sendable (Fixture, Browser) async throws -> Void) async throws
+    {
         var configuration = ServerConfiguration(
-            endpoint: endpoint, host: "127.0.0.1", port: 0,
-            databaseURL: "sqlite://" + directory.appendingPathComponent("sesame.db").path,
+            endpoint: endpoint, host: "127.0.0.1", port: 0, databaseURL: databaseURL,
             secret: String(repeating: "s", count: 40), isDevMailboxEnabled: mailbox)
         configuration.passwordFailureDelay = failureDelay
         configuration.keyActivationDelay = 0
@@ -74,6 +83,45 @@ struct Fixture: Sendable {
             throw error
         }
         try await runtime.close()
+    }
+}
+
+/// The database a test server runs on.
+enum TestDatabase: String, CaseIterable, CustomTestStringConvertible, Sendable {
+    case sqlite, postgres
+
+    var testDescription: String { rawValue }
+
+    static var postgresURL: String? {
+        ProcessInfo.processInfo.environment["SESAME_TEST_POSTGRES_URL"].flatMap { $0.isEmpty ? nil : $0 }
+    }
+
+    /// SQLite always; PostgreSQL too when `scripts/test` started one.
+    static var available: [TestDatabase] { postgresURL == nil ? [.sqlite] : [.sqlite, .postgres] }
+
+    /// Runs `body` with the URL of a fresh database, removed afterwards.
+    func withURL(_ body: (String) async throws -> Void) async throws {
+        switch self {
+        case .sqlite:
+            let directory = FileManager.default.temporaryDirectory
+                .appendingPathComponent("sesame-it-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(at: directory) }
+            try await body("sqlite://" + directory.appendingPathComponent("sesame.db").path)
+        case .postgres:
+            guard let url = Self.postgresURL else { return }
+            let name = "sesame_it_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
+            let admin = try await PostgresDatabase.open(url: url, logger: Logger(label: "sesame.tests"),
+                                                        maximumConnections: 1)
+            try await admin.query("CREATE DATABASE \(name)")
+            var components = URLComponents(string: url)!
+            components.path = "/" + name
+            var failure: (any Error)?
+            do { try await body(components.string!) } catch { failure = error }
+            _ = try? await admin.query("DROP DATABASE IF EXISTS \(name) WITH (FORCE)")
+            try? await admin.close()
+            if let failure { throw failure }
+        }
     }
 }
 

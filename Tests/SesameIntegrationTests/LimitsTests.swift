@@ -145,6 +145,43 @@ struct LimitsTests {
         }
     }
 
+    /// Successes never count as failures: sixteen parallel sign-ins with the right password all succeed, on
+    /// the Experience API and the Console alike, while parallel wrong guesses still stop at the limit.
+    @Test func parallelSignInsWithTheRightPasswordAllSucceed() async throws {
+        try await Fixture.withServer(now: Fixture.midWindow) { fixture, browser in
+            let statuses = try await withThrowingTaskGroup(of: HTTPResponse.Status.self) { group in
+                for _ in 0..<16 {
+                    group.addTask {
+                        let own = Browser(client: browser.client)
+                        _ = try await API.call(own, .put, "", ["interactionEvent": "SignIn"])
+                        return try await API.call(own, .post, "/verification/password", [
+                            "identifier": ["type": "username", "value": "alice"],
+                            "password": .string(Fixture.password),
+                        ]).status
+                    }
+                }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+            #expect(statuses == Array(repeating: .ok, count: 16))
+            let guesses = try await withThrowingTaskGroup(of: HTTPResponse.Status.self) { group in
+                for index in 0..<16 {
+                    group.addTask {
+                        let own = Browser(client: browser.client)
+                        _ = try await API.call(own, .put, "", ["interactionEvent": "SignIn"])
+                        return try await API.call(own, .post, "/verification/password", [
+                            "identifier": ["type": "username", "value": "alice"],
+                            "password": .string("wrong-guess-\(index)"),
+                        ]).status
+                    }
+                }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+            // At most ten guesses are checked in the window, however many run at once.
+            #expect(guesses.filter { $0 == .unprocessableContent }.count == 10)
+            #expect(guesses.filter { $0 == .tooManyRequests }.count == 6)
+        }
+    }
+
     @Test func passwordFailuresPerIPAreLimitedAndSlowedDown() async throws {
         try await Fixture.withServer(now: Fixture.midWindow) { fixture, browser in
             _ = try await API.call(browser, .put, "", ["interactionEvent": "SignIn"])

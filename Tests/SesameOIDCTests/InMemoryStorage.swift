@@ -65,6 +65,34 @@ final class InMemoryStorage: ProviderStorage, Sendable {
 
     func insertGrant(_ grant: Grant) async throws { state.withLock { $0.grants[grant.id] = grant } }
 
+    func insertGrant(_ grant: Grant, code: AuthorizationCode) async throws {
+        state.withLock { state in
+            state.grants[grant.id] = grant
+            state.codes[code.id] = (code, false)
+        }
+    }
+
+    func exchange(_ exchange: TokenExchange, now: Date) async throws -> TokenExchange.Outcome {
+        state.withLock { state in
+            guard state.grants[exchange.grantID] != nil else { return .grantRevoked }
+            switch exchange.spent {
+            case .authorizationCode(let id):
+                guard let entry = state.codes[id], !entry.consumed, entry.code.context.grantID == exchange.grantID
+                else { return .alreadySpent }
+                state.codes[id] = (entry.code, true)
+            case .refreshToken(let id):
+                guard var token = state.refreshTokens[id], token.consumedAt == nil,
+                      token.context.grantID == exchange.grantID
+                else { return .alreadySpent }
+                token.consumedAt = now
+                state.refreshTokens[id] = token
+            }
+            if let token = exchange.accessToken { state.accessTokens[token.id] = token }
+            if let token = exchange.refreshToken { state.refreshTokens[token.id] = token }
+            return .issued
+        }
+    }
+
     func grant(id: String) async throws -> Grant? { state.withLock { $0.grants[id] } }
 
     func revokeGrant(id: String) async throws {
@@ -88,12 +116,8 @@ final class InMemoryStorage: ProviderStorage, Sendable {
         state.withLock { $0.codes[code.id] = (code, false) }
     }
 
-    func consumeAuthorizationCode(id: String, now: Date) async throws -> (code: AuthorizationCode, wasConsumed: Bool)? {
-        state.withLock { state in
-            guard let entry = state.codes[id] else { return nil }
-            state.codes[id] = (entry.code, true)
-            return (entry.code, entry.consumed)
-        }
+    func authorizationCode(id: String) async throws -> (code: AuthorizationCode, isConsumed: Bool)? {
+        state.withLock { state in state.codes[id].map { ($0.code, $0.consumed) } }
     }
 
     func insertAccessToken(_ token: AccessTokenRecord) async throws {
@@ -109,15 +133,6 @@ final class InMemoryStorage: ProviderStorage, Sendable {
     }
 
     func refreshToken(id: String) async throws -> RefreshTokenRecord? { state.withLock { $0.refreshTokens[id] } }
-
-    func consumeRefreshToken(id: String, now: Date) async throws -> Bool {
-        state.withLock { state in
-            guard var token = state.refreshTokens[id], token.consumedAt == nil else { return false }
-            token.consumedAt = now
-            state.refreshTokens[id] = token
-            return true
-        }
-    }
 
     func resource(indicator: String) async throws -> APIResource? { state.withLock { $0.resources[indicator] } }
 }

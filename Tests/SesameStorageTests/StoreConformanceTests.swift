@@ -54,6 +54,38 @@ struct StoreConformanceTests {
         }
     }
 
+    /// A password change or a suspension ends every session, grant and token of the account in the same
+    /// transaction as the update; an update that fails (a taken email) changes nothing and signs no one out.
+    @Test(arguments: Backend.available)
+    func signingOutIsAtomicWithTheUpdate(_ backend: Backend) async throws {
+        try await withStore(backend) { store in
+            var alice = User(id: "u1", username: "alice", primaryEmail: "alice@example.com", passwordHash: "$2b$10$old",
+                             createdAt: now, updatedAt: now)
+            try await store.insertUser(alice)
+            try await store.insertUser(User(id: "u2", primaryEmail: "bob@example.com", createdAt: now, updatedAt: now))
+            let context = try await grantWithCode(store)
+            try await store.insertRefreshToken(refresh("r1", context))
+            try await store.insertAccessToken(access("a1"))
+            try await store.insertSession(Session(id: "s1", accountID: "u1", authTime: now, createdAt: now,
+                                                  expiresAt: now.addingTimeInterval(60)))
+            var clash = alice
+            clash.primaryEmail = "bob@example.com"
+            clash.passwordHash = "$2b$10$new"
+            await #expect(throws: IdentityError.self) { try await store.updateUserSigningOut(clash) }
+            #expect(try await store.user(id: "u1")?.passwordHash == "$2b$10$old")
+            #expect(try await store.session(id: "s1") != nil)
+            #expect(try await store.refreshToken(id: "r1") != nil)
+            alice.passwordHash = "$2b$10$new"
+            try await store.updateUserSigningOut(alice)
+            #expect(try await store.user(id: "u1")?.passwordHash == "$2b$10$new")
+            #expect(try await store.session(id: "s1") == nil)
+            #expect(try await store.grant(id: "g1") == nil)
+            #expect(try await store.refreshToken(id: "r1") == nil)
+            #expect(try await store.accessToken(id: "a1") == nil)
+            #expect(try await store.authorizationCode(id: "c1") == nil)
+        }
+    }
+
     @Test(arguments: Backend.available)
     func usersAreUniqueByUsernameEmailAndPhone(_ backend: Backend) async throws {
         try await withStore(backend) { store in
@@ -114,39 +146,125 @@ struct StoreConformanceTests {
         }
     }
 
+    /// A grant with one code, as the authorization endpoint stores them.
+    private func grantWithCode(_ store: SQLStore, grantID: String = "g1", codeID: String = "c1") async throws
+        -> IssuanceContext
+    {
+        let context = IssuanceContext(grantID: grantID, clientID: "app1", accountID: "u1",
+                                      scopes: ["openid", "offline_access"], resources: [], authTime: now, nonce: "n",
+                                      sessionID: "s")
+        try await store.insertGrant(Grant(id: grantID, clientID: "app1", accountID: "u1", scopes: context.scopes,
+                                          createdAt: now),
+                                    code: AuthorizationCode(id: codeID, context: context,
+                                                            redirectURI: "https://a.test/cb", codeChallenge: nil,
+                                                            expiresAt: now.addingTimeInterval(60)))
+        return context
+    }
+
+    private func access(_ id: String, grantID: String = "g1") -> AccessTokenRecord {
+        AccessTokenRecord(id: id, grantID: grantID, clientID: "app1", accountID: "u1", scopes: ["openid"],
+                          createdAt: now, expiresAt: now.addingTimeInterval(3600))
+    }
+
+    private func refresh(_ id: String, _ context: IssuanceContext) -> RefreshTokenRecord {
+        RefreshTokenRecord(id: id, context: context, createdAt: now, expiresAt: now.addingTimeInterval(86_400))
+    }
+
     @Test(arguments: Backend.available)
     func authorizationCodesAreSingleUse(_ backend: Backend) async throws {
         try await withStore(backend) { store in
-            let context = IssuanceContext(grantID: "g1", clientID: "app1", accountID: "u1", scopes: ["openid"],
-                                          resources: [], authTime: now, nonce: "n", sessionID: "s")
-            let code = AuthorizationCode(id: "c1", context: context, redirectURI: "https://a.test/cb",
-                                         codeChallenge: nil, expiresAt: now.addingTimeInterval(60))
-            try await store.insertAuthorizationCode(code)
-            let first = try await store.consumeAuthorizationCode(id: "c1", now: now)
-            #expect(first?.code == code)
-            #expect(first?.wasConsumed == false)
-            let second = try await store.consumeAuthorizationCode(id: "c1", now: now)
-            #expect(second?.wasConsumed == true)
-            #expect(try await store.consumeAuthorizationCode(id: "nope", now: now) == nil)
+            let context = try await grantWithCode(store)
+            let found = try await store.authorizationCode(id: "c1")
+            #expect(found?.code.context == context)
+            #expect(found?.isConsumed == false)
+            let exchange = TokenExchange(spent: .authorizationCode(id: "c1"), grantID: "g1",
+                                         accessToken: access("a1"), refreshToken: refresh("r1", context))
+            #expect(try await store.exchange(exchange, now: now) == .issued)
+            #expect(try await store.accessToken(id: "a1") != nil)
+            #expect(try await store.refreshToken(id: "r1") != nil)
+            #expect(try await store.authorizationCode(id: "c1")?.isConsumed == true)
+            let replay = TokenExchange(spent: .authorizationCode(id: "c1"), grantID: "g1",
+                                       accessToken: access("a2"), refreshToken: nil)
+            #expect(try await store.exchange(replay, now: now) == .alreadySpent)
+            #expect(try await store.accessToken(id: "a2") == nil)
+            #expect(try await store.authorizationCode(id: "nope") == nil)
+            // A code names its grant: spending it under another grant's id spends nothing.
+            _ = try await grantWithCode(store, grantID: "g2", codeID: "c2")
+            let crossed = TokenExchange(spent: .authorizationCode(id: "c2"), grantID: "g1", accessToken: nil,
+                                        refreshToken: nil)
+            #expect(try await store.exchange(crossed, now: now) == .alreadySpent)
+            #expect(try await store.authorizationCode(id: "c2")?.isConsumed == false)
         }
     }
 
     @Test(arguments: Backend.available)
     func concurrentCodeExchangesSeeOneWinner(_ backend: Backend) async throws {
         try await withStore(backend) { store in
-            let context = IssuanceContext(grantID: "g1", clientID: "app1", accountID: "u1", scopes: ["openid"],
-                                          resources: [], authTime: now, nonce: nil, sessionID: nil)
-            try await store.insertAuthorizationCode(AuthorizationCode(
-                id: "race", context: context, redirectURI: "https://a.test/cb", codeChallenge: nil,
-                expiresAt: now.addingTimeInterval(60)))
+            _ = try await grantWithCode(store, codeID: "race")
             let now = now
-            let winners = try await withThrowingTaskGroup(of: Bool.self) { group in
-                for _ in 0..<8 {
-                    group.addTask { try await store.consumeAuthorizationCode(id: "race", now: now)?.wasConsumed == false }
+            let outcomes = try await withThrowingTaskGroup(of: TokenExchange.Outcome.self) { group in
+                for index in 0..<8 {
+                    let exchange = TokenExchange(spent: .authorizationCode(id: "race"), grantID: "g1",
+                                                 accessToken: access("a\(index)"), refreshToken: nil)
+                    group.addTask { try await store.exchange(exchange, now: now) }
                 }
-                return try await group.reduce(0) { $0 + ($1 ? 1 : 0) }
+                return try await group.reduce(into: []) { $0.append($1) }
             }
-            #expect(winners == 1)
+            #expect(outcomes.filter { $0 == .issued }.count == 1)
+            #expect(outcomes.filter { $0 == .alreadySpent }.count == 7)
+            var stored = 0
+            for index in 0..<8 where try await store.accessToken(id: "a\(index)") != nil { stored += 1 }
+            #expect(stored == 1)
+        }
+    }
+
+    /// A replay detected while another exchange of the same grant is under way: once the revocation returns,
+    /// no token of the grant is left, whichever finished first.
+    @Test(arguments: Backend.available)
+    func revocationRacingAnExchangeLeavesNoToken(_ backend: Backend) async throws {
+        try await withStore(backend) { store in
+            let now = now
+            for trial in 0..<40 {
+                let grantID = "g\(trial)"
+                let context = try await grantWithCode(store, grantID: grantID, codeID: "c\(trial)")
+                let exchange = TokenExchange(spent: .authorizationCode(id: "c\(trial)"), grantID: grantID,
+                                             accessToken: access("a\(trial)", grantID: grantID),
+                                             refreshToken: refresh("r\(trial)", context))
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    group.addTask { _ = try await store.exchange(exchange, now: now) }
+                    group.addTask { try await store.revokeGrant(id: grantID) }
+                    try await group.waitForAll()
+                }
+                #expect(try await store.grant(id: grantID) == nil)
+                #expect(try await store.accessToken(id: "a\(trial)") == nil, "trial \(trial)")
+                #expect(try await store.refreshToken(id: "r\(trial)") == nil, "trial \(trial)")
+                // Nothing more can be issued under the revoked grant.
+                let late = TokenExchange(spent: .refreshToken(id: "r\(trial)"), grantID: grantID,
+                                         accessToken: access("late\(trial)", grantID: grantID), refreshToken: nil)
+                #expect(try await store.exchange(late, now: now) == .grantRevoked)
+                #expect(try await store.accessToken(id: "late\(trial)") == nil)
+            }
+        }
+    }
+
+    /// A write that fails half-way (here the new refresh token collides with a stored one) rolls the whole
+    /// exchange back: the old token is not spent and still works.
+    @Test(arguments: Backend.available)
+    func aFailedExchangeLeavesTheOldTokenWorking(_ backend: Backend) async throws {
+        try await withStore(backend) { store in
+            let context = try await grantWithCode(store)
+            try await store.insertRefreshToken(refresh("old", context))
+            try await store.insertRefreshToken(refresh("taken", context))
+            let failing = TokenExchange(spent: .refreshToken(id: "old"), grantID: "g1",
+                                        accessToken: access("a1"), refreshToken: refresh("taken", context))
+            await #expect(throws: (any Error).self) { try await store.exchange(failing, now: now) }
+            #expect(try await store.refreshToken(id: "old")?.consumedAt == nil)
+            #expect(try await store.accessToken(id: "a1") == nil)
+            let retried = TokenExchange(spent: .refreshToken(id: "old"), grantID: "g1",
+                                        accessToken: access("a1"), refreshToken: refresh("new", context))
+            #expect(try await store.exchange(retried, now: now) == .issued)
+            #expect(try await store.refreshToken(id: "old")?.consumedAt == now)
+            #expect(try await store.refreshToken(id: "new") != nil)
         }
     }
 
@@ -187,13 +305,15 @@ struct StoreConformanceTests {
     @Test(arguments: Backend.available)
     func refreshTokensAreConsumedOnce(_ backend: Backend) async throws {
         try await withStore(backend) { store in
-            let context = IssuanceContext(grantID: "g1", clientID: "app1", accountID: "u1", scopes: ["openid"],
-                                          resources: ["https://api.test"], authTime: now, nonce: nil, sessionID: nil)
-            try await store.insertRefreshToken(RefreshTokenRecord(id: "r1", context: context, createdAt: now,
-                                                                  expiresAt: now.addingTimeInterval(60)))
-            #expect(try await store.consumeRefreshToken(id: "r1", now: now) == true)
-            #expect(try await store.consumeRefreshToken(id: "r1", now: now) == false)
+            var context = try await grantWithCode(store)
+            context.resources = ["https://api.test"]
+            try await store.insertRefreshToken(refresh("r1", context))
+            let rotate = TokenExchange(spent: .refreshToken(id: "r1"), grantID: "g1", accessToken: nil,
+                                       refreshToken: refresh("r2", context))
+            #expect(try await store.exchange(rotate, now: now) == .issued)
+            #expect(try await store.exchange(rotate, now: now) == .alreadySpent)
             #expect(try await store.refreshToken(id: "r1")?.consumedAt == now)
+            #expect(try await store.refreshToken(id: "r2")?.context == context)
             try await store.deleteRefreshTokens(accountID: "u1")
             #expect(try await store.refreshToken(id: "r1") == nil)
         }

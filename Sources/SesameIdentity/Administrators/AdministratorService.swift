@@ -83,19 +83,20 @@ public struct AdministratorService: Sendable {
     /// Checks a username and password. Unknown names and wrong passwords cost the same and read the same;
     /// after too many attempts per username or per IP the answer is `tooManyAttempts` for the window.
     public func authenticate(username: String, password: String, ip: String) async throws -> Administrator {
-        let accountKey = "console:account:" + username.lowercased().prefix(128)
-        // Counted before the check, atomically, so parallel guesses cannot slip past the limit.
-        let accountAttempts = try await limiter.hit(accountKey, rule: Self.accountRule)
-        let ipAttempts = try await limiter.hit("console:ip:" + ip, rule: Self.ipRule)
-        guard accountAttempts <= Self.accountRule.limit, ipAttempts <= Self.ipRule.limit else {
+        // Parallel guesses cannot slip past the limit, and a success never counts (`PasswordAttemptGate`).
+        let gate = PasswordAttemptGate(limiter: limiter, scope: "console", accountRule: Self.accountRule,
+                                       ipRule: Self.ipRule)
+        do {
+            return try await gate.attempt(account: String(username.lowercased().prefix(128)), ip: ip) {
+                let administrator = try await store.administrator(username: username)
+                guard try await hasher.verify(password, hash: administrator?.passwordHash), let administrator else {
+                    throw IdentityError(.invalidCredentials, "the username or password is incorrect")
+                }
+                return administrator
+            }
+        } catch let error as IdentityError where error.code == .tooManyAttempts {
             throw IdentityError(.tooManyAttempts, "too many sign-in attempts: try again in a few minutes")
         }
-        let administrator = try await store.administrator(username: username)
-        guard try await hasher.verify(password, hash: administrator?.passwordHash), let administrator else {
-            throw IdentityError(.invalidCredentials, "the username or password is incorrect")
-        }
-        try await limiter.reset(accountKey)
-        return administrator
     }
 
     /// Starts a Console session; returns the cookie token.

@@ -59,10 +59,14 @@ public protocol UserStore: Sendable {
     /// Finds by username (case-insensitive) or email (case-insensitive) or phone.
     func user(identifier: String) async throws -> User?
     func updateUser(_ user: User) async throws
+    /// Updates the user and ends everything that signs them in (IdP sessions, grants, access and refresh
+    /// tokens), in one transaction: a password change or a suspension that half happened would leave an old
+    /// session working.
+    func updateUserSigningOut(_ user: User) async throws
     func recordSignIn(userID: String, at date: Date) async throws
     func users(offset: Int, limit: Int) async throws -> (users: [User], total: Int)
     /// Users whose username, email, phone or name contains `term` (case-insensitive), newest first.
     func searchUsers(term: String?, offset: Int, limit: Int) async throws -> (users: [User], total: Int)
-    /// Deletes the user with its sessions and refresh tokens.
+    /// Deletes the user with its sessions, grants and tokens, in one transaction.
     func deleteUser(id: String) async throws
 }

@@ -20,10 +20,14 @@ public struct UserService: AccountProvider {
         public var name: String?
         public var avatar: String?
         public var password: String?
+        /// A password already checked and hashed (bcrypt), as a registration's profile step keeps it; used when
+        /// `password` is nil, so the account is stored with its password in one insert.
+        public var passwordHash: String?
 
         public init(username: String? = nil, email: String? = nil, phone: String? = nil, name: String? = nil,
-                    avatar: String? = nil, password: String? = nil)
+                    avatar: String? = nil, password: String? = nil, passwordHash: String? = nil)
         {
+            self.passwordHash = passwordHash
             self.username = username
             self.email = email
             self.phone = phone
@@ -48,7 +52,9 @@ public struct UserService: AccountProvider {
         let user = User(
             id: SecureRandom.identifier(length: 12), username: username, primaryEmail: email, primaryPhone: phone,
             name: input.name?.trimmingCharacters(in: .whitespacesAndNewlines).nilIfEmpty, avatar: input.avatar,
-            passwordHash: try await input.password.asyncMap(PasswordHasher(cost: UInt8(clamping: policy.bcryptCost)).hash), createdAt: now, updatedAt: now)
+            passwordHash: try await input.password.asyncMap(PasswordHasher(cost: UInt8(clamping: policy.bcryptCost)).hash)
+                ?? input.passwordHash,
+            createdAt: now, updatedAt: now)
         try await store.insertUser(user)
         return user
     }
@@ -120,15 +126,29 @@ public struct UserService: AccountProvider {
         let user = try await user(id: userID)
         try PasswordPolicyChecker(policy: policy).check(
             password, userInfo: [user.username, user.primaryEmail, user.name].compactMap { $0 })
-        try await setPassword(userID: user.id, password: password, cost: policy.bcryptCost)
-        return try await self.user(id: userID)
+        var changed = user
+        changed.passwordHash = try await PasswordHasher(cost: UInt8(clamping: policy.bcryptCost)).hash(password)
+        changed.updatedAt = now()
+        // The new password and the end of every session and token, together.
+        try await store.updateUserSigningOut(changed)
+        return changed
     }
 
+    /// Stores a password hash already checked against the policy (a recovery's profile step) and signs the user
+    /// out everywhere, in one transaction.
+    public func resetPassword(userID: String, passwordHash: String) async throws {
+        var user = try await user(id: userID)
+        user.passwordHash = passwordHash
+        user.updatedAt = now()
+        try await store.updateUserSigningOut(user)
+    }
+
+    /// Suspends (signing the user out everywhere, in the same transaction) or reactivates.
     public func setSuspended(id: String, _ isSuspended: Bool) async throws -> User {
         var user = try await user(id: id)
         user.isSuspended = isSuspended
         user.updatedAt = now()
-        try await store.updateUser(user)
+        if isSuspended { try await store.updateUserSigningOut(user) } else { try await store.updateUser(user) }
         return user
     }
 
@@ -142,14 +162,6 @@ public struct UserService: AccountProvider {
         guard let scheme = URL(string: avatar)?.scheme?.lowercased(), ["http", "https"].contains(scheme) else {
             throw IdentityError.invalidInput("the avatar must be an absolute http(s) URL")
         }
-    }
-
-    /// Sets a new password (already checked against the policy).
-    public func setPassword(userID: String, password: String, cost: Int) async throws {
-        guard var user = try await store.user(id: userID) else { throw IdentityError(.notFound, "no such user") }
-        user.passwordHash = try await PasswordHasher(cost: UInt8(clamping: cost)).hash(password)
-        user.updatedAt = now()
-        try await store.updateUser(user)
     }
 
     public func account(id: String) async throws -> Account? {

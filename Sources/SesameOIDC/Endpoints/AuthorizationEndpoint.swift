@@ -66,12 +66,13 @@ extension OIDCProvider {
         return client
     }
 
-    /// Exact string match against the registered list (OIDC Core §3.1.2.1; no wildcards, no normalising).
+    /// Exact string match against the registered list (OIDC Core §3.1.2.1; no wildcards, no normalising),
+    /// loopback ports of native apps aside (RFC 8252 §7.3, `Client.isRegistered(redirectURI:)`).
     private func checkRedirectURI(_ params: RequestParameters, client: Client) throws -> String {
         guard let redirectURI = try params.single("redirect_uri") else {
             throw OAuthError.invalidRequest("missing required parameter 'redirect_uri'")
         }
-        guard client.redirectURIs.contains(redirectURI) else {
+        guard client.isRegistered(redirectURI: redirectURI) else {
             throw OAuthError(.invalidRedirectURI, "the redirect_uri is not registered for this application")
         }
         return redirectURI
@@ -238,12 +239,11 @@ extension OIDCProvider {
         let now = now()
         let grant = Grant(id: SecureRandom.identifier(), clientID: request.clientID, accountID: accountID,
                           scopes: request.scopes, createdAt: now)
-        try await storage.insertGrant(grant)
         let code = SecureRandom.token()
         let context = IssuanceContext(grantID: grant.id, clientID: request.clientID, accountID: accountID,
                                       scopes: request.scopes, resources: request.resources, authTime: authTime,
                                       nonce: request.nonce, sessionID: sessionID)
-        try await storage.insertAuthorizationCode(AuthorizationCode(
+        try await storage.insertGrant(grant, code: AuthorizationCode(
             id: SecretDigest.sha256Hex(code), context: context, redirectURI: request.redirectURI,
             codeChallenge: request.codeChallenge,
             expiresAt: now.addingTimeInterval(TimeInterval(configuration.authorizationCodeTTL))))

@@ -14,31 +14,31 @@ extension OIDCProvider {
             if let postedID, postedID != basic.id {
                 throw OAuthError.invalidRequest("client_id in the body differs from the authenticated client")
             }
-            return try await confidentialClient(id: basic.id, secret: basic.secret, basic: true)
+            return try await confidentialClient(id: basic.id, secret: basic.secret)
         }
         guard let clientID = postedID else {
-            throw OAuthError.invalidClient("no client authentication was provided", basic: true)
+            throw OAuthError.invalidClient("no client authentication was provided")
         }
         if let postedSecret {
-            return try await confidentialClient(id: clientID, secret: postedSecret, basic: false)
+            return try await confidentialClient(id: clientID, secret: postedSecret)
         }
         guard let client = try await storage.client(id: clientID) else {
             throw OAuthError.invalidClient("client authentication failed")
         }
         guard !client.type.isConfidential else {
-            throw OAuthError.invalidClient("this client must authenticate with its secret", basic: true)
+            throw OAuthError.invalidClient("this client must authenticate with its secret")
         }
         return client
     }
 
-    private func confidentialClient(id: String, secret: String, basic: Bool) async throws -> Client {
+    private func confidentialClient(id: String, secret: String) async throws -> Client {
         guard let client = try await storage.client(id: id) else {
             // Same answer and similar work for an unknown client and a wrong secret.
             _ = SecretDigest.constantTimeEquals(SecretDigest.sha256Hex(secret), String(repeating: "0", count: 64))
-            throw OAuthError.invalidClient("client authentication failed", basic: basic)
+            throw OAuthError.invalidClient("client authentication failed")
         }
         guard client.type.isConfidential, client.verifySecret(secret, at: now()) else {
-            throw OAuthError.invalidClient("client authentication failed", basic: basic)
+            throw OAuthError.invalidClient("client authentication failed")
         }
         return client
     }

@@ -45,9 +45,8 @@ extension OIDCProvider {
     public func revoke(_ params: RequestParameters, authorization: String?) async throws -> OAuthResponse {
         let client = try await authenticateClient(params, authorization: authorization)
         let token = try params.required("token")
-        if let hint = try params.single("token_type_hint"), !["access_token", "refresh_token"].contains(hint) {
-            throw OAuthError(.unsupportedTokenType, "token_type_hint must be access_token or refresh_token")
-        }
+        // A hint is only a hint: one Sesame does not know is ignored and every kind searched (RFC 7009 §2.2).
+        _ = try params.single("token_type_hint")
         let id = SecretDigest.sha256Hex(token)
         if let record = try await storage.accessToken(id: id), record.clientID == client.id {
             try await storage.deleteAccessToken(id: id)

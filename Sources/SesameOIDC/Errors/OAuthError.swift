@@ -58,9 +58,11 @@ public struct OAuthError: Error, Sendable, Equatable {
         OAuthError(.invalidGrant, description)
     }
 
-    public static func invalidClient(_ description: String, basic: Bool = false) -> OAuthError {
-        OAuthError(.invalidClient, description, status: 401,
-                   wwwAuthenticate: basic ? "Basic realm=\"oidc\"" : nil)
+    /// A failed client authentication, the same at every endpoint that authenticates clients and whichever
+    /// method the client used: 401 with a `Basic` challenge (RFC 6749 §5.2; RFC 9110 §15.5.2 requires the
+    /// challenge on every 401).
+    public static func invalidClient(_ description: String) -> OAuthError {
+        OAuthError(.invalidClient, description, status: 401, wwwAuthenticate: "Basic realm=\"oidc\"")
     }
 
     public static func invalidToken(_ description: String) -> OAuthError {

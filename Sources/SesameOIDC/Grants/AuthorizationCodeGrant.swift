@@ -6,13 +6,14 @@ struct AuthorizationCodeGrant: GrantHandler {
         let code = try params.required("code")
         let redirectURI = try params.single("redirect_uri")
         let verifier = try params.single("code_verifier")
-        guard let (record, wasConsumed) = try await provider.storage.consumeAuthorizationCode(
-            id: SecretDigest.sha256Hex(code), now: provider.now())
-        else { throw OAuthError.invalidGrant("authorization code not found") }
+        let id = SecretDigest.sha256Hex(code)
+        guard let (record, isConsumed) = try await provider.storage.authorizationCode(id: id) else {
+            throw OAuthError.invalidGrant("authorization code not found")
+        }
         // A second use means the code leaked: revoke what the first use issued (RFC 6749 §4.1.2).
-        if wasConsumed {
+        if isConsumed {
             try await provider.storage.revokeGrant(id: record.context.grantID)
-            throw OAuthError.invalidGrant("authorization code has already been used")
+            throw OAuthError.invalidGrant(TokenExchange.Spent.authorizationCode(id: id).replayDescription)
         }
         guard record.expiresAt > provider.now() else { throw OAuthError.invalidGrant("authorization code is expired") }
         guard record.context.clientID == client.id else {
@@ -30,7 +31,8 @@ struct AuthorizationCodeGrant: GrantHandler {
             throw OAuthError.invalidGrant("code_verifier sent but the authorization request had no code_challenge")
         }
         let resource = try await provider.requestedResource(params, allowed: record.context.resources)
-        return try await provider.userTokenResponse(context: record.context, scopes: record.context.scopes,
-                                                    resource: resource, includeNonce: true)
+        return try await provider.exchangeForTokens(spending: .authorizationCode(id: id), context: record.context,
+                                                    scopes: record.context.scopes, resource: resource,
+                                                    includeNonce: true)
     }
 }

@@ -17,8 +17,9 @@ struct ClientCredentialsGrant: GrantHandler {
         } else if !requested.isEmpty {
             throw OAuthError(.invalidScope, "scopes need a resource: send the resource parameter")
         }
-        let access = try await provider.issueAccessToken(clientID: client.id, accountID: nil, grantID: nil,
-                                                         scopes: requested, resource: resource)
+        let access = try await provider.prepareAccessToken(clientID: client.id, accountID: nil, grantID: nil,
+                                                           scopes: requested, resource: resource)
+        if let record = access.record { try await provider.storage.insertAccessToken(record) }
         var body: [String: JSONValue] = [
             "access_token": .string(access.token), "token_type": "Bearer", "expires_in": .int(Int64(access.expiresIn)),
         ]

@@ -1,7 +1,8 @@
 import Foundation
 
 /// `grant_type=refresh_token` (RFC 6749 §6), rotating: every use returns a new refresh token, and a
-/// second use of an old one revokes the whole grant (RFC 9700 §4.14.2).
+/// second use of an old one revokes the whole grant (RFC 9700 §4.14.2). Detection wins: parallel refreshes
+/// with one token get one success, and the replays among them revoke the grant, that success's tokens too.
 struct RefreshTokenGrant: GrantHandler {
     func handle(_ params: RequestParameters, client: Client, provider: OIDCProvider) async throws -> OAuthResponse {
         let token = try params.required("refresh_token")
@@ -26,11 +27,7 @@ struct RefreshTokenGrant: GrantHandler {
             scopes = narrowed
         }
         let resource = try await provider.requestedResource(params, allowed: record.context.resources)
-        guard try await provider.storage.consumeRefreshToken(id: id, now: provider.now()) else {
-            try await provider.storage.revokeGrant(id: record.context.grantID)
-            throw OAuthError.invalidGrant("refresh token has already been used; the grant is revoked")
-        }
-        return try await provider.userTokenResponse(context: record.context, scopes: scopes, resource: resource,
-                                                    includeNonce: false)
+        return try await provider.exchangeForTokens(spending: .refreshToken(id: id), context: record.context,
+                                                    scopes: scopes, resource: resource, includeNonce: false)
     }
 }

@@ -82,6 +82,16 @@ public struct Client: Sendable, Codable, Equatable {
 
     public func allows(_ grant: GrantType) -> Bool { type.grantTypes.contains(grant) }
 
+    /// Whether `redirectURI` is registered: an exact string match (OIDC Core §3.1.2.1, no wildcards, no
+    /// normalising), except that a native app which registered a loopback IP literal (`http://127.0.0.1/cb`,
+    /// `http://[::1]/cb`) may name any port at request time, as RFC 8252 §7.3 asks; scheme, host, path and
+    /// query stay exact. `localhost` gets no such leeway (RFC 8252 §8.3), nor do web apps.
+    public func isRegistered(redirectURI: String) -> Bool {
+        if redirectURIs.contains(redirectURI) { return true }
+        guard type == .native, let requested = LoopbackURI(redirectURI) else { return false }
+        return redirectURIs.contains { LoopbackURI($0)?.matches(ignoringPort: requested) == true }
+    }
+
     /// Checks a presented secret against the original secret's digest and every named secret still valid at
     /// `now`, each comparison in constant time.
     public func verifySecret(_ presented: String, at now: Date = Date()) -> Bool {
@@ -92,4 +102,39 @@ public struct Client: Sendable, Codable, Equatable {
         }
         return matches
     }
+}
+
+/// An `http` URI on a loopback IP literal, split where RFC 8252 §7.3 lets the port vary.
+struct LoopbackURI: Equatable {
+    /// `127.0.0.1` or `[::1]`.
+    let host: String
+    /// Everything after the authority: path, query and fragment, compared exactly.
+    let rest: String
+
+    init?(_ uri: String) {
+        let prefix = "http://"
+        guard uri.hasPrefix(prefix) else { return nil }
+        let afterScheme = uri.dropFirst(prefix.count)
+        let authorityEnd = afterScheme.firstIndex { $0 == "/" || $0 == "?" || $0 == "#" } ?? afterScheme.endIndex
+        let authority = afterScheme[..<authorityEnd]
+        var host = Substring(authority)
+        for literal in ["127.0.0.1", "[::1]"] where authority.hasPrefix(literal) {
+            let port = authority.dropFirst(literal.count)
+            guard port.isEmpty || (port.first == ":" && (2...6).contains(port.count)
+                && port.dropFirst().allSatisfy(\.isASCIIDigit) && Int(port.dropFirst()).map { $0 <= 65535 } == true)
+            else { return nil }
+            host = Substring(literal)
+        }
+        guard host == "127.0.0.1" || host == "[::1]" else { return nil }
+        self.host = String(host)
+        rest = String(afterScheme[authorityEnd...])
+    }
+
+    func matches(ignoringPort other: LoopbackURI) -> Bool {
+        host == other.host && rest == other.rest
+    }
+}
+
+extension Character {
+    var isASCIIDigit: Bool { isASCII && isNumber }
 }

@@ -2,16 +2,19 @@ import Foundation
 
 /// Mints access, ID and refresh tokens for the grant handlers.
 extension OIDCProvider {
-    struct IssuedAccessToken {
+    /// An access token before it is stored: the token itself and, for an opaque one, the record to store
+    /// (a JWT for an API resource, RFC 9068, is self-contained and stored nowhere).
+    struct PreparedAccessToken {
         let token: String
         let expiresIn: Int
         let scopes: [String]
+        let record: AccessTokenRecord?
     }
 
     /// An opaque token (stored as a digest, for userinfo) or, for an API resource, a JWT (RFC 9068) whose
     /// audience is the resource and whose scopes are the ones that resource defines.
-    func issueAccessToken(clientID: String, accountID: String?, grantID: String?, scopes: [String],
-                          resource: APIResource?) async throws -> IssuedAccessToken
+    func prepareAccessToken(clientID: String, accountID: String?, grantID: String?, scopes: [String],
+                            resource: APIResource?) async throws -> PreparedAccessToken
     {
         let now = now()
         if let resource {
@@ -24,15 +27,16 @@ extension OIDCProvider {
             ]
             if !granted.isEmpty { claims["scope"] = .string(ScopeList.format(granted)) }
             let token = try JWT.sign(.object(claims), with: try await keys.snapshot().current, type: "at+jwt")
-            return IssuedAccessToken(token: token, expiresIn: resource.accessTokenTTL, scopes: granted)
+            return PreparedAccessToken(token: token, expiresIn: resource.accessTokenTTL, scopes: granted, record: nil)
         }
         let oidcScopes = scopes.filter { StandardScope.supported.contains($0) }
         let token = SecureRandom.token()
-        try await storage.insertAccessToken(AccessTokenRecord(
+        let record = AccessTokenRecord(
             id: SecretDigest.sha256Hex(token), grantID: grantID, clientID: clientID, accountID: accountID,
             scopes: oidcScopes, createdAt: now,
-            expiresAt: now.addingTimeInterval(TimeInterval(configuration.accessTokenTTL))))
-        return IssuedAccessToken(token: token, expiresIn: configuration.accessTokenTTL, scopes: oidcScopes)
+            expiresAt: now.addingTimeInterval(TimeInterval(configuration.accessTokenTTL)))
+        return PreparedAccessToken(token: token, expiresIn: configuration.accessTokenTTL, scopes: oidcScopes,
+                                   record: record)
     }
 
     /// The ID token (OIDC Core §2): registered claims, `at_hash`, `nonce` only when the client sent one,
@@ -54,18 +58,13 @@ extension OIDCProvider {
         return try JWT.sign(.object(claims), with: key)
     }
 
-    func issueRefreshToken(context: IssuanceContext) async throws -> String {
-        let now = now()
-        let token = SecureRandom.token()
-        try await storage.insertRefreshToken(RefreshTokenRecord(
-            id: SecretDigest.sha256Hex(token), context: context, createdAt: now,
-            expiresAt: now.addingTimeInterval(TimeInterval(configuration.refreshTokenTTL))))
-        return token
-    }
-
-    /// The token response for a user's grant (authorization code or refresh).
-    func userTokenResponse(context: IssuanceContext, scopes: [String], resource: APIResource?, includeNonce: Bool)
-        async throws -> OAuthResponse
+    /// The token response for a user's grant: spends the authorization code or refresh token and stores the
+    /// new tokens in one transaction (a crash or a database error at any point leaves the old token working),
+    /// then signs the ID token. A replay, detected here or by the store, revokes the whole grant, and nothing
+    /// the grant issued works afterwards, including tokens of an exchange that raced the replay
+    /// (RFC 6749 §4.1.2 and §10.4, RFC 9700 §4.14.2).
+    func exchangeForTokens(spending spent: TokenExchange.Spent, context: IssuanceContext, scopes: [String],
+                           resource: APIResource?, includeNonce: Bool) async throws -> OAuthResponse
     {
         guard let account = try await accounts.account(id: context.accountID) else {
             try await storage.revokeGrant(id: context.grantID)
@@ -73,8 +72,31 @@ extension OIDCProvider {
         }
         var scoped = context
         scoped.scopes = scopes
-        let access = try await issueAccessToken(clientID: context.clientID, accountID: context.accountID,
-                                                grantID: context.grantID, scopes: scopes, resource: resource)
+        let access = try await prepareAccessToken(clientID: context.clientID, accountID: context.accountID,
+                                                  grantID: context.grantID, scopes: scopes, resource: resource)
+        var refreshToken: String?
+        var refreshRecord: RefreshTokenRecord?
+        if context.scopes.contains(StandardScope.offlineAccess),
+           let client = try await storage.client(id: context.clientID), client.allows(.refreshToken)
+        {
+            let now = now()
+            let token = SecureRandom.token()
+            refreshToken = token
+            refreshRecord = RefreshTokenRecord(
+                id: SecretDigest.sha256Hex(token), context: context, createdAt: now,
+                expiresAt: now.addingTimeInterval(TimeInterval(configuration.refreshTokenTTL)))
+        }
+        let exchange = TokenExchange(spent: spent, grantID: context.grantID, accessToken: access.record,
+                                     refreshToken: refreshRecord)
+        switch try await storage.exchange(exchange, now: now()) {
+        case .issued:
+            break
+        case .alreadySpent:
+            try await storage.revokeGrant(id: context.grantID)
+            throw OAuthError.invalidGrant(spent.replayDescription)
+        case .grantRevoked:
+            throw OAuthError.invalidGrant("the grant was revoked")
+        }
         var body: [String: JSONValue] = [
             "access_token": .string(access.token), "token_type": "Bearer", "expires_in": .int(Int64(access.expiresIn)),
         ]
@@ -83,11 +105,7 @@ extension OIDCProvider {
             body["id_token"] = .string(try await issueIDToken(context: scoped, account: account,
                                                               accessToken: access.token, includeNonce: includeNonce))
         }
-        if context.scopes.contains(StandardScope.offlineAccess),
-           let client = try await storage.client(id: context.clientID), client.allows(.refreshToken)
-        {
-            body["refresh_token"] = .string(try await issueRefreshToken(context: context))
-        }
+        if let refreshToken { body["refresh_token"] = .string(refreshToken) }
         return .noStore(.object(body))
     }
 
@@ -103,5 +121,15 @@ extension OIDCProvider {
             throw OAuthError(.invalidTarget, "the resource was not part of the authorization request")
         }
         return resource
+    }
+}
+
+extension TokenExchange.Spent {
+    /// The `error_description` of a replay.
+    var replayDescription: String {
+        switch self {
+        case .authorizationCode: "authorization code has already been used; the grant is revoked"
+        case .refreshToken: "refresh token has already been used; the grant is revoked"
+        }
     }
 }

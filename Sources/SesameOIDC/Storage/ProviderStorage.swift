@@ -31,20 +31,58 @@ public protocol SessionStore: Sendable {
     func deleteSessions(accountID: String) async throws
 }
 
+/// A single-use artifact spent at the token endpoint, and the tokens that replace it (RFC 6749 §4.1.2, §6).
+public struct TokenExchange: Sendable, Equatable {
+    public enum Spent: Sendable, Equatable {
+        case authorizationCode(id: String)
+        case refreshToken(id: String)
+    }
+
+    public var spent: Spent
+    public var grantID: String
+    /// The opaque access token to store (nil when the access token is a JWT, which is not stored).
+    public var accessToken: AccessTokenRecord?
+    public var refreshToken: RefreshTokenRecord?
+
+    public init(spent: Spent, grantID: String, accessToken: AccessTokenRecord?, refreshToken: RefreshTokenRecord?) {
+        self.spent = spent
+        self.grantID = grantID
+        self.accessToken = accessToken
+        self.refreshToken = refreshToken
+    }
+
+    public enum Outcome: Sendable, Equatable {
+        /// Spent now, and the new tokens stored.
+        case issued
+        /// Spent before (or unknown): a replay. Nothing was stored.
+        case alreadySpent
+        /// The grant no longer exists (revoked, perhaps by a replay detected a moment ago). Nothing was stored.
+        case grantRevoked
+    }
+}
+
 /// Grants, consents and every token that hangs off a grant.
 public protocol GrantStore: Sendable {
     func insertGrant(_ grant: Grant) async throws
+    /// Stores a new grant and its authorization code together (one transaction).
+    func insertGrant(_ grant: Grant, code: AuthorizationCode) async throws
     func grant(id: String) async throws -> Grant?
-    /// Deletes the grant and every code, access token and refresh token issued under it.
+    /// Deletes the grant and every code, access token and refresh token issued under it, in one transaction.
+    /// The grant goes first, so an exchange of the same grant running at the same moment either commits before
+    /// (and its tokens are deleted here) or finds the grant gone and stores nothing.
     func revokeGrant(id: String) async throws
+    /// Spends the code or refresh token and stores the tokens that replace it, all or nothing, in one
+    /// transaction that first holds the grant against a concurrent revocation. Two exchanges of one code or
+    /// token: exactly one gets `.issued`.
+    func exchange(_ exchange: TokenExchange, now: Date) async throws -> TokenExchange.Outcome
     func consentedScopes(accountID: String, clientID: String) async throws -> Set<String>
     func saveConsent(accountID: String, clientID: String, scopes: Set<String>, now: Date) async throws
 }
 
 public protocol AuthorizationCodeStore: Sendable {
     func insertAuthorizationCode(_ code: AuthorizationCode) async throws
-    /// Marks the code used and returns it; `wasConsumed` is true when it had been used before.
-    func consumeAuthorizationCode(id: String, now: Date) async throws -> (code: AuthorizationCode, wasConsumed: Bool)?
+    /// The code and whether it was spent already (spending happens in `GrantStore.exchange`).
+    func authorizationCode(id: String) async throws -> (code: AuthorizationCode, isConsumed: Bool)?
 }
 
 public protocol TokenStore: Sendable {
@@ -53,8 +91,6 @@ public protocol TokenStore: Sendable {
     func deleteAccessToken(id: String) async throws
     func insertRefreshToken(_ token: RefreshTokenRecord) async throws
     func refreshToken(id: String) async throws -> RefreshTokenRecord?
-    /// Marks the token used, atomically: returns false when it had already been used.
-    func consumeRefreshToken(id: String, now: Date) async throws -> Bool
 }
 
 public protocol ResourceStore: Sendable {

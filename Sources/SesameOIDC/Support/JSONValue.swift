@@ -139,8 +139,22 @@ public enum JSONValue: Sendable, Equatable, Codable {
         out.append(UInt8(ascii: "\""))
     }
 
-    public static func decode(_ data: Data) throws -> JSONValue {
-        try JSONDecoder().decode(JSONValue.self, from: data)
+    /// The deepest nesting a document may have: enough for any settings Sesame reads, little enough that a
+    /// hostile document is refused within microseconds.
+    public static let maximumDepth = 64
+
+    /// Parses an RFC 8259 document in time linear in its size; throws a `CustomStringConvertible` error naming
+    /// the byte offset for malformed input, nesting deeper than `maximumDepth`, duplicate member names or
+    /// lone surrogates (I-JSON, RFC 7493).
+    public static func decode(_ data: Data, maximumDepth: Int = maximumDepth) throws -> JSONValue {
+        var parser = JSONParser(Array(data), maximumDepth: maximumDepth)
+        return try parser.parseDocument()
+    }
+
+    /// A typed value from a document parsed by `decode(_:maximumDepth:)` first, so a typed decode never sees
+    /// input deeper than `maximumDepth`. Throws the parser's error or a `DecodingError`.
+    public static func decode<T: Decodable>(_ type: T.Type, from data: Data) throws -> T {
+        try JSONDecoder().decode(T.self, from: decode(data).encoded())
     }
 }
 

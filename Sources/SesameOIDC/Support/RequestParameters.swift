@@ -9,7 +9,8 @@ public struct RequestParameters: Sendable, Equatable {
         self.values = values
     }
 
-    /// Parses `a=1&b=two+words&c=%C3%A9`. Returns nil when a percent escape or the UTF-8 is malformed.
+    /// Parses `a=1&b=two+words&c=%C3%A9`. Returns nil when a percent escape or the UTF-8 is malformed, or a
+    /// name or value holds a control character (see `decode`).
     public init?(urlEncoded text: some StringProtocol) {
         var values: [String: [String]] = [:]
         for pair in text.split(separator: "&", omittingEmptySubsequences: true) {
@@ -54,6 +55,9 @@ public struct RequestParameters: Sendable, Equatable {
         values[name] = value.map { [$0] }
     }
 
+    /// Percent-decodes one name or value (`+` is a space). Returns nil for a malformed escape, malformed UTF-8,
+    /// or a C0 control character or DEL other than tab, line feed and carriage return: NUL and its kin have no
+    /// use in any parameter and break databases, logs and terminals downstream.
     public static func decode(_ component: some StringProtocol) -> String? {
         var bytes: [UInt8] = []
         bytes.reserveCapacity(component.utf8.count)
@@ -70,6 +74,9 @@ public struct RequestParameters: Sendable, Equatable {
             default:
                 bytes.append(byte)
             }
+        }
+        guard !bytes.contains(where: { $0 < 0x20 && $0 != 0x09 && $0 != 0x0A && $0 != 0x0D || $0 == 0x7F }) else {
+            return nil
         }
         return String(validating: bytes, as: UTF8.self)
     }

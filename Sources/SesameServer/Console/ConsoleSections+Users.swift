@@ -66,8 +66,7 @@ extension ConsoleSections {
             } catch let error as IdentityError {
                 return userPage(visit, user, passwordError: visit.text.message(error))
             }
-            // A reset ends every session and refresh token, as the end user's own recovery does.
-            try await runtime.signOutEverywhere(userID: user.id)
+            // The reset ended every session and token (`changePassword`), as the end user's own recovery does.
             return visit.redirect("/console/users/\(user.id)", notice: "passwordReset")
         }
         for (action, suspended) in [("suspend", true), ("reactivate", false)] {
@@ -75,7 +74,6 @@ extension ConsoleSections {
                 let visit = visit(request, context)
                 _ = try await request.consoleForm(visit)
                 let user = try await runtime.users.setSuspended(id: context.parameters.get("id") ?? "", suspended)
-                if suspended { try await runtime.signOutEverywhere(userID: user.id) }
                 return visit.redirect("/console/users/\(user.id)", notice: suspended ? "suspended" : "reactivated")
             }
         }

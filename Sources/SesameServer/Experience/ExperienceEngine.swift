@@ -125,33 +125,25 @@ struct ExperienceEngine: Sendable {
         guard session.visit.settings.method(for: identifier.type)?.password == true else {
             throw IdentityError(.methodDisabled, "signing in by \(identifier.type.rawValue) and password is off")
         }
-        // The lock is per account, whichever identifier names it (username or email), and per IP. Attempts
-        // are counted before the check, atomically, and a success gives its hit back.
-        let limiter = runtime.rateLimiter
+        // The lock is per account, whichever identifier names it (username or email), and per IP; a success
+        // never counts as a failure (`PasswordAttemptGate`).
         let account = try await runtime.store.user(identifier: identifier.value.trimmingCharacters(in: .whitespaces))
-        let accountKey = "sign-in:account:" + (account?.id ?? SecretDigest.sha256Hex(identifier.value.lowercased()))
-        let ipKey = "sign-in:ip:" + session.visit.clientIP
-        let failures = try await limiter.hit(accountKey, rule: SignInRoutes.accountRule)
-        let ipFailures = try await limiter.hit(ipKey, rule: SignInRoutes.ipRule)
-        guard failures <= SignInRoutes.accountRule.limit, ipFailures <= SignInRoutes.ipRule.limit else {
-            throw IdentityError(.tooManyAttempts, "too many failed attempts; wait 15 minutes and try again")
+        let gate = PasswordAttemptGate(limiter: runtime.rateLimiter, scope: "sign-in",
+                                       accountRule: SignInRoutes.accountRule, ipRule: SignInRoutes.ipRule)
+        let user = try await gate.attempt(
+            account: account?.id ?? SecretDigest.sha256Hex(identifier.value.lowercased()), ip: session.visit.clientIP,
+            onFailure: { failures in
+                runtime.audit.record(AuditEvent(
+                    key: "SignIn.Failure", applicationID: session.visit.interaction?.request.clientID,
+                    ip: session.visit.clientIP, payload: ["identifierType": .string(identifier.type.rawValue)],
+                    createdAt: runtime.provider.now()))
+                // Slow down before the lock: from the third failure in the window, each answer waits longer.
+                if failures >= 3 {
+                    try await Task.sleep(for: runtime.configuration.passwordFailureDelay * min(failures - 2, 8))
+                }
+            }) {
+            try await runtime.users.authenticate(account, password: password)
         }
-        let user: User
-        do {
-            user = try await runtime.users.authenticate(account, password: password)
-        } catch let error as IdentityError where error.code == .invalidCredentials {
-            runtime.audit.record(AuditEvent(
-                key: "SignIn.Failure", applicationID: session.visit.interaction?.request.clientID,
-                ip: session.visit.clientIP, payload: ["identifierType": .string(identifier.type.rawValue)],
-                createdAt: runtime.provider.now()))
-            // Slow down before the lock: from the third failure in the window, each answer waits longer.
-            if failures >= 3 {
-                try await Task.sleep(for: runtime.configuration.passwordFailureDelay * min(failures - 2, 8))
-            }
-            throw error
-        }
-        try await limiter.reset(accountKey)
-        try await limiter.release(ipKey, rule: SignInRoutes.ipRule)
         let id = SecureRandom.identifier()
         experience.addVerification(.init(id: id, kind: .password, identifier: identifier, isVerified: true,
                                          userID: user.id))
@@ -237,23 +229,14 @@ struct ExperienceEngine: Sendable {
             guard settings.signUp.identifiers.contains(identifier.type) else {
                 throw IdentityError(.methodDisabled, "sign-up by \(identifier.type.rawValue) is off")
             }
-            var user = try await runtime.users.create(.init(
+            // One insert, the password with it: no account ever exists without the password it was given.
+            let user = try await runtime.users.create(.init(
                 username: experience.username, email: identifier.type == .email ? identifier.value : nil,
-                name: experience.name))
-            if let hash = experience.passwordHash {
-                user.passwordHash = hash
-                try await runtime.store.updateUser(user)
-            }
+                name: experience.name, passwordHash: experience.passwordHash))
             outcome = .signedIn(user)
         case .resetPassword(let userID, let hash):
-            guard var user = try await runtime.store.user(id: userID) else {
-                throw IdentityError(.notFound, "no such user")
-            }
-            user.passwordHash = hash
-            user.updatedAt = runtime.provider.now()
-            try await runtime.store.updateUser(user)
-            // A changed password ends every session and refresh token of the account.
-            try await runtime.signOutEverywhere(userID: userID)
+            // The new password and the end of every session and token of the account, in one transaction.
+            try await runtime.users.resetPassword(userID: userID, passwordHash: hash)
             outcome = .passwordReset
         }
         try await session.delete()

@@ -91,14 +91,7 @@ struct ExperienceRoutes: Sendable {
     private func handle(_ request: Request, _ context: SesameRequestContext,
                         _ step: (ExperienceSession, JSONValue) async throws -> JSONValue?) async throws -> Response
     {
-        let contentType = request.headers[.contentType]?.lowercased() ?? ""
-        guard contentType.hasPrefix("application/json") else {
-            throw IdentityError.invalidInput("send a JSON body with Content-Type: application/json")
-        }
-        let bytes = try await request.bodyBytes()
-        guard let body = try? JSONValue.decode(Data(bytes.readableBytesView)), body.objectValue != nil else {
-            throw IdentityError.invalidInput("the body must be a JSON object")
-        }
+        let body = try await request.jsonObject()
         let visit = try await Visit.load(request, context: context, runtime: runtime, jar: cookies)
         let result = try await step(ExperienceSession(visit: visit, store: runtime.store), body)
         let headers = Self.cookieHeaders(visit.cookies)

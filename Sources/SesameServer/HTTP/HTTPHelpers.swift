@@ -1,6 +1,8 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import NIOCore
+import SesameIdentity
 import SesameOIDC
 
 /// The largest request body Sesame reads; larger ones get 413.
@@ -14,16 +16,40 @@ extension Request {
         }
         do {
             return try await body.collect(upTo: maximumBodySize)
+        } catch is NIOTooManyBytesError {
+            // A body without a declared length (chunked) that grows past the limit.
+            throw OAuthError.payloadTooLarge
         } catch let error as HTTPError where error.status == .contentTooLarge {
             throw OAuthError.payloadTooLarge
         }
+    }
+
+    /// A JSON object body (`Content-Type: application/json`), parsed in linear time with a depth cap
+    /// (`JSONValue.maximumDepth`); strings and names may not hold control characters other than tab, line
+    /// feed and carriage return. Throws `IdentityError.invalidInput` naming what is wrong, or 413.
+    func jsonObject() async throws -> JSONValue {
+        guard (headers[.contentType] ?? "").lowercased().hasPrefix("application/json") else {
+            throw IdentityError.invalidInput("send a JSON body with Content-Type: application/json")
+        }
+        let bytes = try await bodyBytes()
+        let body: JSONValue
+        do {
+            body = try JSONValue.decode(Data(bytes.readableBytesView))
+        } catch {
+            throw IdentityError.invalidInput("the body must be a JSON object (\(error))")
+        }
+        guard body.objectValue != nil else { throw IdentityError.invalidInput("the body must be a JSON object") }
+        guard !body.containsControlCharacters else {
+            throw IdentityError.invalidInput("text in the body must not contain control characters")
+        }
+        return body
     }
 
     /// Query parameters, or `invalid_request` for malformed percent-encoding.
     func queryParameters() throws -> RequestParameters {
         guard let query = uri.query, !query.isEmpty else { return RequestParameters() }
         guard let parameters = RequestParameters(urlEncoded: query) else {
-            throw OAuthError.invalidRequest("the query string is not valid percent-encoding")
+            throw OAuthError.invalidRequest("the query string is not valid percent-encoded text (control characters are refused)")
         }
         return parameters
     }
@@ -36,7 +62,7 @@ extension Request {
         }
         let buffer = try await bodyBytes()
         guard let parameters = RequestParameters(urlEncoded: String(buffer: buffer)) else {
-            throw OAuthError.invalidRequest("the request body is not valid form encoding")
+            throw OAuthError.invalidRequest("the request body is not valid form encoding (control characters are refused)")
         }
         return parameters
     }
@@ -48,6 +74,23 @@ extension Request {
 
     func cookie(_ name: String) -> String? {
         cookies[name]?.value
+    }
+}
+
+extension JSONValue {
+    /// Whether a string or member name anywhere inside holds a C0 control character or DEL other than tab,
+    /// line feed and carriage return (the same rule as `RequestParameters.decode`).
+    var containsControlCharacters: Bool {
+        func isControl(_ text: String) -> Bool {
+            text.utf8.contains { $0 < 0x20 && $0 != 0x09 && $0 != 0x0A && $0 != 0x0D || $0 == 0x7F }
+        }
+        switch self {
+        case .string(let text): return isControl(text)
+        case .array(let values): return values.contains(where: \.containsControlCharacters)
+        case .object(let members):
+            return members.contains { isControl($0.key) || $0.value.containsControlCharacters }
+        default: return false
+        }
     }
 }
 

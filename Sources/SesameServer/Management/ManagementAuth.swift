@@ -61,14 +61,7 @@ struct ManagementAuth: RouterMiddleware {
 /// Reading Management API request bodies and query parameters.
 enum ManagementInput {
     static func body(_ request: Request) async throws -> JSONValue {
-        guard (request.headers[.contentType] ?? "").lowercased().hasPrefix("application/json") else {
-            throw IdentityError.invalidInput("send a JSON body with Content-Type: application/json")
-        }
-        let bytes = try await request.bodyBytes()
-        guard let body = try? JSONValue.decode(Data(bytes.readableBytesView)), body.objectValue != nil else {
-            throw IdentityError.invalidInput("the body must be a JSON object")
-        }
-        return body
+        try await request.jsonObject()
     }
 
     static func optionalString(_ body: JSONValue, _ key: String) throws -> String?? {

@@ -17,23 +17,7 @@ struct SettingsRoutes: Sendable {
         api.patch("sign-in-exp") { request, context in
             let patch = try await ManagementInput.body(request)
             let current = try await runtime.signInExperience()
-            var merged = try Self.encode(current).objectValue ?? [:]
-            for (key, value) in patch.objectValue ?? [:] {
-                guard merged[key] != nil else { throw IdentityError.invalidInput("unknown setting '\(key)'") }
-                // Objects merge one level deep; other values replace.
-                if case .object(var current)? = merged[key], case .object(let changes) = value {
-                    for (inner, innerValue) in changes { current[inner] = innerValue }
-                    merged[key] = .object(current)
-                } else {
-                    merged[key] = value
-                }
-            }
-            let settings: SignInExperience
-            do {
-                settings = try JSONDecoder().decode(SignInExperience.self, from: JSONValue.object(merged).encoded())
-            } catch {
-                throw IdentityError.invalidInput("the settings do not have the expected shape")
-            }
+            let settings = try SesameRuntime.merge(patch, into: current)
             try await runtime.updateSignInExperience(from: current, to: settings,
                                                      applicationID: context.managementClientID, ip: context.clientIP)
             return Responses.json(try Self.encode(settings))

@@ -54,8 +54,7 @@ struct UsersRoutes: Sendable {
             let policy = try await runtime.signInExperience().passwordPolicy
             let user = try await runtime.users.changePassword(userID: context.parameters.get("id") ?? "",
                                                               password: password, policy: policy)
-            // As after the user's own recovery: every session and refresh token ends.
-            try await runtime.signOutEverywhere(userID: user.id)
+            // As after the user's own recovery, every session and token has ended (`changePassword`).
             return Responses.json(Self.json(user))
         }
         api.patch("users/:id/is-suspended") { request, context in
@@ -64,8 +63,7 @@ struct UsersRoutes: Sendable {
                 throw IdentityError.invalidInput("'isSuspended' must be true or false")
             }
             let user = try await runtime.users.setSuspended(id: context.parameters.get("id") ?? "", suspended)
-            // A suspended user is signed out everywhere.
-            if suspended { try await runtime.signOutEverywhere(userID: user.id) }
+            // A suspended user is signed out everywhere (`setSuspended`).
             return Responses.json(Self.json(user))
         }
         api.delete("users/:id") { _, context in

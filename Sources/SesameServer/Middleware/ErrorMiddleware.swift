@@ -1,6 +1,7 @@
 import HTTPTypes
 import Hummingbird
 import Logging
+import NIOCore
 import SesameIdentity
 import SesameOIDC
 import SesameStorage
@@ -43,6 +44,8 @@ struct ErrorMiddleware: RouterMiddleware {
             oauthError = OAuthError(OAuthError.Code(rawValue: error.code.rawValue), error.message,
                                     status: Self.status(of: error.code))
         case let error as HTTPError where error.status == .contentTooLarge:
+            oauthError = .payloadTooLarge
+        case is NIOTooManyBytesError:
             oauthError = .payloadTooLarge
         case let error as HTTPError where error.status.code < 500:
             oauthError = OAuthError(error.status == .notFound ? .notFound : .invalidRequest,

@@ -19,6 +19,45 @@ extension SesameRuntime {
         try await store.saveSignInExperience(settings, now: provider.now())
     }
 
+    /// `current` with a partial document applied, as Logto's `PATCH /api/sign-in-exp` does: top-level objects
+    /// merge one level deep (`{"branding": {"primaryColor": ...}}` keeps the other branding fields), other values
+    /// replace. Throws `IdentityError.invalidInput` for an unknown setting or a result of the wrong shape.
+    public static func merge(_ patch: JSONValue, into current: SignInExperience) throws -> SignInExperience {
+        guard let changes = patch.objectValue else {
+            throw IdentityError.invalidInput("the settings must be a JSON object")
+        }
+        var merged = try JSONValue.decode(try JSONEncoder().encode(current)).objectValue ?? [:]
+        for (key, value) in changes {
+            guard merged[key] != nil else { throw IdentityError.invalidInput("unknown setting '\(key)'") }
+            if case .object(var inner)? = merged[key], case .object(let innerChanges) = value {
+                for (innerKey, innerValue) in innerChanges { inner[innerKey] = innerValue }
+                merged[key] = .object(inner)
+            } else {
+                merged[key] = value
+            }
+        }
+        do {
+            return try JSONDecoder().decode(SignInExperience.self, from: JSONValue.object(merged).encoded())
+        } catch {
+            throw IdentityError.invalidInput("the settings do not have the expected shape: \(describe(error))")
+        }
+    }
+
+    /// Where a decoded document went wrong, in one line.
+    public static func describe(_ error: any Error) -> String {
+        switch error {
+        case DecodingError.keyNotFound(let key, let context):
+            return "missing '\((context.codingPath + [key]).map(\.stringValue).joined(separator: "."))'"
+        case DecodingError.typeMismatch(_, let context), DecodingError.valueNotFound(_, let context):
+            return "wrong type at '\(context.codingPath.map(\.stringValue).joined(separator: "."))'"
+        case DecodingError.dataCorrupted(let context):
+            let path = context.codingPath.map(\.stringValue).joined(separator: ".")
+            return path.isEmpty ? "not valid JSON" : "invalid value at '\(path)'"
+        default:
+            return String(describing: error)
+        }
+    }
+
     /// An administrator's change (Management API or Console): validated and saved like any other, then
     /// audited as `Admin.SignInExperience.Update` with the settings before and after and who made it.
     public func updateSignInExperience(from before: SignInExperience, to settings: SignInExperience,
@@ -62,12 +101,6 @@ extension SesameRuntime {
             throw IdentityError.invalidInput("this connector delivers the sign-in experience's email codes "
                 + "(\(error.message)): change the sign-in experience first")
         }
-    }
-
-    /// Ends every IdP session and refresh token of a user (after a password change or a suspension).
-    public func signOutEverywhere(userID: String) async throws {
-        try await store.deleteSessions(accountID: userID)
-        try await store.deleteRefreshTokens(accountID: userID)
     }
 
     /// Issues a code for `address` and sends it with the enabled email connector (or the development

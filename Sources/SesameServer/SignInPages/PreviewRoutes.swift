@@ -24,7 +24,7 @@ struct PreviewRoutes: Sendable {
             var settings = try await runtime.signInExperience()
             if let encoded = try query.single("settings") {
                 guard let data = Base64URL.decode(encoded),
-                      let decoded = try? JSONDecoder().decode(SignInExperience.self, from: data)
+                      let decoded = try? JSONValue.decode(SignInExperience.self, from: data)
                 else { throw OAuthError.invalidRequest("settings must be base64url-encoded sign-in experience JSON") }
                 do {
                     try decoded.validate(canSendCode: { $0 == .email })

@@ -22,7 +22,8 @@ public enum SesameApplication {
     }
 
     public static func buildRouter(runtime: SesameRuntime) -> Router<SesameRequestContext> {
-        let router = Router(context: SesameRequestContext.self)
+        // HEAD wherever GET works (RFC 9110 §9.3.2): the GET route's status and headers, no body.
+        let router = Router(context: SesameRequestContext.self, options: .autoGenerateHeadEndpoints)
         let pages = PageRenderer()
         let cookies = CookieJar(isSecure: runtime.configuration.isSecure)
         router.add(middleware: CORSMiddleware())

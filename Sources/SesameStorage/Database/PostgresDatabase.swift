@@ -63,7 +63,10 @@ public final class PostgresDatabase: SQLDatabase {
     }
 
     public func query(_ sql: String, _ binds: [SQLValue]) async throws -> [SQLRow] {
-        let rows = try await client.query(Self.makeQuery(sql, binds), logger: logger)
+        try await Self.rows(try await client.query(try Self.makeQuery(sql, binds), logger: logger))
+    }
+
+    fileprivate static func rows(_ rows: PostgresRowSequence) async throws -> [SQLRow] {
         var result: [SQLRow] = []
         for try await row in rows {
             var values: [String: SQLValue] = [:]
@@ -75,13 +78,37 @@ public final class PostgresDatabase: SQLDatabase {
         return result
     }
 
-    public func transaction(_ statements: [(String, [SQLValue])]) async throws {
+    public func withTransaction<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws
+        -> T
+    {
         let logger = logger
-        try await client.withTransaction(logger: logger) { connection in
-            for (sql, binds) in statements {
-                _ = try await connection.query(Self.makeQuery(sql, binds), logger: logger).collect()
+        do {
+            return try await client.withTransaction(logger: logger) { connection in
+                try await body(Transaction(connection: connection, logger: logger))
             }
+        } catch let error as PostgresTransactionError {
+            // The caller's own error (a conflict, a decision to roll back) comes out as itself.
+            if let inner = error.closureError { throw inner }
+            throw error
         }
+    }
+
+    /// The statements of one transaction, on the connection that holds it.
+    private struct Transaction: SQLDatabase {
+        let dialect = SQLDialect.postgres
+        let connection: PostgresConnection
+        let logger: Logger
+
+        func query(_ sql: String, _ binds: [SQLValue]) async throws -> [SQLRow] {
+            try await PostgresDatabase.rows(try await connection.query(try PostgresDatabase.makeQuery(sql, binds),
+                                                                        logger: logger))
+        }
+
+        func withTransaction<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
+            try await body(self)
+        }
+
+        func close() async throws {}
     }
 
     public func close() async throws {
@@ -103,7 +130,8 @@ public final class PostgresDatabase: SQLDatabase {
     }
 
     /// Numbers `?` placeholders as `$1, $2, ...`, leaving quoted text alone.
-    static func makeQuery(_ sql: String, _ binds: [SQLValue]) -> PostgresQuery {
+    static func makeQuery(_ sql: String, _ binds: [SQLValue]) throws -> PostgresQuery {
+        try SQLValue.checkText(binds)
         var text = ""
         var index = 0
         var inQuote = false

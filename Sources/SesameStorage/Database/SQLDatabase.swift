@@ -1,4 +1,5 @@
 import Foundation
+import SesameIdentity
 
 /// A value bound to or read from SQL. The schema uses only text and 64-bit integers, so both databases
 /// read and write the same values.
@@ -68,12 +69,29 @@ public protocol SQLDatabase: Sendable {
     var dialect: SQLDialect { get }
     @discardableResult
     func query(_ sql: String, _ binds: [SQLValue]) async throws -> [SQLRow]
-    /// Runs several statements in one transaction (migrations).
-    func transaction(_ statements: [(String, [SQLValue])]) async throws
+    /// Runs `body` in one transaction, all or nothing: it commits when `body` returns and rolls back when it
+    /// throws (or the process dies). `body` must use only the database it is given, which runs every statement
+    /// on the transaction's connection; nested calls join the outer transaction. On SQLite the transaction
+    /// takes the write lock at its start (`BEGIN IMMEDIATE`), so transactions run one at a time; on PostgreSQL
+    /// it is `READ COMMITTED`, and `SELECT ... FOR UPDATE` (see `SQLDialect.forUpdate`) orders writers.
+    func withTransaction<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T
     func close() async throws
 }
 
+extension SQLDialect {
+    /// The row-lock clause appended to a `SELECT` in a transaction: `FOR UPDATE` on PostgreSQL; nothing on
+    /// SQLite, whose transactions already hold the database's write lock.
+    public var forUpdate: String { self == .postgres ? " FOR UPDATE" : "" }
+}
+
 extension SQLDatabase {
+    /// Runs several statements in one transaction.
+    public func transaction(_ statements: [(String, [SQLValue])]) async throws {
+        try await withTransaction { database in
+            for (sql, binds) in statements { try await database.query(sql, binds) }
+        }
+    }
+
     @discardableResult
     public func query(_ sql: String, _ binds: SQLValue...) async throws -> [SQLRow] {
         try await query(sql, binds)
@@ -106,6 +124,16 @@ extension Date {
 }
 
 extension SQLValue {
+    /// Refuses text with a NUL character, on both databases alike: PostgreSQL cannot store one in `TEXT`
+    /// (and would answer with an error), and no identifier, name or setting has a use for one. The HTTP
+    /// parsers refuse control characters earlier; this is the net under every other way in (path segments,
+    /// decoded base64, CLI arguments). Throws `IdentityError.invalidInput`.
+    static func checkText(_ binds: [SQLValue]) throws {
+        for case .text(let value) in binds where value.utf8.contains(0) {
+            throw IdentityError.invalidInput("text must not contain NUL characters")
+        }
+    }
+
     public static func date(_ date: Date) -> SQLValue { .integer(date.millisecondsSince1970) }
     public static func date(_ date: Date?) -> SQLValue { date.map { .date($0) } ?? .null }
     public static func string(_ value: String?) -> SQLValue { value.map { .text($0) } ?? .null }

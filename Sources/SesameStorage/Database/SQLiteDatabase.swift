@@ -40,17 +40,36 @@ public final class SQLiteDatabase: SQLDatabase {
         try await withConnection { try await Self.run(sql, binds, on: $0) }
     }
 
-    public func transaction(_ statements: [(String, [SQLValue])]) async throws {
+    public func withTransaction<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws
+        -> T
+    {
         try await withConnection { connection in
             _ = try await connection.query("BEGIN IMMEDIATE", [])
             do {
-                for (sql, binds) in statements { _ = try await Self.run(sql, binds, on: connection) }
+                let result = try await body(Transaction(connection: connection))
                 _ = try await connection.query("COMMIT", [])
+                return result
             } catch {
                 _ = try? await connection.query("ROLLBACK", [])
                 throw error
             }
         }
+    }
+
+    /// The statements of one transaction, on the connection that holds it.
+    private struct Transaction: SQLDatabase {
+        let dialect = SQLDialect.sqlite
+        let connection: SQLiteConnection
+
+        func query(_ sql: String, _ binds: [SQLValue]) async throws -> [SQLRow] {
+            try await SQLiteDatabase.run(sql, binds, on: connection)
+        }
+
+        func withTransaction<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
+            try await body(self)
+        }
+
+        func close() async throws {}
     }
 
     private func withConnection<T: Sendable>(_ body: (SQLiteConnection) async throws -> T) async throws -> T {
@@ -70,9 +89,10 @@ public final class SQLiteDatabase: SQLDatabase {
         try await threadPool.shutdownGracefully()
     }
 
-    private static func run(_ sql: String, _ binds: [SQLValue], on connection: SQLiteConnection) async throws
+    fileprivate static func run(_ sql: String, _ binds: [SQLValue], on connection: SQLiteConnection) async throws
         -> [SQLRow]
     {
+        try SQLValue.checkText(binds)
         let data: [SQLiteData] = binds.map {
             switch $0 {
             case .null: .null

@@ -3,6 +3,17 @@ import SesameOIDC
 
 extension SQLStore: GrantStore, AuthorizationCodeStore, TokenStore {
     public func insertGrant(_ grant: Grant) async throws {
+        try await Self.insertGrant(grant, into: database)
+    }
+
+    public func insertGrant(_ grant: Grant, code: AuthorizationCode) async throws {
+        try await database.withTransaction { database in
+            try await Self.insertGrant(grant, into: database)
+            try await Self.insertAuthorizationCode(code, into: database)
+        }
+    }
+
+    private static func insertGrant(_ grant: Grant, into database: any SQLDatabase) async throws {
         try await database.query("""
             INSERT INTO grants (id, client_id, account_id, scopes, created_at) VALUES (?, ?, ?, ?, ?)
             """, .text(grant.id), .text(grant.clientID), .string(grant.accountID), .json(grant.scopes),
@@ -20,12 +31,39 @@ extension SQLStore: GrantStore, AuthorizationCodeStore, TokenStore {
 
     public func revokeGrant(id: String) async throws {
         let grant = SQLValue.text(id)
+        // The grant row first: an exchange holding it (`exchange` below) commits before this goes on, and on
+        // PostgreSQL each later statement then sees the tokens that exchange stored.
         try await database.transaction([
+            ("DELETE FROM grants WHERE id = ?", [grant]),
             ("DELETE FROM access_tokens WHERE grant_id = ?", [grant]),
             ("DELETE FROM refresh_tokens WHERE grant_id = ?", [grant]),
             ("DELETE FROM authorization_codes WHERE grant_id = ? AND consumed_at IS NULL", [grant]),
-            ("DELETE FROM grants WHERE id = ?", [grant]),
         ])
+    }
+
+    public func exchange(_ exchange: TokenExchange, now: Date) async throws -> TokenExchange.Outcome {
+        try await database.withTransaction { database in
+            // Hold the grant: a revocation waits for this transaction, or this one finds the grant gone.
+            guard try await !database.query("SELECT id FROM grants WHERE id = ?" + database.dialect.forUpdate,
+                                            .text(exchange.grantID)).isEmpty
+            else { return .grantRevoked }
+            let spend = switch exchange.spent {
+            case .authorizationCode(let id):
+                try await database.query("""
+                    UPDATE authorization_codes SET consumed_at = ? WHERE id = ? AND grant_id = ? AND consumed_at IS NULL
+                    RETURNING id
+                    """, .date(now), .text(id), .text(exchange.grantID))
+            case .refreshToken(let id):
+                try await database.query("""
+                    UPDATE refresh_tokens SET consumed_at = ? WHERE id = ? AND grant_id = ? AND consumed_at IS NULL
+                    RETURNING id
+                    """, .date(now), .text(id), .text(exchange.grantID))
+            }
+            guard !spend.isEmpty else { return .alreadySpent }
+            if let token = exchange.accessToken { try await Self.insertAccessToken(token, into: database) }
+            if let token = exchange.refreshToken { try await Self.insertRefreshToken(token, into: database) }
+            return .issued
+        }
     }
 
     public func consentedScopes(accountID: String, clientID: String) async throws -> Set<String> {
@@ -43,28 +81,29 @@ extension SQLStore: GrantStore, AuthorizationCodeStore, TokenStore {
     }
 
     public func insertAuthorizationCode(_ code: AuthorizationCode) async throws {
+        try await Self.insertAuthorizationCode(code, into: database)
+    }
+
+    private static func insertAuthorizationCode(_ code: AuthorizationCode, into database: any SQLDatabase)
+        async throws
+    {
         try await database.query("""
             INSERT INTO authorization_codes (id, grant_id, payload, expires_at) VALUES (?, ?, ?, ?)
             """, .text(code.id), .text(code.context.grantID), .json(code), .date(code.expiresAt))
     }
 
-    public func consumeAuthorizationCode(id: String, now: Date) async throws
-        -> (code: AuthorizationCode, wasConsumed: Bool)?
-    {
-        // One statement, so two concurrent exchanges cannot both see the code unused.
-        if let row = try await database.query("""
-            UPDATE authorization_codes SET consumed_at = ? WHERE id = ? AND consumed_at IS NULL RETURNING payload
-            """, .date(now), .text(id)).first
-        {
-            return (try row.json("payload"), false)
-        }
-        guard let row = try await database.query("SELECT payload FROM authorization_codes WHERE id = ?", .text(id))
-            .first
+    public func authorizationCode(id: String) async throws -> (code: AuthorizationCode, isConsumed: Bool)? {
+        guard let row = try await database.query(
+            "SELECT payload, consumed_at FROM authorization_codes WHERE id = ?", .text(id)).first
         else { return nil }
-        return (try row.json("payload"), true)
+        return (try row.json("payload"), row.optionalDate("consumed_at") != nil)
     }
 
     public func insertAccessToken(_ token: AccessTokenRecord) async throws {
+        try await Self.insertAccessToken(token, into: database)
+    }
+
+    private static func insertAccessToken(_ token: AccessTokenRecord, into database: any SQLDatabase) async throws {
         try await database.query("""
             INSERT INTO access_tokens (id, grant_id, client_id, account_id, scopes, created_at, expires_at)
             VALUES (?, ?, ?, ?, ?, ?, ?)
@@ -88,6 +127,12 @@ extension SQLStore: GrantStore, AuthorizationCodeStore, TokenStore {
     }
 
     public func insertRefreshToken(_ token: RefreshTokenRecord) async throws {
+        try await Self.insertRefreshToken(token, into: database)
+    }
+
+    private static func insertRefreshToken(_ token: RefreshTokenRecord, into database: any SQLDatabase)
+        async throws
+    {
         try await database.query("""
             INSERT INTO refresh_tokens (id, grant_id, client_id, account_id, payload, created_at, expires_at)
             VALUES (?, ?, ?, ?, ?, ?, ?)
@@ -103,12 +148,6 @@ extension SQLStore: GrantStore, AuthorizationCodeStore, TokenStore {
                                createdAt: try row.date("created_at"), expiresAt: try row.date("expires_at"),
                                consumedAt: row.optionalDate("consumed_at"))
         }
-    }
-
-    public func consumeRefreshToken(id: String, now: Date) async throws -> Bool {
-        try await !database.query("""
-            UPDATE refresh_tokens SET consumed_at = ? WHERE id = ? AND consumed_at IS NULL RETURNING id
-            """, .date(now), .text(id)).isEmpty
     }
 
     /// Ends every refresh token of a user (after a password reset, for example).

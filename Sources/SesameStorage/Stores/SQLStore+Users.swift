@@ -24,6 +24,17 @@ extension SQLStore: UserStore {
     }
 
     public func updateUser(_ user: User) async throws {
+        try await Self.update(user, in: database)
+    }
+
+    public func updateUserSigningOut(_ user: User) async throws {
+        try await database.withTransaction { database in
+            try await Self.update(user, in: database)
+            for (sql, binds) in Self.signOutStatements(accountID: user.id) { try await database.query(sql, binds) }
+        }
+    }
+
+    private static func update(_ user: User, in database: any SQLDatabase) async throws {
         let binds = Self.binds(user)
         do {
             try await database.query("""
@@ -35,6 +46,18 @@ extension SQLStore: UserStore {
             if let detail = Self.uniqueViolation(error) { throw IdentityError(.conflict, Self.conflictMessage(detail)) }
             throw error
         }
+    }
+
+    /// Everything that signs an account in: IdP sessions, grants (and so codes), access and refresh tokens.
+    private static func signOutStatements(accountID: String) -> [(String, [SQLValue])] {
+        let id = SQLValue.text(accountID)
+        return [
+            ("DELETE FROM sessions WHERE account_id = ?", [id]),
+            ("DELETE FROM authorization_codes WHERE grant_id IN (SELECT id FROM grants WHERE account_id = ?)", [id]),
+            ("DELETE FROM grants WHERE account_id = ?", [id]),
+            ("DELETE FROM refresh_tokens WHERE account_id = ?", [id]),
+            ("DELETE FROM access_tokens WHERE account_id = ?", [id]),
+        ]
     }
 
     public func recordSignIn(userID: String, at date: Date) async throws {
@@ -70,12 +93,8 @@ extension SQLStore: UserStore {
     }
 
     public func deleteUser(id: String) async throws {
-        try await database.transaction([
-            ("DELETE FROM sessions WHERE account_id = ?", [.text(id)]),
-            ("DELETE FROM refresh_tokens WHERE account_id = ?", [.text(id)]),
-            ("DELETE FROM access_tokens WHERE account_id = ?", [.text(id)]),
-            ("DELETE FROM users WHERE id = ?", [.text(id)]),
-        ])
+        try await database.transaction(Self.signOutStatements(accountID: id)
+            + [("DELETE FROM users WHERE id = ?", [.text(id)])])
     }
 
     private static func conflictMessage(_ detail: String) -> String {

@@ -1,0 +1,75 @@
+import Foundation
+
+/// Bounds password guessing per account and per IP, without ever counting a success as a failure.
+///
+/// Failures are counted per account (`accountRule`) and per IP (`ipRule`) in the store, so every instance sees
+/// them; at the limit the answer is `tooManyAttempts` for the rest of the window. Checks in flight are counted
+/// too, atomically, so parallel guesses cannot slip past the limit: a check starts only while
+/// `failures + checks in flight <= accountRule.limit`. A check that finds no room waits (in `wait` steps, for
+/// at most `patience`) for the others to finish instead of being refused, so sixteen parallel sign-ins with the
+/// right password all succeed. A success clears the account's failures and gives its place back.
+public struct PasswordAttemptGate: Sendable {
+    public let limiter: RateLimiter
+    /// The key prefix, one per surface (`sign-in`, `console`).
+    public let scope: String
+    public let accountRule: RateLimiter.Rule
+    public let ipRule: RateLimiter.Rule
+    public var wait: Duration = .milliseconds(50)
+    public var patience: Duration = .seconds(5)
+
+    /// Places in flight are counted in short windows, so one left behind by a crashed process is gone within
+    /// a minute.
+    static let inFlightWindow: TimeInterval = 60
+
+    public init(limiter: RateLimiter, scope: String, accountRule: RateLimiter.Rule, ipRule: RateLimiter.Rule) {
+        self.limiter = limiter
+        self.scope = scope
+        self.accountRule = accountRule
+        self.ipRule = ipRule
+    }
+
+    /// Runs `check` (which hashes and compares) for `account` (a stable key: the account id, or a digest of an
+    /// unknown identifier) from `ip`. An `IdentityError.invalidCredentials` from `check` is counted as a failure,
+    /// then `onFailure` is told the account's failures so far (to slow answers down), then the error is
+    /// rethrown. Throws `IdentityError.tooManyAttempts` when the account or the IP is locked, or no place came
+    /// free in time.
+    public func attempt<T>(account: String, ip: String, onFailure: (Int) async throws -> Void = { _ in },
+                           _ check: () async throws -> T) async throws -> T
+    {
+        let failureKey = scope + ":account:" + account
+        let ipKey = scope + ":ip:" + ip
+        let inFlightKey = scope + ":in-flight:" + account
+        let inFlightRule = RateLimiter.Rule(limit: accountRule.limit, window: Self.inFlightWindow)
+        let deadline = ContinuousClock.now + patience
+        while true {
+            let failures = try await limiter.count(failureKey, rule: accountRule)
+            guard failures < accountRule.limit, try await limiter.count(ipKey, rule: ipRule) < ipRule.limit else {
+                throw Self.locked
+            }
+            let inFlight = try await limiter.hit(inFlightKey, rule: inFlightRule)
+            if failures + inFlight <= accountRule.limit { break }
+            try await limiter.release(inFlightKey, rule: inFlightRule)
+            guard ContinuousClock.now < deadline else { throw Self.locked }
+            try await Task.sleep(for: wait)
+        }
+        let result: T
+        do {
+            result = try await check()
+        } catch let error as IdentityError where error.code == .invalidCredentials {
+            // The failure is counted before the place is given back, so the sum never dips below the truth.
+            let failures = try await limiter.hit(failureKey, rule: accountRule)
+            _ = try await limiter.hit(ipKey, rule: ipRule)
+            try await limiter.release(inFlightKey, rule: inFlightRule)
+            try await onFailure(failures)
+            throw error
+        } catch {
+            try? await limiter.release(inFlightKey, rule: inFlightRule)
+            throw error
+        }
+        try await limiter.reset(failureKey)
+        try await limiter.release(inFlightKey, rule: inFlightRule)
+        return result
+    }
+
+    public static let locked = IdentityError(.tooManyAttempts, "too many failed attempts; wait 15 minutes and try again")
+}
