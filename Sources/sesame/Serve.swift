@@ -27,7 +27,10 @@ struct Serve: AsyncParsableCommand {
                     """.utf8))
             }
             let configuration = runtime.configuration
-            let app = SesameApplication.build(runtime: runtime) { port in
+            let openFiles = ConnectionLimits.raiseOpenFileLimit()
+            let app = SesameApplication.build(
+                runtime: runtime, maximumConnections: ConnectionLimits.maximumConnections(openFileLimit: openFiles)
+            ) { port in
                 let elapsed = ContinuousClock.now - started
                 let milliseconds = elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000
                 runtime.logger.notice("Sesame is ready", metadata: [
@@ -35,7 +38,8 @@ struct Serve: AsyncParsableCommand {
                     "startup_ms": "\(milliseconds)",
                 ])
             }
-            try await app.runService()
+            // SIGTERM: requests in flight get a bounded time to finish, then the process ends regardless.
+            try await ConnectionLimits.run(app, logger: runtime.logger)
         }
     }
 }

@@ -4,6 +4,7 @@ import Logging
 import SesameIdentity
 import SesameOIDC
 import SesameServer
+import SesameStorage
 
 @main
 struct Sesame: AsyncParsableCommand {
@@ -11,7 +12,7 @@ struct Sesame: AsyncParsableCommand {
         commandName: "sesame",
         abstract: "Sesame: an OpenID Connect identity server.",
         subcommands: [Serve.self, Migrate.self, App.self, User.self, Resource.self, Keys.self, Connector.self, SignInExp.self,
-                      Admin.self])
+                      Admin.self, Secret.self])
 }
 
 /// Settings every command accepts; flags win over the environment, which wins over the config file.
@@ -98,6 +99,9 @@ func withRuntime<T>(_ options: GlobalOptions, quiet: Bool = true,
     let runtime: SesameRuntime
     do {
         runtime = try await SesameRuntime.open(configuration, logger: logger)
+    } catch let error as SQLStore.SecretMismatch {
+        Console.error(error.description)
+        throw ExitCode.failure
     } catch {
         Console.error("cannot open the database: \(error)")
         throw ExitCode.failure

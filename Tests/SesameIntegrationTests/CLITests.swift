@@ -181,4 +181,37 @@ struct CLITests {
         #expect(badAlgorithm.stderr.split(separator: "\n").count == 1)
         #expect(!badAlgorithm.stderr.contains("USAGE"))
     }
+
+    /// Every process that opens a database uses the secret it was sealed with: a CLI verb with another one
+    /// refuses at once, in one line naming SESAME_SECRET, and writes nothing; `secret rotate` moves everything to
+    /// a new secret.
+    @Test func aWrongSecretIsRefusedAndRotationMovesEverything() throws {
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let config = directory.appendingPathComponent("smtp.json")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        try Data(#"{"host": "smtp.example.com", "port": 587, "fromEmail": "a@example.com", "templates": [{"usageType": "Generic", "subject": "Code", "content": "{{code}}"}]}"#.utf8).write(to: config)
+        #expect(try sesame("connector", "set", "smtp", "--file", config.path).status == 0)
+        #expect(try sesame("keys", "list").status == 0)
+        let other = ["SESAME_SECRET": String(repeating: "w", count: 32)]
+        for verb in [["connector", "set", "smtp", "--file", config.path], ["connector", "list"], ["keys", "list"],
+                     ["app", "create", "--name", "X", "--type", "spa", "--redirect-uri", "http://127.0.0.1/cb"]]
+        {
+            let refused = try run(verb, environment: other)
+            #expect(refused.status == 1, "\(verb)")
+            #expect(refused.stderr.hasPrefix("error: SESAME_SECRET differs"), "\(verb): \(refused.stderr)")
+            #expect(refused.stderr.split(separator: "\n").count == 1, "\(verb)")
+        }
+        #expect(try sesame("app", "list", "--json").stdout.contains("\"X\"") == false)
+        let missing = try sesame("secret", "rotate")
+        #expect(missing.status == 1 && missing.stderr.contains("SESAME_NEW_SECRET"))
+        let new = String(repeating: "z", count: 40)
+        let rotated = try sesame("secret", "rotate", "--json", environment: ["SESAME_NEW_SECRET": new])
+        #expect(rotated.status == 0, "\(rotated.stderr)")
+        #expect((rotated.json as? [String: Any])?["connectors"] as? Int == 1)
+        #expect((rotated.json as? [String: Any])?["signingKeys"] as? Int == 1)
+        #expect(try sesame("keys", "list").status == 1)
+        let after = try sesame("connector", "list", "--json", environment: ["SESAME_SECRET": new])
+        #expect(after.status == 0, "\(after.stderr)")
+        #expect(after.stdout.contains(#""id":"smtp","isConfigured":true"#))
+    }
 }

@@ -38,22 +38,23 @@ struct Fixture: Sendable {
     /// `database`: SQLite in a temporary file, or a fresh PostgreSQL database when `scripts/test` provides one.
     static func withServer(mailbox: Bool = true, endpoint: String = "http://localhost:3001",
                            failureDelay: Duration = .milliseconds(5), now: (@Sendable () -> Date)? = nil,
-                           database: TestDatabase = .sqlite,
+                           database: TestDatabase = .sqlite, trustedProxies: TrustedProxies = TrustedProxies(),
                            _ body: @Sendable (Fixture, Browser) async throws -> Void) async throws
     {
         try await database.withURL { databaseURL in
             try await withServer(mailbox: mailbox, endpoint: endpoint, failureDelay: failureDelay, now: now,
-                                 databaseURL: databaseURL, body)
+                                 databaseURL: databaseURL, trustedProxies: trustedProxies, body)
         }
     }
 
     private static func withServer(mailbox: Bool, endpoint: String, failureDelay: Duration,
-                                   now: (@Sendable () -> Date)?, databaseURL: String,
+                                   now: (@Sendable () -> Date)?, databaseURL: String, trustedProxies: TrustedProxies,
                                    _ body: @Sendable (Fixture, Browser) async throws -> Void) async throws
     {
         var configuration = ServerConfiguration(
             endpoint: endpoint, host: "127.0.0.1", port: 0, databaseURL: databaseURL,
             secret: String(repeating: "s", count: 40), isDevMailboxEnabled: mailbox)
+        configuration.trustedProxies = trustedProxies
         configuration.passwordFailureDelay = failureDelay
         configuration.keyActivationDelay = 0
         var logger = Logger(label: "sesame.integration")

@@ -417,6 +417,47 @@ struct StoreConformanceTests {
         }
     }
 
+    /// The secret's check value: stored at first use, compared by every later process; a rotation re-seals
+    /// everything in one transaction, and a value that does not open is named.
+    @Test(arguments: Backend.available)
+    func secretsAreCheckedAndRotatedTogether(_ backend: Backend) async throws {
+        let old = String(repeating: "k", count: 32)
+        let new = String(repeating: "n", count: 32)
+        try await withStore(backend) { store in
+            try await store.insertInitialSigningKey(try SigningKey.generate(.es256, now: now))
+            try await store.saveConnector(id: "smtp", kind: "Email", config: ["password": "p"], now: now)
+            // An older database without a check value: the right secret becomes the reference...
+            try await store.verifySecret(old)
+            try await store.verifySecret(old)
+            // ...and any other is refused, wherever it comes from.
+            await #expect(throws: SQLStore.SecretMismatch.self) { try await store.verifySecret(new) }
+            let stranger = SQLStore(database: store.database, secretBox: SecretBox(secret: new))
+            do {
+                _ = try await stranger.connectors()
+                Issue.record("a connector opened under another secret")
+            } catch let error as SecretBox.DecryptionError {
+                #expect(error.description.contains("the configuration of connector 'smtp'"))
+                #expect(error.description.contains("SESAME_SECRET"))
+            }
+            await #expect(throws: SQLStore.SecretMismatch.self) {
+                _ = try await store.rotateSecret(from: new, to: old)
+            }
+            let rotation = try await store.rotateSecret(from: old, to: new)
+            #expect(rotation == SQLStore.SecretRotation(signingKeys: 1, connectors: 1))
+            try await stranger.verifySecret(new)
+            await #expect(throws: SQLStore.SecretMismatch.self) { try await store.verifySecret(old) }
+            #expect(try await stranger.connector(id: "smtp")?.config == ["password": "p"])
+            #expect(try await stranger.signingKeys().count == 1)
+            await #expect(throws: SecretBox.DecryptionError.self) { _ = try await store.signingKeys() }
+        }
+        // A database whose sealed values do not open with the first secret offered never takes it as the
+        // reference.
+        try await withStore(backend) { store in
+            try await store.saveConnector(id: "smtp", kind: "Email", config: ["password": "p"], now: now)
+            await #expect(throws: SQLStore.SecretMismatch.self) { try await store.verifySecret(new) }
+        }
+    }
+
     @Test(arguments: Backend.available)
     func signInExperienceAndVerificationCodes(_ backend: Backend) async throws {
         try await withStore(backend) { store in

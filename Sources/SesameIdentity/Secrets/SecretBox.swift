@@ -5,9 +5,18 @@ import SesameOIDC
 /// Encrypts secrets at rest (private keys, later connector secrets) with AES-256-GCM under a key
 /// derived from `SESAME_SECRET` by HKDF-SHA256. Output: "v1." + base64(nonce ‖ ciphertext ‖ tag).
 public struct SecretBox: Sendable {
+    /// A sealed value that does not open: written under another `SESAME_SECRET`, or damaged. `subject` names
+    /// what it was ("signing key 'k1'", "the configuration of connector 'smtp'") when the caller knows.
     public struct DecryptionError: Error, Sendable, CustomStringConvertible {
+        public var subject: String?
+
+        public init(subject: String? = nil) {
+            self.subject = subject
+        }
+
         public var description: String {
-            "a stored secret could not be decrypted: SESAME_SECRET differs from the one it was written with"
+            "\(subject ?? "a stored secret") could not be decrypted: SESAME_SECRET differs from the one it was "
+                + "written with (every process that opens this database needs the same SESAME_SECRET)"
         }
     }
 
@@ -24,14 +33,15 @@ public struct SecretBox: Sendable {
         return "v1." + combined.base64EncodedString()
     }
 
-    public func open(_ sealed: String) throws -> Data {
+    /// Opens a value `seal` wrote; throws `DecryptionError` naming `subject` when it does not open.
+    public func open(_ sealed: String, subject: String? = nil) throws -> Data {
         guard sealed.hasPrefix("v1."), let combined = Data(base64Encoded: String(sealed.dropFirst(3))) else {
-            throw DecryptionError()
+            throw DecryptionError(subject: subject)
         }
         do {
             return try AES.GCM.open(AES.GCM.SealedBox(combined: combined), using: key)
         } catch {
-            throw DecryptionError()
+            throw DecryptionError(subject: subject)
         }
     }
 

@@ -18,6 +18,10 @@ public struct ServerConfiguration: Sendable {
     public var isDevMailboxEnabled: Bool
     /// The step by which answers to repeated wrong passwords slow down (from the third failure).
     public var passwordFailureDelay: Duration = .milliseconds(250)
+    /// The file the secret was read from when `SESAME_SECRET` is unset (the generated development secret).
+    public var secretFile: String?
+    /// `SESAME_TRUSTED_PROXIES`: the reverse proxies whose forwarding headers name the client (default none).
+    public var trustedProxies = TrustedProxies()
     /// How long a rotated-in signing key is published before it signs (tests shorten it).
     public var keyActivationDelay: TimeInterval = 70
 
@@ -48,7 +52,7 @@ public struct ConfigurationError: Error, Sendable, CustomStringConvertible {
 /// Reads and validates the configuration.
 public struct ConfigurationLoader: Sendable {
     public static let keys = ["SESAME_ENDPOINT", "SESAME_HOST", "SESAME_PORT", "SESAME_DB", "SESAME_SECRET",
-                              "SESAME_LOG_LEVEL", "SESAME_DEV_MAILBOX"]
+                              "SESAME_LOG_LEVEL", "SESAME_DEV_MAILBOX", "SESAME_TRUSTED_PROXIES"]
 
     public var flags: [String: String]
     public var environment: [String: String]
@@ -108,9 +112,12 @@ public struct ConfigurationLoader: Sendable {
             }
             defaults.append("SESAME_DEV_MAILBOX=1: sent codes are readable at /dev/mailbox")
         }
-        return ServerConfiguration(endpoint: endpoint, host: host, port: port, databaseURL: databaseURL,
-                                   secret: secret, logLevel: logLevel, developmentDefaults: defaults,
-                                   isDevMailboxEnabled: mailbox == "1")
+        var configuration = ServerConfiguration(endpoint: endpoint, host: host, port: port, databaseURL: databaseURL,
+                                                secret: secret, logLevel: logLevel, developmentDefaults: defaults,
+                                                isDevMailboxEnabled: mailbox == "1")
+        configuration.trustedProxies = try TrustedProxies(parsing: value("SESAME_TRUSTED_PROXIES") ?? "")
+        if value("SESAME_SECRET") == nil { configuration.secretFile = secretFile }
+        return configuration
     }
 
     static func endpoint(_ raw: String) throws -> String {

@@ -15,7 +15,20 @@ extension Request {
             throw OAuthError.payloadTooLarge
         }
         do {
-            return try await body.collect(upTo: maximumBodySize)
+            // However slowly it trickles in, a body gets `bodyReadDeadline` to arrive (then 408).
+            let body = body
+            return try await withThrowingTaskGroup(of: ByteBuffer?.self) { group in
+                group.addTask { try await body.collect(upTo: maximumBodySize) }
+                group.addTask {
+                    try await Task.sleep(for: ConnectionLimits.bodyReadDeadline)
+                    return nil
+                }
+                defer { group.cancelAll() }
+                guard let collected = try await group.next(), let buffer = collected else {
+                    throw OAuthError.requestTimeout
+                }
+                return buffer
+            }
         } catch is NIOTooManyBytesError {
             // A body without a declared length (chunked) that grows past the limit.
             throw OAuthError.payloadTooLarge
@@ -95,6 +108,7 @@ extension JSONValue {
 }
 
 extension OAuthError {
+    static let requestTimeout = OAuthError(.invalidRequest, "the request body did not arrive in time", status: 408)
     static let payloadTooLarge = OAuthError(.payloadTooLarge, "the request body is larger than 1 MiB", status: 413)
 }
 

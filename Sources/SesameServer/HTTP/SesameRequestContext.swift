@@ -13,12 +13,16 @@ public struct SesameRequestContext: RequestContext {
     var consoleSessionToken: String?
 
     public init(source: ApplicationRequestContextSource) {
-        coreContext = .init(source: source)
-        remoteAddress = source.channel.remoteAddress
+        self.init(coreContext: .init(source: source), remoteAddress: source.channel.remoteAddress)
     }
 
-    /// The peer's IP address, for per-IP limits (the direct peer: Sesame does not trust forwarded headers).
-    public var clientIP: String {
-        remoteAddress?.ipAddress ?? "unknown"
+    /// The client's IP address, for per-IP limits and the audit log: the direct peer, or, behind a trusted
+    /// reverse proxy, the address it forwarded (set by `ClientAddressMiddleware`, `TrustedProxies`).
+    public var clientIP: String
+
+    init(coreContext: CoreRequestContextStorage, remoteAddress: SocketAddress?) {
+        self.coreContext = coreContext
+        self.remoteAddress = remoteAddress
+        clientIP = remoteAddress?.ipAddress ?? "unknown"
     }
 }

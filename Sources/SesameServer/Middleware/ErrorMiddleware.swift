@@ -47,6 +47,10 @@ struct ErrorMiddleware: RouterMiddleware {
             oauthError = .payloadTooLarge
         case is NIOTooManyBytesError:
             oauthError = .payloadTooLarge
+        case let error as SecretBox.DecryptionError:
+            // Names what did not open and why; no secret is in it. An operator's mistake, not the caller's.
+            context.logger.error("stored secret could not be decrypted", metadata: ["detail": "\(error)"])
+            oauthError = OAuthError(.serverError, error.description, status: 500)
         case let error as HTTPError where error.status.code < 500:
             oauthError = OAuthError(error.status == .notFound ? .notFound : .invalidRequest,
                                     error.body ?? error.status.reasonPhrase, status: error.status.code)

@@ -39,6 +39,13 @@ public struct SesameRuntime: Sendable {
             throw error
         }
         let runtime = SesameRuntime(configuration: configuration, database: database, logger: logger, now: now)
+        do {
+            // Every process that opens the database must hold the secret it was sealed with.
+            try await runtime.store.verifySecret(configuration.secret)
+        } catch {
+            try? await database.close()
+            throw error
+        }
         try await runtime.ensureManagementResource()
         return runtime
     }

@@ -6,15 +6,20 @@ import SesameOIDC
 
 /// Builds the HTTP application: routes by surface, middleware, and the background services.
 public enum SesameApplication {
-    public static func build(runtime: SesameRuntime, onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in })
+    /// `maximumConnections`: how many connections are served at once (`ConnectionLimits`); idle connections
+    /// close after `ConnectionLimits.idleTimeout` seconds.
+    public static func build(runtime: SesameRuntime, maximumConnections: Int = 1024,
+                             onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in })
         -> some ApplicationProtocol
     {
         let router = buildRouter(runtime: runtime)
         let configuration = runtime.configuration
         return Application(
             router: router,
+            server: .http1(configuration: .init(idleTimeout: .seconds(ConnectionLimits.idleTimeout))),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port),
-                                 serverName: "Sesame"),
+                                 serverName: "Sesame",
+                                 availableConnectionsDelegate: .maximum(maximumConnections, logger: runtime.logger)),
             services: [ExpiryService(store: runtime.store, interval: .seconds(300), logger: runtime.logger),
                        AuditFlushService(audit: runtime.audit)],
             onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? configuration.port) },
@@ -26,6 +31,7 @@ public enum SesameApplication {
         let router = Router(context: SesameRequestContext.self, options: .autoGenerateHeadEndpoints)
         let pages = PageRenderer()
         let cookies = CookieJar(isSecure: runtime.configuration.isSecure)
+        router.add(middleware: ClientAddressMiddleware(proxies: runtime.configuration.trustedProxies))
         router.add(middleware: CORSMiddleware())
         router.add(middleware: ErrorMiddleware(pages: pages))
         router.add(middleware: BodyLimitMiddleware())

@@ -39,8 +39,10 @@ extension SQLStore: ConnectorConfigStore {
     }
 
     private func connector(_ row: SQLRow) throws -> StoredConnector {
-        let config = try JSONValue.decode(try secretBox.open(try row.string("sealed_config")))
-        return StoredConnector(id: try row.string("id"), kind: try row.string("kind"), config: config,
+        let id = try row.string("id")
+        let config = try JSONValue.decode(try secretBox.open(try row.string("sealed_config"),
+                                                             subject: "the configuration of connector '\(id)'"))
+        return StoredConnector(id: id, kind: try row.string("kind"), config: config,
                                isEnabled: try row.bool("is_enabled"), updatedAt: try row.date("updated_at"))
     }
 }

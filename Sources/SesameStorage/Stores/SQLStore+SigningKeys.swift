@@ -11,8 +11,10 @@ extension SQLStore: SigningKeyStore {
             guard let algorithm = SigningAlgorithm(rawValue: try row.string("alg")) else {
                 throw StorageError.corrupt("alg")
             }
-            return try SigningKey(kid: try row.string("kid"), algorithm: algorithm,
-                                  privateKeyBytes: try secretBox.open(try row.string("sealed_private_key")),
+            let kid = try row.string("kid")
+            return try SigningKey(kid: kid, algorithm: algorithm,
+                                  privateKeyBytes: try secretBox.open(try row.string("sealed_private_key"),
+                                                                      subject: "signing key '\(kid)'"),
                                   createdAt: try row.date("created_at"), retiredAt: row.optionalDate("retired_at"))
         }
     }

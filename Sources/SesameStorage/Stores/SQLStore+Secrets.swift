@@ -1,0 +1,110 @@
+import Foundation
+import SesameIdentity
+import SesameOIDC
+
+/// `SESAME_SECRET` and the database: the check value every process compares at start, and the rotation that
+/// re-seals every sealed value under a new secret.
+extension SQLStore {
+    /// Why a process may not use this database with its secret.
+    public struct SecretMismatch: Error, Sendable, CustomStringConvertible {
+        public var description: String {
+            "SESAME_SECRET differs from the secret this database was sealed with: every process that opens it "
+                + "(servers and CLI verbs) needs the same SESAME_SECRET (to change it, see `sesame secret rotate`)"
+        }
+    }
+
+    static let secretCheckKey = "secret_check"
+
+    /// The check value of a secret: a MAC under a key derived for this purpose only, so it reveals nothing.
+    static func checkValue(for secret: String) -> String {
+        SecretBox(secret: secret, purpose: "sesame.secret-check").mac("sesame secret check v1")
+    }
+
+    /// Compares `secret` with the check value stored at first start, storing it when there is none. A database
+    /// from before check values (sealed values but no check) is first proven to open with `secret`. Throws
+    /// `SecretMismatch`, or the `DecryptionError` of the value that did not open.
+    public func verifySecret(_ secret: String) async throws {
+        let expected = Self.checkValue(for: secret)
+        if let stored = try await storedCheckValue() {
+            guard SecretDigest.constantTimeEquals(stored, expected) else { throw SecretMismatch() }
+            return
+        }
+        // An older database: what is already sealed must open with this secret before it becomes the reference.
+        do {
+            let box = SecretBox(secret: secret)
+            for sealed in try await Self.sealedValues(in: database) { _ = try box.open(sealed.value) }
+        } catch is SecretBox.DecryptionError {
+            throw SecretMismatch()
+        }
+        try await database.query("INSERT INTO installation (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING",
+                                 .text(Self.secretCheckKey), .text(expected))
+        // Another process may have stored its own first.
+        guard let stored = try await storedCheckValue(), SecretDigest.constantTimeEquals(stored, expected) else {
+            throw SecretMismatch()
+        }
+    }
+
+    private func storedCheckValue() async throws -> String? {
+        try await database.query("SELECT value FROM installation WHERE key = ?", .text(Self.secretCheckKey))
+            .first?.string("value")
+    }
+
+    /// Every sealed value: its table, key column and value, and what it is (for errors).
+    private struct Sealed {
+        let table: String
+        let keyColumn: String
+        let valueColumn: String
+        let key: String
+        let value: String
+        let subject: String
+    }
+
+    private static func sealedValues(in database: any SQLDatabase) async throws -> [Sealed] {
+        var values: [Sealed] = []
+        for row in try await database.query("SELECT kid, sealed_private_key FROM signing_keys" + database.dialect.forUpdate) {
+            let kid = try row.string("kid")
+            values.append(Sealed(table: "signing_keys", keyColumn: "kid", valueColumn: "sealed_private_key", key: kid,
+                                 value: try row.string("sealed_private_key"), subject: "signing key '\(kid)'"))
+        }
+        for row in try await database.query("SELECT id, sealed_config FROM connectors" + database.dialect.forUpdate) {
+            let id = try row.string("id")
+            values.append(Sealed(table: "connectors", keyColumn: "id", valueColumn: "sealed_config", key: id,
+                                 value: try row.string("sealed_config"),
+                                 subject: "the configuration of connector '\(id)'"))
+        }
+        return values
+    }
+
+    /// What `rotateSecret` re-sealed.
+    public struct SecretRotation: Sendable, Equatable {
+        public var signingKeys: Int
+        public var connectors: Int
+
+        public init(signingKeys: Int, connectors: Int) {
+            self.signingKeys = signingKeys
+            self.connectors = connectors
+        }
+    }
+
+    /// Re-seals every sealed value (signing keys, connector configurations) from `oldSecret` to `newSecret` and
+    /// stores the new check value, in one transaction: a failure or a crash at any point leaves everything under
+    /// the old secret. Throws `SecretMismatch` when `oldSecret` is not the database's.
+    public func rotateSecret(from oldSecret: String, to newSecret: String) async throws -> SecretRotation {
+        try await verifySecret(oldSecret)
+        let newBox = SecretBox(secret: newSecret)
+        let oldBox = SecretBox(secret: oldSecret)
+        return try await database.withTransaction { database in
+            var rotation = SecretRotation(signingKeys: 0, connectors: 0)
+            for sealed in try await Self.sealedValues(in: database) {
+                let plain = try oldBox.open(sealed.value, subject: sealed.subject)
+                try await database.query(
+                    "UPDATE \(sealed.table) SET \(sealed.valueColumn) = ? WHERE \(sealed.keyColumn) = ?",
+                    .text(try newBox.seal(plain)), .text(sealed.key))
+                if sealed.table == "signing_keys" { rotation.signingKeys += 1 } else { rotation.connectors += 1 }
+            }
+            try await database.query("UPDATE installation SET value = ? WHERE key = ?",
+                                     .text(Self.checkValue(for: newSecret)), .text(Self.secretCheckKey))
+            return rotation
+        }
+    }
+}

@@ -1,0 +1,80 @@
+import Foundation
+import HTTPTypes
+import HummingbirdTesting
+import SesameIdentity
+import SesameOIDC
+import SesameServer
+import Testing
+
+/// `SESAME_TRUSTED_PROXIES`: behind a trusted proxy the client address comes from `Forwarded` or
+/// `X-Forwarded-For` (the right-most address that is not a trusted proxy); from anyone else those headers are
+/// ignored.
+@Suite("Trusted proxies")
+struct TrustedProxiesTests {
+    static let proxies = try! TrustedProxies(parsing: "10.0.0.0/8, 192.168.1.7 2001:db8::/32")
+
+    @Test(arguments: [
+        // peer, Forwarded, X-Forwarded-For, client
+        ("203.0.113.9", [], ["198.51.100.1"], "203.0.113.9"),                       // untrusted peer: headers ignored
+        ("10.1.2.3", [], [], "10.1.2.3"),                                          // trusted, no header
+        ("10.1.2.3", [], ["198.51.100.1"], "198.51.100.1"),
+        ("10.1.2.3", [], ["6.6.6.6, 198.51.100.1, 10.9.9.9"], "198.51.100.1"),   // forged left part skipped
+        ("10.1.2.3", [], ["6.6.6.6", "198.51.100.1"], "198.51.100.1"),            // repeated header lines
+        ("10.1.2.3", [], ["10.0.0.5, 192.168.1.7"], "10.0.0.5"),                  // all hops trusted: left-most
+        ("10.1.2.3", [], ["198.51.100.1:4711"], "198.51.100.1"),
+        ("10.1.2.3", [], ["garbage, 198.51.100.1"], "198.51.100.1"),
+        ("10.1.2.3", [], ["198.51.100.1, garbage"], "10.1.2.3"),                  // an unreadable hop: stop at the peer
+        ("10.1.2.3", [#"for=192.0.2.60;proto=http;by=203.0.113.43"#], ["6.6.6.6"], "192.0.2.60"),  // Forwarded wins
+        ("10.1.2.3", [#"for="[2001:db8:cafe::17]:4711", for=10.2.2.2"#], [], "2001:db8:cafe:0:0:0:0:17"),
+        ("10.1.2.3", [#"for=unknown"#], [], "10.1.2.3"),
+        ("::ffff:10.1.2.3", [], ["198.51.100.1"], "198.51.100.1"),                // IPv4-mapped peer
+        ("2001:db8::1", [], ["2001:db9::5"], "2001:db9:0:0:0:0:0:5"),
+    ] as [(String, [String], [String], String)])
+    func clientAddress(_ peer: String, _ forwarded: [String], _ xForwardedFor: [String], _ client: String) {
+        #expect(Self.proxies.clientAddress(peer: peer, forwarded: forwarded, xForwardedFor: xForwardedFor) == client)
+    }
+
+    @Test(arguments: ["10.0.0.0/33", "10.0.0", "example.com", "2001:db8::/129", "10.0.0.0/-1", "10.0.0.0/ 8"])
+    func badListsAreRefusedNamingTheSetting(_ list: String) {
+        #expect(throws: ConfigurationError.self) { try TrustedProxies(parsing: list) }
+        #expect(throws: ConfigurationError.self) {
+            try ConfigurationLoader(environment: ["SESAME_TRUSTED_PROXIES": list, "SESAME_SECRET": String(repeating: "x", count: 32)]).load()
+        }
+    }
+
+    /// The attack the setting exists for: behind one load balancer every client shares its address, and one
+    /// attacker's failures lock everyone out. With the balancer trusted, the attacker locks only itself; and
+    /// a client that sends the header itself, not through a trusted proxy, changes nothing.
+    @Test func perIPLimitsSeeTheForwardedClient() async throws {
+        let loopback = try TrustedProxies(parsing: "127.0.0.0/8, ::1")
+        try await Fixture.withServer(now: Fixture.midWindow, trustedProxies: loopback) { fixture, browser in
+            let wrong = basicAuthorization(fixture.machine.client.id, "guess")
+            for _ in 0..<51 {
+                _ = try await browser.post("/oidc/token", form: [("grant_type", "client_credentials")],
+                                           headers: [.authorization: wrong, .xForwardedFor: "198.51.100.66"])
+            }
+            let right = basicAuthorization(fixture.machine.client.id, fixture.machine.secret ?? "")
+            let attacker = try await browser.post("/oidc/token", form: [("grant_type", "client_credentials")],
+                                                  headers: [.authorization: right, .xForwardedFor: "198.51.100.66"])
+            #expect(attacker.status == .tooManyRequests)
+            let someoneElse = try await browser.post("/oidc/token", form: [("grant_type", "client_credentials")],
+                                                     headers: [.authorization: right, .xForwardedFor: "203.0.113.7"])
+            #expect(someoneElse.status == .ok)
+        }
+        try await Fixture.withServer(now: Fixture.midWindow) { fixture, browser in
+            let wrong = basicAuthorization(fixture.machine.client.id, "guess")
+            for index in 0..<51 {
+                _ = try await browser.post("/oidc/token", form: [("grant_type", "client_credentials")],
+                                           headers: [.authorization: wrong, .xForwardedFor: "198.51.100.\(index)"])
+            }
+            let right = basicAuthorization(fixture.machine.client.id, fixture.machine.secret ?? "")
+            let spoofed = try await browser.post("/oidc/token", form: [("grant_type", "client_credentials")],
+                                                 headers: [.authorization: right, .xForwardedFor: "203.0.113.7"])
+            #expect(spoofed.status == .tooManyRequests, "an untrusted peer cannot choose its address")
+        }
+    }
+}
+
+extension HTTPField.Name {
+    static let xForwardedFor = Self("X-Forwarded-For")!
+}
