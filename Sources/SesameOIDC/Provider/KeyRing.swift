@@ -19,11 +19,26 @@ public actor KeyRing {
         self.now = now
     }
 
+    /// The keys in force. When the store cannot be read (the database is down), the last keys loaded go on
+    /// serving discovery, the JWKS and signing, and the store is asked again after `keyCacheTTL`; only a process
+    /// that never loaded its keys throws.
     public func snapshot() async throws -> Snapshot {
         let now = now()
         if let cached, now.timeIntervalSince(cached.loadedAt) < configuration.keyCacheTTL {
             return cached.snapshot
         }
+        do {
+            return try await load(now: now)
+        } catch {
+            guard let lastLoaded else { throw error }
+            cached = (lastLoaded, now)
+            return lastLoaded
+        }
+    }
+
+    private var lastLoaded: Snapshot?
+
+    private func load(now: Date) async throws -> Snapshot {
         var keys = try await store.signingKeys()
         if keys.isEmpty {
             try await store.insertInitialSigningKey(SigningKey.generate(configuration.initialKeyAlgorithm, now: now))
@@ -50,6 +65,7 @@ public actor KeyRing {
         }
         let snapshot = Snapshot(current: current, published: live.map(\.publicKey))
         cached = (snapshot, now)
+        lastLoaded = snapshot
         return snapshot
     }
 

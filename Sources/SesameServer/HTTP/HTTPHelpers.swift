@@ -108,6 +108,10 @@ extension JSONValue {
 }
 
 extension OAuthError {
+    /// The database is unreachable for now (RFC 6749 §4.1.2.1's `temporarily_unavailable`), answered 503.
+    static let temporarilyUnavailable = OAuthError(.temporarilyUnavailable,
+                                                   "the service is temporarily unavailable; try again shortly",
+                                                   status: 503)
     static let requestTimeout = OAuthError(.invalidRequest, "the request body did not arrive in time", status: 408)
     static let payloadTooLarge = OAuthError(.payloadTooLarge, "the request body is larger than 1 MiB", status: 413)
 }

@@ -21,13 +21,16 @@ struct ErrorMiddleware: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
         -> Response
     {
-        let response: Response
+        var response: Response
         do {
             response = try await next(request, context)
         } catch let error as any RenderedError {
             response = error.response
         } catch {
             response = render(error, request: request, context: context)
+        }
+        if response.status == .serviceUnavailable, response.headers[.retryAfter] == nil {
+            response.headers[.retryAfter] = "5"
         }
         context.logger.info("request", metadata: [
             "method": "\(request.method)", "path": "\(request.uri.path)", "status": "\(response.status.code)",
@@ -47,6 +50,9 @@ struct ErrorMiddleware: RouterMiddleware {
             oauthError = .payloadTooLarge
         case is NIOTooManyBytesError:
             oauthError = .payloadTooLarge
+        case is DatabaseUnavailable:
+            context.logger.warning("database unavailable", metadata: ["path": "\(request.uri.path)"])
+            oauthError = .temporarilyUnavailable
         case let error as SecretBox.DecryptionError:
             // Names what did not open and why; no secret is in it. An operator's mistake, not the caller's.
             context.logger.error("stored secret could not be decrypted", metadata: ["detail": "\(error)"])

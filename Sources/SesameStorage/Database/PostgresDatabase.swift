@@ -3,6 +3,7 @@ import Logging
 import NIOCore
 import NIOSSL
 import PostgresNIO
+import Synchronization
 
 /// PostgreSQL through PostgresNIO's pooled client, which runs in a task owned by this value.
 public final class PostgresDatabase: SQLDatabase {
@@ -62,8 +63,69 @@ public final class PostgresDatabase: SQLDatabase {
         runner = Task { await client.run() }
     }
 
+    /// How long a statement waits for a pooled connection before the database counts as unreachable
+    /// (`DatabaseUnavailable`, answered 503 with `Retry-After`): the pool keeps no deadline of its own and would
+    /// wait up to a minute while the server is down.
+    static let leaseTimeout: Duration = .seconds(1)
+
     public func query(_ sql: String, _ binds: [SQLValue]) async throws -> [SQLRow] {
-        try await Self.rows(try await client.query(try Self.makeQuery(sql, binds), logger: logger))
+        let query = try Self.makeQuery(sql, binds)
+        let logger = logger
+        return try await withConnection { connection in
+            try await Self.rows(try await connection.query(query, logger: logger))
+        }
+    }
+
+    private enum LeaseState { case waiting, leased, abandoned }
+
+    /// Whether a statement got its connection or was given up, decided once under a lock.
+    private final class Lease: Sendable {
+        private let state = Mutex(LeaseState.waiting)
+
+        /// Moves from waiting to `next`; false when the other side decided first.
+        func settle(_ next: LeaseState) -> Bool {
+            state.withLock { state in
+                guard state == .waiting else { return false }
+                state = next
+                return true
+            }
+        }
+    }
+    private enum LeaseOutcome<T: Sendable>: Sendable { case done(T), deadline }
+
+    /// Runs `body` on a pooled connection, or throws `DatabaseUnavailable` when none comes within
+    /// `leaseTimeout`. A statement that has its connection is never abandoned half-way: the deadline only
+    /// covers the wait, and is decided under a lock, so a write the caller was told failed never runs.
+    private func withConnection<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> T)
+        async throws -> T
+    {
+        let lease = Lease()
+        let client = client
+        return try await withThrowingTaskGroup(of: LeaseOutcome<T>.self) { group in
+            group.addTask {
+                .done(try await client.withConnection { connection in
+                    guard lease.settle(.leased) else { throw DatabaseUnavailable() }
+                    return try await body(connection)
+                })
+            }
+            group.addTask {
+                try await Task.sleep(for: Self.leaseTimeout)
+                return .deadline
+            }
+            while let outcome = try await group.next() {
+                switch outcome {
+                case .done(let value):
+                    group.cancelAll()
+                    return value
+                case .deadline:
+                    if lease.settle(.abandoned) {
+                        group.cancelAll()
+                        throw DatabaseUnavailable()
+                    }
+                }
+            }
+            throw DatabaseUnavailable()
+        }
     }
 
     fileprivate static func rows(_ rows: PostgresRowSequence) async throws -> [SQLRow] {
@@ -83,8 +145,13 @@ public final class PostgresDatabase: SQLDatabase {
     {
         let logger = logger
         do {
-            return try await client.withTransaction(logger: logger) { connection in
-                try await body(Transaction(connection: connection, logger: logger))
+            // The task group inside `withConnection` ends before this returns, so `body` does not outlive it.
+            return try await withoutActuallyEscaping(body) { body in
+                try await withConnection { connection in
+                    try await connection.withTransaction(logger: logger) { connection in
+                        try await body(Transaction(connection: connection, logger: logger))
+                    }
+                }
             }
         } catch let error as PostgresTransactionError {
             // The caller's own error (a conflict, a decision to roll back) comes out as itself.

@@ -98,6 +98,13 @@ extension SQLDatabase {
     }
 }
 
+/// The database cannot be reached right now (PostgreSQL down or unreachable, no pooled connection within a
+/// second). Answered 503 with `Retry-After`; the pool reconnects by itself once the server is back.
+public struct DatabaseUnavailable: Error, Sendable, CustomStringConvertible {
+    public init() {}
+    public var description: String { "the database is unavailable; try again shortly" }
+}
+
 public struct StorageError: Error, Sendable, CustomStringConvertible {
     public var description: String
 
