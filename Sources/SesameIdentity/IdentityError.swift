@@ -16,6 +16,10 @@ public struct IdentityError: Error, Sendable, Equatable, CustomStringConvertible
         public static let codeExpired = Code(rawValue: "verification_code.expired")
         public static let methodDisabled = Code(rawValue: "sign_in_experiences.method_disabled")
         public static let invalidSetupLink = Code(rawValue: "console.invalid_setup_link")
+        /// Identification found no account for a verified identifier (Logto's code; 404).
+        public static let userNotExist = Code(rawValue: "user.user_not_exist")
+        /// Registration with a verified email that already has an account (Logto's code; 422).
+        public static let emailAlreadyInUse = Code(rawValue: "user.email_already_in_use")
     }
 
     public var code: Code

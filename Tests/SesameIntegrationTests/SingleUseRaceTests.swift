@@ -108,4 +108,33 @@ struct SingleUseRaceTests {
             #expect(userinfo.status == .ok)
         }
     }
+
+    /// A verification code raced by parallel checks with the right code: exactly one succeeds.
+    @Test(arguments: TestDatabase.available, [2, 8])
+    func parallelCodeChecksHaveOneWinner(_ database: TestDatabase, _ parallel: Int) async throws {
+        try await Fixture.withServer(database: database) { _, browser in
+            for trial in 0..<4 {
+                let own = Browser(client: browser.client)
+                let address = "race\(trial)@example.com"
+                _ = try await ExperienceAPITests.call(own, .put, "", ["interactionEvent": "Register"])
+                let sent = try await ExperienceAPITests.call(own, .post, "/verification/verification-code", [
+                    "identifier": ["type": "email", "value": .string(address)], "interactionEvent": "Register",
+                ])
+                let id = try #require(sent.json["verificationId"]?.stringValue)
+                let (code, _) = try await ExperienceFlowTests.latestCode(own, to: address)
+                let statuses = try await withThrowingTaskGroup(of: HTTPResponse.Status.self) { group in
+                    for _ in 0..<parallel {
+                        group.addTask {
+                            try await ExperienceAPITests.call(own, .post, "/verification/verification-code/verify", [
+                                "identifier": ["type": "email", "value": .string(address)],
+                                "verificationId": .string(id), "code": .string(code),
+                            ]).status
+                        }
+                    }
+                    return try await group.reduce(into: [HTTPResponse.Status]()) { $0.append($1) }
+                }
+                #expect(statuses.filter { $0 == .ok }.count == 1, "trial \(trial): \(statuses)")
+            }
+        }
+    }
 }

@@ -86,6 +86,25 @@ struct StoreConformanceTests {
         }
     }
 
+    /// Instances starting together on a fresh database make exactly one first signing key.
+    @Test(arguments: Backend.available)
+    func parallelFirstStartsMakeOneSigningKey(_ backend: Backend) async throws {
+        try await withStore(backend) { store in
+            let now = now
+            for trial in 0..<10 {
+                try await store.database.query("DELETE FROM signing_keys")
+                try await store.database.query("DELETE FROM installation WHERE key = 'first_signing_key'")
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    for _ in 0..<8 {
+                        group.addTask { try await store.insertInitialSigningKey(try SigningKey.generate(.es256, now: now)) }
+                    }
+                    try await group.waitForAll()
+                }
+                #expect(try await store.signingKeys().count == 1, "trial \(trial)")
+            }
+        }
+    }
+
     @Test(arguments: Backend.available)
     func usersAreUniqueByUsernameEmailAndPhone(_ backend: Backend) async throws {
         try await withStore(backend) { store in

@@ -88,7 +88,7 @@ public struct Experience: Sendable, Codable, Equatable {
         switch event {
         case .signIn, .forgotPassword:
             guard let userID = verification.userID ?? existingUserID else {
-                throw IdentityError(.notFound, "no account uses this \(verification.identifier.type.rawValue)")
+                throw IdentityError(.userNotExist, "no account uses this \(verification.identifier.type.rawValue)")
             }
             if event == .forgotPassword, verification.kind != .verificationCode {
                 throw IdentityError(.invalidInput, "password recovery is verified with a code")
@@ -99,10 +99,26 @@ public struct Experience: Sendable, Codable, Equatable {
                 throw IdentityError(.invalidInput, "registration is verified with a code")
             }
             guard existingUserID == nil else {
-                throw IdentityError(.conflict, "this \(verification.identifier.type.rawValue) already has an account")
+                throw IdentityError(verification.identifier.type == .email ? .emailAlreadyInUse : .conflict,
+                                    "this \(verification.identifier.type.rawValue) already has an account")
             }
             newIdentifier = verification.identifier
         }
+    }
+
+    /// Switches between sign-in and registration, keeping the verifications (Logto's interaction-event switch).
+    /// Identification and the profile start over; password recovery neither starts nor ends a switch.
+    public mutating func switchEvent(to newEvent: Event) throws {
+        guard event != .forgotPassword, newEvent != .forgotPassword else {
+            throw IdentityError.invalidInput("a ForgotPassword experience cannot switch events; start a new one")
+        }
+        guard newEvent != event else { return }
+        event = newEvent
+        identifiedUserID = nil
+        newIdentifier = nil
+        passwordHash = nil
+        username = nil
+        name = nil
     }
 
     /// Registration by username: no code proves a username, so the profile names it. It becomes the new

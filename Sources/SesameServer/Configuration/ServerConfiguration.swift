@@ -52,7 +52,7 @@ public struct ConfigurationError: Error, Sendable, CustomStringConvertible {
 /// Reads and validates the configuration.
 public struct ConfigurationLoader: Sendable {
     public static let keys = ["SESAME_ENDPOINT", "SESAME_HOST", "SESAME_PORT", "SESAME_DB", "SESAME_SECRET",
-                              "SESAME_LOG_LEVEL", "SESAME_DEV_MAILBOX", "SESAME_TRUSTED_PROXIES"]
+                              "SESAME_LOG_LEVEL", "SESAME_DEV_MAILBOX", "SESAME_TRUSTED_PROXIES", "SESAME_TRUSTED_PROXY_HEADER"]
 
     public var flags: [String: String]
     public var environment: [String: String]
@@ -115,7 +115,8 @@ public struct ConfigurationLoader: Sendable {
         var configuration = ServerConfiguration(endpoint: endpoint, host: host, port: port, databaseURL: databaseURL,
                                                 secret: secret, logLevel: logLevel, developmentDefaults: defaults,
                                                 isDevMailboxEnabled: mailbox == "1")
-        configuration.trustedProxies = try TrustedProxies(parsing: value("SESAME_TRUSTED_PROXIES") ?? "")
+        configuration.trustedProxies = try TrustedProxies(parsing: value("SESAME_TRUSTED_PROXIES") ?? "",
+                                                          header: value("SESAME_TRUSTED_PROXY_HEADER"))
         if value("SESAME_SECRET") == nil { configuration.secretFile = secretFile }
         return configuration
     }

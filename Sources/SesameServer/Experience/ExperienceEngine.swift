@@ -22,21 +22,6 @@ struct ExperienceEngine: Sendable {
         try await session.save(Experience(event: event))
     }
 
-    /// What `sendCode` did.
-    enum Delivery: Equatable {
-        /// The code went out.
-        case sent(verificationID: String)
-        /// No account uses the address and the answer must not say so (recovery, or sign-in while sign-up
-        /// is off): nothing was sent, but the experience goes on as if it had been, and no code will match.
-        case withheld(verificationID: String)
-
-        var verificationID: String {
-            switch self {
-            case .sent(let id), .withheld(let id): id
-            }
-        }
-    }
-
     /// The settings must allow `event` for this kind of identifier: the same rule for the hosted pages and
     /// the Experience API.
     static func checkAllowed(_ event: Experience.Event, _ type: SignInExperience.Identifier,
@@ -58,37 +43,35 @@ struct ExperienceEngine: Sendable {
         }
     }
 
-    /// Sends a code for the experience's event and records the verification. An address with no account
-    /// is told apart only where Logto does, to offer registration (sign-in while sign-up by email is on);
-    /// a taken address is refused for registration.
-    func sendCode(_ session: ExperienceSession, to identifier: Experience.Identifier) async throws -> Delivery {
+    /// Sends a code for the experience's event and records the verification; returns its id. The code goes out
+    /// whether or not an account uses the address, with the same answer, limits and timing, so nobody learns
+    /// which addresses have accounts without proving the address first (as Logto does): only after the code is
+    /// verified does identification tell, and the experience may then switch between sign-in and registration
+    /// (`switchEvent`) with the same verification.
+    func sendCode(_ session: ExperienceSession, to identifier: Experience.Identifier) async throws -> String {
         var experience = try await session.load()
         guard identifier.type == .email else {
             throw IdentityError.invalidInput("verification codes are sent to email addresses (no SMS connector yet)")
         }
-        let settings = session.visit.settings
-        try Self.checkAllowed(experience.event, identifier.type, settings: settings)
-        let existing = try await runtime.store.user(identifier: identifier.value)
+        try Self.checkAllowed(experience.event, identifier.type, settings: session.visit.settings)
         let id = SecureRandom.identifier()
         experience.addVerification(.init(id: id, kind: .verificationCode, identifier: identifier, isVerified: false))
-        switch experience.event {
-        case .register where existing != nil:
-            throw IdentityError(.conflict, "this email address already has an account")
-        case .signIn where existing == nil && settings.signUp.identifiers.contains(identifier.type):
-            throw IdentityError(.notFound, "no account uses this email address")
-        case .signIn where existing == nil, .forgotPassword where existing == nil:
-            // The same limits and answers as a real send (a code is made and never delivered), so neither the
-            // status nor the resend wait tells which addresses have an account.
-            _ = try await runtime.codes.issue(to: identifier.value, usage: Self.usage(experience.event).rawValue,
-                                              ip: session.visit.clientIP)
-            try await session.save(experience)
-            return .withheld(verificationID: id)
-        default:
-            try await runtime.sendEmailCode(to: identifier.value, usage: Self.usage(experience.event),
-                                            ip: session.visit.clientIP, locale: session.visit.t.language)
-            try await session.save(experience)
-            return .sent(verificationID: id)
+        try await runtime.sendEmailCode(to: identifier.value, usage: Self.usage(experience.event),
+                                        ip: session.visit.clientIP, locale: session.visit.t.language)
+        try await session.save(experience)
+        return id
+    }
+
+    /// Logto's `PUT /api/experience/interaction-event`: a verified address with no account may register instead
+    /// of signing in, and one that has an account may sign in instead of registering, without a second code.
+    /// The settings must allow the new event for the verified identifier.
+    func switchEvent(_ session: ExperienceSession, to event: Experience.Event) async throws {
+        var experience = try await session.load()
+        try experience.switchEvent(to: event)
+        if let verified = experience.verifications.last(where: { $0.isVerified && $0.kind == .verificationCode }) {
+            try Self.checkAllowed(event, verified.identifier.type, settings: session.visit.settings)
         }
+        try await session.save(experience)
     }
 
     /// Checks a code; without a verification id, the newest code verification for the identifier.

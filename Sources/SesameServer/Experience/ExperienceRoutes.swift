@@ -27,10 +27,16 @@ struct ExperienceRoutes: Sendable {
                 return nil
             }
         }
+        api.put("interaction-event") { request, context in
+            try await handle(request, context) { session, body in
+                try await engine.switchEvent(session, to: try Self.event(body["interactionEvent"]))
+                return nil
+            }
+        }
         api.post("verification/verification-code") { request, context in
             try await handle(request, context) { session, body in
-                let delivery = try await engine.sendCode(session, to: try Self.identifier(body["identifier"]))
-                return ["verificationId": .string(delivery.verificationID)]
+                let id = try await engine.sendCode(session, to: try Self.identifier(body["identifier"]))
+                return ["verificationId": .string(id)]
             }
         }
         api.post("verification/verification-code/verify") { request, context in

@@ -89,9 +89,9 @@ struct ErrorMiddleware: RouterMiddleware {
     static func status(of code: IdentityError.Code) -> Int {
         switch code {
         case .conflict: 409
-        case .notFound: 404
+        case .notFound, .userNotExist: 404
         case .tooManyAttempts: 429
-        case .invalidCredentials, .weakPassword, .suspended: 422
+        case .invalidCredentials, .weakPassword, .suspended, .emailAlreadyInUse: 422
         default: 400
         }
     }

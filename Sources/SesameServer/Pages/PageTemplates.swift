@@ -4,7 +4,7 @@ enum PageTemplates {
     static let all: [String: String] = [
         "layout": layout, "sign-in": signIn, "consent": consent, "error": error, "logout": logout,
         "signed-out": signedOut, "signed-in": signedIn, "email-form": emailForm, "code-form": codeForm,
-        "message": message, "username-form": usernameForm,
+        "message": message, "username-form": usernameForm, "verified-choice": verifiedChoice,
     ]
 
     static let layout = """
@@ -90,13 +90,6 @@ enum PageTemplates {
         {{#error}}<p class="error" id="form-error" role="alert">{{error}}</p>{{/error}}
         <button type="submit">{{t.sendCode}}</button>
         </form>
-        {{#offerRegistration}}
-        <form method="post" action="/register/send">
-        <input type="hidden" name="csrf_token" value="{{csrfToken}}">
-        <input type="hidden" name="identifier" value="{{identifier}}">
-        <button type="submit" class="secondary">{{t.createWithThis}}</button>
-        </form>
-        {{/offerRegistration}}
         <div class="links">{{#backLink}}<a href="{{backLink}}">{{backText}}</a>{{/backLink}}{{#signUpLink}}<a href="/register">{{t.createAccount}}</a>{{/signUpLink}}</div>
         """
 
@@ -128,6 +121,31 @@ enum PageTemplates {
         </form>
         {{#notice}}<p role="status">{{notice}}</p>{{/notice}}
         <div class="links"><a href="/sign-in">{{t.back}}</a></div>
+        """
+
+    /// After a code proved the address: no account uses it (create one, no second code) or one does (sign in
+    /// instead). Only the person who proved the address learns which.
+    static let verifiedChoice = """
+        <h1>{{title}}</h1>
+        <p class="lead">{{lead}} <strong>{{identifier}}</strong></p>
+        {{#action}}
+        <form method="post" action="{{action}}">
+        <input type="hidden" name="csrf_token" value="{{csrfToken}}">
+        <input type="hidden" name="identifier" value="{{identifier}}">
+        {{#askPassword}}
+        <label for="newPassword">{{t.password}}</label>
+        <input type="password" id="newPassword" name="newPassword" autocomplete="new-password" required autofocus{{#passwordError}} aria-describedby="password-error" aria-invalid="true"{{/passwordError}}>
+        {{#passwordError}}<p class="error" id="password-error" role="alert">{{passwordError}}</p>{{/passwordError}}
+        {{/askPassword}}
+        {{#askName}}
+        <label for="name">{{t.name}}</label>
+        <input type="text" id="name" name="name" value="{{name}}" autocomplete="name">
+        {{/askName}}
+        <button type="submit">{{buttonText}}</button>
+        </form>
+        {{/action}}
+        {{#error}}<p class="error" role="alert">{{error}}</p>{{/error}}
+        <div class="links">{{#altLink}}<a href="{{altLink}}">{{altText}}</a>{{/altLink}}<a href="/sign-in">{{t.back}}</a></div>
         """
 
     /// Registration by username: no address to verify, a username and a password.

@@ -2,16 +2,39 @@ import Foundation
 
 /// Which peers are reverse proxies (`SESAME_TRUSTED_PROXIES`), and the client address a request came from.
 ///
-/// From a trusted peer, the client is the right-most address in `Forwarded` (RFC 7239 §5.2, `for=`) or, when
-/// that header is absent, `X-Forwarded-For` that is not itself a trusted proxy: each proxy appends the address
-/// it received the request from, so everything left of the first untrusted hop may be forged by the client.
+/// From a trusted peer, the client is the right-most address that is not itself a trusted proxy in the one
+/// header the proxies write (`X-Forwarded-For` by default, or RFC 7239's `Forwarded` with its `for=`): each
+/// proxy appends the address it received the request from, so everything left of the first untrusted hop may
+/// be forged by the client. Only that header is read: a proxy that appends to one passes the other through
+/// as the client sent it (nginx passes `Forwarded` on unchanged), so reading both would let clients choose.
 /// From any other peer, forwarding headers are ignored and the peer is the client. Per-IP limits, the audit log
 /// and webhooks use this address.
 public struct TrustedProxies: Sendable, Equatable {
-    public let networks: [IPNetwork]
+    /// The header the trusted proxies write (`SESAME_TRUSTED_PROXY_HEADER`).
+    public enum Header: String, Sendable, CaseIterable {
+        case xForwardedFor = "X-Forwarded-For"
+        case forwarded = "Forwarded"
+    }
 
-    public init(_ networks: [IPNetwork] = []) {
+    public let networks: [IPNetwork]
+    public var header: Header = .xForwardedFor
+
+    public init(_ networks: [IPNetwork] = [], header: Header = .xForwardedFor) {
         self.networks = networks
+        self.header = header
+    }
+
+    /// Parses a comma- or space-separated CIDR list and the header name (case-insensitive); throws
+    /// `ConfigurationError` naming the bad entry.
+    public init(parsing text: String, header headerName: String?) throws {
+        try self.init(parsing: text)
+        if let headerName {
+            guard let header = Header.allCases.first(where: { $0.rawValue.lowercased() == headerName.lowercased() })
+            else {
+                throw ConfigurationError("SESAME_TRUSTED_PROXY_HEADER: '\(headerName)' must be X-Forwarded-For or Forwarded")
+            }
+            self.header = header
+        }
     }
 
     /// Parses a comma- or space-separated CIDR list; throws `ConfigurationError` naming the bad entry.
@@ -37,7 +60,7 @@ public struct TrustedProxies: Sendable, Equatable {
         guard let peer, let peerAddress = IPAddress(peer), !networks.isEmpty, isTrusted(peerAddress) else {
             return peer ?? "unknown"
         }
-        let hops = !forwarded.isEmpty ? Self.forwardedFor(forwarded) : Self.list(xForwardedFor)
+        let hops = header == .forwarded ? Self.forwardedFor(forwarded) : Self.list(xForwardedFor)
         guard let hops else { return peerAddress.description }
         // Right to left: the first hop that is not a trusted proxy is the client.
         for hop in hops.reversed() {

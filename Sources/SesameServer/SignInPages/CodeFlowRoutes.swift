@@ -55,6 +55,9 @@ struct CodeFlowRoutes: Sendable {
             }
         }
         router.post("register/username") { request, context in try await registerByUsername(request, context) }
+        // After a code proved the address: register with it instead of signing in, or the other way round.
+        router.post("sign-in/code/register") { request, context in try await switchAndFinish(.register, request, context) }
+        router.post("register/sign-in") { request, context in try await switchAndFinish(.signIn, request, context) }
     }
 
     /// Sign-up by username (no address to verify): the registration page asks for a username and a password.
@@ -125,17 +128,11 @@ struct CodeFlowRoutes: Sendable {
         }
     }
 
-    /// Whether the code page must read the same for addresses with and without an account.
-    private static func isNeutral(_ flow: Flow, _ settings: SignInExperience) -> Bool {
-        flow == .forgotPassword || (flow == .signIn && !settings.signUp.identifiers.contains(.email))
-    }
-
     func addressPage(_ flow: Flow, _ visit: Visit, identifier: String? = nil, error: String? = nil,
-                     offerRegistration: Bool = false, status: HTTPResponse.Status = .ok) -> Response
+                     status: HTTPResponse.Status = .ok) -> Response
     {
         var model: [String: Any] = ["title": visit.t(flow.titleKey), "action": "/\(flow.rawValue)/send",
-                                    "offerRegistration": offerRegistration, "backLink": "/sign-in",
-                                    "backText": visit.t("back")]
+                                    "backLink": "/sign-in", "backText": visit.t("back")]
         // When codes come first, this page is the sign-in page: link to passwords and sign-up from it.
         if flow == .signIn, SignInRoutes.isCodeFirst(visit.settings) {
             model["backLink"] = "/sign-in?method=password"
@@ -179,28 +176,14 @@ struct CodeFlowRoutes: Sendable {
         let session = ExperienceSession(visit: visit, store: runtime.store)
         // A resend keeps the experience (its earlier code stays valid); another flow starts a new one.
         if try await session.current()?.event != flow.event { try await engine.start(flow.event, session) }
+        // The code goes out whether or not an account uses the address: this answer is the same for both.
         do {
             _ = try await engine.sendCode(session, to: .init(type: .email, value: email))
-        } catch let error as IdentityError {
-            switch error.code {
-            case .notFound:
-                // Logto offers to create the account when sign-up by email is on.
-                return addressPage(flow, visit, identifier: email, error: visit.t("noAccount"), offerRegistration: true)
-            case .conflict:
-                return addressPage(flow, visit, identifier: email, error: visit.t("emailTaken"), status: .conflict)
-            case .tooManyAttempts:
-                return codePage(flow, visit, identifier: email, codeError: visit.t.message(error),
-                                status: .tooManyRequests)
-            default:
-                throw error
-            }
+        } catch let error as IdentityError where error.code == .tooManyAttempts {
+            return codePage(flow, visit, identifier: email, codeError: visit.t.message(error), status: .tooManyRequests)
         } catch let error as ConnectorError {
             runtime.logger.error("could not send a verification code", metadata: ["reason": "\(error.code.rawValue)"])
             return addressPage(flow, visit, identifier: email, error: visit.t("sendFailed"), status: .badGateway)
-        }
-        if Self.isNeutral(flow, visit.settings) {
-            // Same page whether or not the address has an account.
-            return codePage(flow, visit, identifier: email, notice: visit.t("neutralSent"))
         }
         return codePage(flow, visit, identifier: email)
     }
@@ -247,16 +230,21 @@ struct CodeFlowRoutes: Sendable {
             outcome = try await engine.submit(session)
         } catch let error as IdentityError {
             switch error.code {
-            case .conflict:
-                return addressPage(flow, visit, identifier: email, error: visit.t("emailTaken"), status: .conflict)
+            // The code proved the address, so whether an account uses it may be said now, with the way on.
+            case .emailAlreadyInUse:
+                return choicePage(.signIn, visit, identifier: email)
+            case .userNotExist where flow == .signIn && visit.settings.signUp.identifiers.contains(.email):
+                return choicePage(.register, visit, identifier: email)
+            case .userNotExist:
+                return codePage(flow, visit, identifier: email, codeError: visit.t("noAccount"), status: .notFound)
             case .weakPassword:
                 return codePage(flow, visit, identifier: email, passwordError: visit.t.message(error), name: name,
                                 status: .badRequest)
-            case .notFound where flow != .signIn:
+            case .notFound:
                 return codePage(flow, visit, identifier: email, codeError: visit.t("codeInvalid"), name: name,
                                 status: .badRequest)
-            case .notFound, .suspended:
-                return codePage(flow, visit, identifier: email, codeError: visit.t("wrongCredentials"), status: .badRequest)
+            case .suspended:
+                return codePage(flow, visit, identifier: email, codeError: visit.t("suspended"), status: .badRequest)
             default:
                 return codePage(flow, visit, identifier: email, codeError: visit.t.message(error), name: name,
                                 status: error.code == .tooManyAttempts ? .tooManyRequests : .badRequest)
@@ -271,5 +259,89 @@ struct CodeFlowRoutes: Sendable {
                 "linkText": visit.t("signIn"),
             ])
         }
+    }
+
+    /// The page after a code proved an address: `.register` offers to create the account with it (asking for a
+    /// password when sign-up requires one), `.signIn` offers to sign in with it, or, when codes may not sign in,
+    /// points to the password form.
+    private func choicePage(_ next: Experience.Event, _ visit: Visit, identifier: String, name: String? = nil,
+                            passwordError: String? = nil, status: HTTPResponse.Status = .ok) -> Response
+    {
+        var model: [String: Any] = ["identifier": identifier]
+        switch next {
+        case .register:
+            model["title"] = visit.t("register")
+            model["lead"] = visit.t("noAccountYet")
+            model["action"] = "/sign-in/code/register"
+            model["buttonText"] = visit.t("createWithThis")
+            model["askPassword"] = visit.settings.signUp.password
+            model["askName"] = true
+        default:
+            model["title"] = visit.t("signIn")
+            model["lead"] = visit.t("accountExists")
+            if visit.settings.method(for: .email)?.verificationCode == true {
+                model["action"] = "/register/sign-in"
+                model["buttonText"] = visit.t("signInInstead")
+            } else {
+                model["altLink"] = "/sign-in"
+                model["altText"] = visit.t("codeFirstSignIn")
+            }
+        }
+        model["name"] = name
+        model["passwordError"] = passwordError
+        return visit.page(pages, "verified-choice", title: model["title"] as? String ?? "", model: model,
+                          status: status)
+    }
+
+    /// Finishes an experience whose code was verified for the address in the form, as `event` instead of the
+    /// event it started as (Logto's interaction-event switch): no second code.
+    private func switchAndFinish(_ event: Experience.Event, _ request: Request, _ context: SesameRequestContext)
+        async throws -> Response
+    {
+        let form = try await request.formParameters()
+        let visit = try await visit(request, context)
+        try visit.verifyCSRF(form)
+        do {
+            try ExperienceEngine.checkAllowed(event, .email, settings: visit.settings)
+        } catch let error as IdentityError where error.code == .methodDisabled {
+            throw OAuthError(.invalidRequest, visit.t(event == .register ? "signUpOff" : "methodOff"), status: 403)
+        }
+        guard let email = try? UserService.normalizeEmail(try form.single("identifier") ?? "") else {
+            return addressPage(.signIn, visit, error: visit.t("invalidEmail"), status: .badRequest)
+        }
+        let engine = ExperienceEngine(runtime: runtime)
+        let session = ExperienceSession(visit: visit, store: runtime.store)
+        let identifier = Experience.Identifier(type: .email, value: email)
+        guard let experience = try await session.current(), experience.event != .forgotPassword,
+              let verified = experience.verifications.last(where: {
+                  $0.isVerified && $0.kind == .verificationCode && $0.identifier == identifier
+              })
+        else {
+            let flow: Flow = event == .register ? .register : .signIn
+            return addressPage(flow, visit, identifier: email, error: visit.t("codeInvalid"), status: .badRequest)
+        }
+        let password = try form.single("newPassword")
+        let name = try form.single("name")
+        let outcome: ExperienceEngine.Outcome
+        do {
+            try await engine.switchEvent(session, to: event)
+            try await engine.identify(session, verificationID: verified.id)
+            if event == .register {
+                if visit.settings.signUp.password {
+                    guard let password else { throw IdentityError(.weakPassword, "enter a password") }
+                    try PasswordPolicyChecker(policy: visit.settings.passwordPolicy).check(
+                        password, userInfo: [email, name].compactMap { $0 })
+                }
+                try await engine.setProfile(session, password: password, name: name)
+            }
+            outcome = try await engine.submit(session)
+        } catch let error as IdentityError where error.code == .weakPassword {
+            return choicePage(.register, visit, identifier: email, name: name, passwordError: visit.t.message(error),
+                              status: .badRequest)
+        } catch let error as IdentityError where error.code == .suspended {
+            return choicePage(event, visit, identifier: email, status: .forbidden)
+        }
+        guard case .signedIn(let user) = outcome else { throw OAuthError.serverError() }
+        return try await visit.finishSignIn(user, request: request, pages: pages, jar: cookies)
     }
 }

@@ -19,11 +19,22 @@ extension SQLStore: SigningKeyStore {
         }
     }
 
+    /// Instances starting together on a fresh database race here: a marker row, claimed with
+    /// `ON CONFLICT DO NOTHING` (which waits for a concurrent claim on PostgreSQL), lets exactly one of them
+    /// store its key, in the same transaction. (`INSERT ... WHERE NOT EXISTS` alone let two through now and then.)
     public func insertInitialSigningKey(_ key: SigningKey) async throws {
-        try await database.query("""
-            INSERT INTO signing_keys (kid, alg, sealed_private_key, created_at)
-            SELECT ?, ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM signing_keys)
-            """, try keyBinds(key))
+        let binds = try keyBinds(key)
+        try await database.withTransaction { database in
+            let claimed = try await database.query("""
+                INSERT INTO installation (key, value) VALUES ('first_signing_key', ?) ON CONFLICT (key) DO NOTHING
+                RETURNING key
+                """, .text(key.kid))
+            guard !claimed.isEmpty else { return }
+            try await database.query("""
+                INSERT INTO signing_keys (kid, alg, sealed_private_key, created_at)
+                SELECT ?, ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM signing_keys)
+                """, binds)
+        }
     }
 
     public func rotate(to key: SigningKey, now: Date) async throws {
