@@ -65,10 +65,25 @@ final class InMemoryStorage: ProviderStorage, Sendable {
 
     func insertGrant(_ grant: Grant) async throws { state.withLock { $0.grants[grant.id] = grant } }
 
-    func insertGrant(_ grant: Grant, code: AuthorizationCode) async throws {
+    @discardableResult
+    func insertGrant(_ grant: Grant, code: AuthorizationCode, consumingInteraction interactionID: String?)
+        async throws -> Bool
+    {
         state.withLock { state in
+            if let interactionID {
+                guard state.interactions.removeValue(forKey: interactionID) != nil else { return false }
+            }
             state.grants[grant.id] = grant
             state.codes[code.id] = (code, false)
+            return true
+        }
+    }
+
+    func startSession(_ session: Session, replacing previousID: String?, interaction: Interaction?) async throws {
+        state.withLock { state in
+            if let previousID { state.sessions[previousID] = nil }
+            state.sessions[session.id] = session
+            if let interaction { state.interactions[interaction.id] = interaction }
         }
     }
 

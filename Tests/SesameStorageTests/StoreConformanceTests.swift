@@ -105,6 +105,65 @@ struct StoreConformanceTests {
         }
     }
 
+    /// Two resumes of one sign-in racing: the interaction is spent with the code, so one of them gets a code.
+    @Test(arguments: Backend.available)
+    func anInteractionIsSpentOnceWithItsCode(_ backend: Backend) async throws {
+        try await withStore(backend) { store in
+            let now = now
+            let request = AuthorizationRequest(clientID: "app1", redirectURI: "https://a.test/cb", scopes: ["openid"])
+            try await store.insertInteraction(Interaction(id: "i1", request: request, createdAt: now,
+                                                          expiresAt: now.addingTimeInterval(600), requiresLogin: false))
+            let stored = try await withThrowingTaskGroup(of: Bool.self) { group in
+                for index in 0..<8 {
+                    let context = IssuanceContext(grantID: "g\(index)", clientID: "app1", accountID: "u1",
+                                                  scopes: ["openid"], resources: [], authTime: now, nonce: nil,
+                                                  sessionID: nil)
+                    group.addTask {
+                        try await store.insertGrant(
+                            Grant(id: "g\(index)", clientID: "app1", accountID: "u1", scopes: ["openid"], createdAt: now),
+                            code: AuthorizationCode(id: "c\(index)", context: context, redirectURI: "https://a.test/cb",
+                                                    codeChallenge: nil, expiresAt: now.addingTimeInterval(60)),
+                            consumingInteraction: "i1")
+                    }
+                }
+                return try await group.reduce(into: [Bool]()) { $0.append($1) }
+            }
+            #expect(stored.filter { $0 }.count == 1)
+            #expect(try await store.interaction(id: "i1") == nil)
+            var codes = 0
+            for index in 0..<8 where try await store.authorizationCode(id: "c\(index)") != nil { codes += 1 }
+            #expect(codes == 1)
+        }
+    }
+
+    /// A new session replaces the browser's previous one and records itself on the interaction, together.
+    @Test(arguments: Backend.available)
+    func aSessionStartsInOneStep(_ backend: Backend) async throws {
+        try await withStore(backend) { store in
+            let request = AuthorizationRequest(clientID: "app1", redirectURI: "https://a.test/cb", scopes: ["openid"])
+            var interaction = Interaction(id: "i1", request: request, createdAt: now,
+                                          expiresAt: now.addingTimeInterval(600), requiresLogin: true)
+            try await store.insertInteraction(interaction)
+            let old = Session(id: "s0", accountID: "u1", authTime: now, createdAt: now, expiresAt: now.addingTimeInterval(60))
+            try await store.insertSession(old)
+            let new = Session(id: "s1", accountID: "u1", authTime: now, createdAt: now, expiresAt: now.addingTimeInterval(60))
+            interaction.sessionID = "s1"
+            interaction.requiresLogin = false
+            // A failure half-way (the new session's id is taken) changes nothing: the old session is not ended.
+            let taken = Session(id: "s2", accountID: "u2", authTime: now, createdAt: now, expiresAt: now.addingTimeInterval(60))
+            try await store.insertSession(taken)
+            await #expect(throws: (any Error).self) {
+                try await store.startSession(taken, replacing: "s0", interaction: interaction)
+            }
+            #expect(try await store.session(id: "s0") == old)
+            #expect(try await store.interaction(id: "i1")?.requiresLogin == true)
+            try await store.startSession(new, replacing: "s0", interaction: interaction)
+            #expect(try await store.session(id: "s0") == nil)
+            #expect(try await store.session(id: "s1") == new)
+            #expect(try await store.interaction(id: "i1")?.sessionID == "s1")
+        }
+    }
+
     @Test(arguments: Backend.available)
     func usersAreUniqueByUsernameEmailAndPhone(_ backend: Backend) async throws {
         try await withStore(backend) { store in
@@ -176,7 +235,8 @@ struct StoreConformanceTests {
                                           createdAt: now),
                                     code: AuthorizationCode(id: codeID, context: context,
                                                             redirectURI: "https://a.test/cb", codeChallenge: nil,
-                                                            expiresAt: now.addingTimeInterval(60)))
+                                                            expiresAt: now.addingTimeInterval(60)),
+                                    consumingInteraction: nil)
         return context
     }
 

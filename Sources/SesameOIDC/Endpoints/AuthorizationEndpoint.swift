@@ -211,8 +211,9 @@ extension OIDCProvider {
         if !needsLogin, let account, let session,
            try await !needsConsent(request, client: client, accountID: account.id)
         {
+            // No interaction to spend: the code is always stored.
             return .redirect(try await issueCode(request, accountID: account.id, authTime: session.authTime,
-                                                 sessionID: session.id))
+                                                 sessionID: session.id, consumingInteraction: nil) ?? "")
         }
         let token = SecureRandom.token()
         let interaction = Interaction(
@@ -232,9 +233,10 @@ extension OIDCProvider {
         return !Set(request.scopes).isSubset(of: consented)
     }
 
-    /// Records the grant and a single-use code, and returns the redirect that carries it.
-    func issueCode(_ request: AuthorizationRequest, accountID: String, authTime: Date, sessionID: String?)
-        async throws -> String
+    /// Records the grant and a single-use code, and returns the redirect that carries it; nil when
+    /// `interactionID` names an interaction that was spent already (another resume of it won).
+    func issueCode(_ request: AuthorizationRequest, accountID: String, authTime: Date, sessionID: String?,
+                   consumingInteraction interactionID: String?) async throws -> String?
     {
         let now = now()
         let grant = Grant(id: SecureRandom.identifier(), clientID: request.clientID, accountID: accountID,
@@ -243,10 +245,12 @@ extension OIDCProvider {
         let context = IssuanceContext(grantID: grant.id, clientID: request.clientID, accountID: accountID,
                                       scopes: request.scopes, resources: request.resources, authTime: authTime,
                                       nonce: request.nonce, sessionID: sessionID)
-        try await storage.insertGrant(grant, code: AuthorizationCode(
+        let stored = try await storage.insertGrant(grant, code: AuthorizationCode(
             id: SecretDigest.sha256Hex(code), context: context, redirectURI: request.redirectURI,
             codeChallenge: request.codeChallenge,
-            expiresAt: now.addingTimeInterval(TimeInterval(configuration.authorizationCodeTTL))))
+            expiresAt: now.addingTimeInterval(TimeInterval(configuration.authorizationCodeTTL))),
+            consumingInteraction: interactionID)
+        guard stored else { return nil }
         let target = RedirectTarget(redirectURI: request.redirectURI, state: request.state, issuer: issuer)
         return target.url([("code", code)])
     }

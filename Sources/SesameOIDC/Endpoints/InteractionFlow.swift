@@ -19,32 +19,32 @@ extension OIDCProvider {
             throw OAuthError.sessionExpired
         }
         let now = now()
-        if let previous = previousSessionToken, !previous.isEmpty {
-            try await storage.deleteSession(id: SecretDigest.sha256Hex(previous))
-        }
         let token = SecureRandom.token()
         let session = Session(id: SecretDigest.sha256Hex(token), accountID: accountID, authTime: now, createdAt: now,
                               expiresAt: now.addingTimeInterval(TimeInterval(configuration.sessionTTL)))
-        try await storage.insertSession(session)
         interaction.accountID = accountID
         interaction.authTime = now
         interaction.sessionID = session.id
         interaction.requiresLogin = false
-        try await storage.updateInteraction(interaction)
+        try await storage.startSession(session, replacing: previousSessionToken.flatMap(Self.sessionID),
+                                       interaction: interaction)
         return token
     }
 
     /// Starts an IdP session without an authorization request (a person signing in at `/sign-in` directly).
     public func startSession(accountID: String, previousSessionToken: String?) async throws -> String {
         let now = now()
-        if let previous = previousSessionToken, !previous.isEmpty {
-            try await storage.deleteSession(id: SecretDigest.sha256Hex(previous))
-        }
         let token = SecureRandom.token()
-        try await storage.insertSession(Session(
+        try await storage.startSession(Session(
             id: SecretDigest.sha256Hex(token), accountID: accountID, authTime: now, createdAt: now,
-            expiresAt: now.addingTimeInterval(TimeInterval(configuration.sessionTTL))))
+            expiresAt: now.addingTimeInterval(TimeInterval(configuration.sessionTTL))),
+            replacing: previousSessionToken.flatMap(Self.sessionID), interaction: nil)
         return token
+    }
+
+    /// The stored id of a session cookie value (nil for an empty one).
+    static func sessionID(_ token: String) -> String? {
+        token.isEmpty ? nil : SecretDigest.sha256Hex(token)
     }
 
     /// The user accepted the consent page: remember it for this client.
@@ -90,9 +90,11 @@ extension OIDCProvider {
         {
             return .interaction(InteractionTicket(token: token, interaction: interaction, step: .consent))
         }
-        try await storage.deleteInteraction(id: interaction.id)
-        return .redirect(try await issueCode(interaction.request, accountID: accountID,
-                                             authTime: session.authTime, sessionID: session.id))
+        // The interaction is spent with the code, in one transaction: of two resumes racing, one gets a code.
+        guard let redirect = try await issueCode(interaction.request, accountID: accountID, authTime: session.authTime,
+                                                 sessionID: session.id, consumingInteraction: interaction.id)
+        else { return .errorPage(OAuthError.sessionExpired) }
+        return .redirect(redirect)
     }
 }
 

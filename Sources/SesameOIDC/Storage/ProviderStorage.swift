@@ -29,6 +29,9 @@ public protocol SessionStore: Sendable {
     func session(id: String) async throws -> Session?
     func deleteSession(id: String) async throws
     func deleteSessions(accountID: String) async throws
+    /// Starts `session`, ending the browser's previous one and recording the sign-in on its interaction, in one
+    /// transaction: a failure at any point leaves the previous session as it was.
+    func startSession(_ session: Session, replacing previousID: String?, interaction: Interaction?) async throws
 }
 
 /// A single-use artifact spent at the token endpoint, and the tokens that replace it (RFC 6749 §4.1.2, §6).
@@ -64,8 +67,12 @@ public struct TokenExchange: Sendable, Equatable {
 /// Grants, consents and every token that hangs off a grant.
 public protocol GrantStore: Sendable {
     func insertGrant(_ grant: Grant) async throws
-    /// Stores a new grant and its authorization code together (one transaction).
-    func insertGrant(_ grant: Grant, code: AuthorizationCode) async throws
+    /// Stores a new grant and its authorization code together (one transaction). With `interactionID`, the
+    /// interaction is spent in the same transaction, and nothing is stored when it was spent already (two
+    /// resumes of one sign-in racing): returns whether the code was stored.
+    @discardableResult
+    func insertGrant(_ grant: Grant, code: AuthorizationCode, consumingInteraction interactionID: String?)
+        async throws -> Bool
     func grant(id: String) async throws -> Grant?
     /// Deletes the grant and every code, access token and refresh token issued under it, in one transaction.
     /// The grant goes first, so an exchange of the same grant running at the same moment either commits before

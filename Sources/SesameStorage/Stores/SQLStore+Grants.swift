@@ -6,10 +6,19 @@ extension SQLStore: GrantStore, AuthorizationCodeStore, TokenStore {
         try await Self.insertGrant(grant, into: database)
     }
 
-    public func insertGrant(_ grant: Grant, code: AuthorizationCode) async throws {
+    @discardableResult
+    public func insertGrant(_ grant: Grant, code: AuthorizationCode, consumingInteraction interactionID: String?)
+        async throws -> Bool
+    {
         try await database.withTransaction { database in
+            if let interactionID {
+                guard try await !database.query("DELETE FROM interactions WHERE id = ? RETURNING id",
+                                                .text(interactionID)).isEmpty
+                else { return false }
+            }
             try await Self.insertGrant(grant, into: database)
             try await Self.insertAuthorizationCode(code, into: database)
+            return true
         }
     }
 

@@ -42,6 +42,22 @@ extension SQLStore: InteractionStore, SessionStore {
         try await database.query("DELETE FROM sessions WHERE id = ?", .text(id))
     }
 
+    public func startSession(_ session: Session, replacing previousID: String?, interaction: Interaction?)
+        async throws
+    {
+        try await database.withTransaction { database in
+            if let previousID { try await database.query("DELETE FROM sessions WHERE id = ?", .text(previousID)) }
+            try await database.query("""
+                INSERT INTO sessions (id, account_id, auth_time, created_at, expires_at) VALUES (?, ?, ?, ?, ?)
+                """, .text(session.id), .text(session.accountID), .date(session.authTime), .date(session.createdAt),
+                .date(session.expiresAt))
+            if let interaction {
+                try await database.query("UPDATE interactions SET payload = ?, expires_at = ? WHERE id = ?",
+                                         .json(interaction), .date(interaction.expiresAt), .text(interaction.id))
+            }
+        }
+    }
+
     public func deleteSessions(accountID: String) async throws {
         try await database.query("DELETE FROM sessions WHERE account_id = ?", .text(accountID))
     }
