@@ -45,8 +45,8 @@ def test_idle_and_slow_connections_do_not_crowd_out_clients(tmp_path):
     server, port, _ = start_server(tmp_path)
     idle = []
     try:
-        # More idle connections than the common 1,024 open-file default, and some that send half a header.
-        for _ in range(1100):
+        # 2,000 idle connections (more than the common 1,024 open-file default) and some that send half a header.
+        for _ in range(2000):
             idle.append(socket.create_connection(("127.0.0.1", port), timeout=5))
         slow = []
         for _ in range(20):
