@@ -40,6 +40,41 @@ class Sesame:
         return self.base + "/oidc"
 
 
+def wait_ready(base: str, process: subprocess.Popen, log_path: Path, timeout: float = 20) -> float:
+    """Waits until `GET base/api/status` answers 204; returns the seconds it took. Fails with the server's log
+    when the process exits or the time runs out."""
+    started = time.monotonic()
+    while True:
+        try:
+            if requests.get(base + "/api/status", timeout=1).status_code == 204:
+                return time.monotonic() - started
+        except requests.ConnectionError:
+            pass
+        if process.poll() is not None or time.monotonic() - started > timeout:
+            pytest.fail(f"sesame serve at {base} did not become ready:\n" + Path(log_path).read_text(errors="replace"))
+        time.sleep(0.01)
+
+
+def serve(env: dict, cwd, log_path: Path) -> subprocess.Popen:
+    """Starts `sesame serve` with `env`, its output appended to `log_path`, and waits until it is ready."""
+    with open(log_path, "a") as log:
+        process = subprocess.Popen([binary(), "serve"], env=env, cwd=cwd, stdout=log, stderr=subprocess.STDOUT)
+    wait_ready(env["SESAME_ENDPOINT"] if "SESAME_PORT" not in env else f"http://127.0.0.1:{env['SESAME_PORT']}",
+               process, log_path)
+    return process
+
+
+def stop(process: subprocess.Popen, timeout: float = 20):
+    """SIGTERM, then SIGKILL if the process has not ended within `timeout` seconds."""
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
 def binary() -> str:
     return os.environ.get("SESAME_BIN", str(ROOT / ".build/debug/sesame"))
 
@@ -87,31 +122,13 @@ def sesame(request, tmp_path_factory):
               "--post-logout-redirect-uri", POST_LOGOUT_URI, "--json")
     user = cli("user", "create", "--username", "alice", "--email", "alice@example.com", "--password", PASSWORD,
                "--name", "Alice Liddell", "--json")
-    log = open(directory / "server.log", "w+")
-    server = subprocess.Popen([binary(), "serve"], env=env, cwd=directory, stdout=log, stderr=subprocess.STDOUT)
+    server = serve(env, directory, directory / "server.log")
     try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                if requests.get(base + "/api/status", timeout=1).status_code < 300:
-                    break
-            except requests.ConnectionError:
-                pass
-            if server.poll() is not None or time.monotonic() > deadline:
-                log.seek(0)
-                pytest.fail("sesame serve did not become ready:\n" + log.read())
-            time.sleep(0.05)
         yield Sesame(base=base, env=env, app_id=app["id"], app_secret=app["secret"], user_id=user["id"],
                      log_path=directory / "server.log")
     finally:
-        server.send_signal(signal.SIGTERM)
-        try:
-            server.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            server.kill()
-        log.seek(0)
-        output = log.read()
-        log.close()
+        stop(server)
+        output = (directory / "server.log").read_text(errors="replace")
         # Nothing secret ever reaches the log.
         for secret in (app["secret"], PASSWORD):
             assert secret not in output

@@ -12,7 +12,7 @@ import time
 import pytest
 import requests
 
-from conftest import binary, free_port, postgres_database
+from conftest import binary, free_port, postgres_database, serve, stop
 
 
 class Server:
@@ -30,31 +30,18 @@ class Server:
                                          capture_output=True, text=True).stdout)
 
     def start(self):
-        log = open(self.tmp_path / f"server-{self.port}.log", "a")
+        """Starts the server; returns the seconds from start to ready."""
         started = time.monotonic()
-        self.process = subprocess.Popen([binary(), "serve"], env=self.env, cwd=self.tmp_path, stdout=log,
-                                        stderr=subprocess.STDOUT)
-        while True:
-            try:
-                if requests.get(self.base + "/api/status", timeout=1).status_code == 204:
-                    return time.monotonic() - started
-            except requests.ConnectionError:
-                pass
-            assert self.process.poll() is None, open(self.tmp_path / f"server-{self.port}.log").read()
-            assert time.monotonic() - started < 20
-            time.sleep(0.005)
+        self.process = serve(self.env, self.tmp_path, self.tmp_path / f"server-{self.port}.log")
+        return time.monotonic() - started
 
     def kill(self):
         self.process.send_signal(signal.SIGKILL)
         self.process.wait(timeout=10)
 
     def stop(self):
-        if self.process and self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
+        if self.process:
+            stop(self.process)
 
 
 def active(server, credentials, token):

@@ -4,7 +4,6 @@ already loaded, and the server recovers by itself when the database is back. The
 between Sesame and a real PostgreSQL that refuses and drops connections on demand."""
 import json
 import os
-import signal
 import socket
 import subprocess
 import threading
@@ -14,7 +13,7 @@ import urllib.parse
 import pytest
 import requests
 
-from conftest import binary, free_port, postgres_database
+from conftest import binary, free_port, postgres_database, serve, stop
 
 
 class CuttableProxy:
@@ -98,25 +97,11 @@ def outage(tmp_path):
            "SESAME_HOST": "127.0.0.1", "SESAME_ENDPOINT": base, "SESAME_SECRET": "o" * 40}
     app = json.loads(subprocess.run([binary(), "app", "create", "--name", "M", "--type", "m2m", "--json"], env=env,
                                     cwd=tmp_path, check=True, capture_output=True, text=True).stdout)
-    log = open(tmp_path / "server.log", "w+")
-    server = subprocess.Popen([binary(), "serve"], env=env, cwd=tmp_path, stdout=log, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 20
-    while True:
-        try:
-            if requests.get(base + "/api/status", timeout=1).status_code == 204:
-                break
-        except requests.ConnectionError:
-            pass
-        assert server.poll() is None and time.monotonic() < deadline, open(tmp_path / "server.log").read()
-        time.sleep(0.05)
+    server = serve(env, tmp_path, tmp_path / "server.log")
     try:
         yield base, proxy, (app["id"], app["secret"])
     finally:
-        server.send_signal(signal.SIGTERM)
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        stop(server)
         proxy.cut()
 
 

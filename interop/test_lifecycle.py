@@ -4,45 +4,25 @@ is half-way through sending a body."""
 import resource
 import signal
 import socket
-import subprocess
 import time
 
 import requests
 
-from conftest import binary, free_port
+from conftest import free_port, serve, stop
 
 
-def start_server(tmp_path, extra=None):
+def start_server(tmp_path):
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     env = {"PATH": "/usr/bin:/bin", "SESAME_DB": f"sqlite://{tmp_path}/sesame.db", "SESAME_PORT": str(port),
-           "SESAME_HOST": "127.0.0.1", "SESAME_ENDPOINT": base, "SESAME_SECRET": "l" * 40, **(extra or {})}
-    log = open(tmp_path / "server.log", "w+")
-    server = subprocess.Popen([binary(), "serve"], env=env, cwd=tmp_path, stdout=log, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 20
-    while True:
-        try:
-            if requests.get(base + "/api/status", timeout=1).status_code == 204:
-                return server, port, log
-        except requests.ConnectionError:
-            pass
-        assert server.poll() is None and time.monotonic() < deadline, open(tmp_path / "server.log").read()
-        time.sleep(0.05)
-
-
-def stop(server):
-    if server.poll() is None:
-        server.send_signal(signal.SIGTERM)
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
+           "SESAME_HOST": "127.0.0.1", "SESAME_ENDPOINT": base, "SESAME_SECRET": "l" * 40}
+    return serve(env, tmp_path, tmp_path / "server.log"), port
 
 
 def test_idle_and_slow_connections_do_not_crowd_out_clients(tmp_path):
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, 8192), hard))
-    server, port, _ = start_server(tmp_path)
+    server, port = start_server(tmp_path)
     idle = []
     try:
         # 2,000 idle connections (more than the common 1,024 open-file default) and some that send half a header.
@@ -70,7 +50,7 @@ def test_idle_and_slow_connections_do_not_crowd_out_clients(tmp_path):
 
 
 def test_sigterm_with_a_half_sent_body_exits_promptly(tmp_path):
-    server, port, log = start_server(tmp_path)
+    server, port = start_server(tmp_path)
     sock = socket.create_connection(("127.0.0.1", port), timeout=5)
     try:
         sock.sendall(b"POST /oidc/token HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\n"

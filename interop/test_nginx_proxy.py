@@ -175,9 +175,8 @@ def cluster(tmp_path_factory):
             time.sleep(0.05)
 
     try:
-        # One instance after the other: the first creates the signing key before the second starts. (Started at
-        # once on a fresh PostgreSQL database, both sometimes insert an initial key, and for a few seconds one
-        # instance publishes a JWKS without the key the other signs with.)
+        # Both instances start at once on the fresh database, as an orchestrator starts them: exactly one makes
+        # the first signing key (test_both_instances_share_one_signing_key).
         for port in instance_ports:
             log_path = directory / f"sesame-{port}.log"
             log = open(log_path, "w")
@@ -186,7 +185,8 @@ def cluster(tmp_path_factory):
                                        stdout=log, stderr=subprocess.STDOUT)
             processes.append(process)
             instances.append(Instance(port=port, log_path=log_path, process=process))
-            wait_until_ready(instances[-1].base)
+        for instance in instances:
+            wait_until_ready(instance.base)
         prefix.mkdir()
         (prefix / "nginx.conf").write_text(nginx_conf(prefix, proxy_port, instance_ports))
         nginx_log = open(prefix / "stderr.log", "w")

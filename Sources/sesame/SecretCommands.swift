@@ -36,9 +36,11 @@ struct Secret: AsyncParsableCommand {
                 var note = "set SESAME_SECRET to the new value on every instance before starting them"
                 if let file = runtime.configuration.secretFile {
                     // The development secret lives in a file: keep it in step with the database.
-                    guard FileManager.default.createFile(atPath: file, contents: Data((newSecret + "\n").utf8),
-                                                         attributes: [.posixPermissions: 0o600])
-                    else { throw fail("the database is rotated, but \(file) cannot be written: put the new secret in it") }
+                    do {
+                        try SecretFile.write(newSecret + "\n", to: file)
+                    } catch {
+                        throw fail("the database is rotated, but \(file) cannot be written: put the new secret in it")
+                    }
                     note = "the new secret is in \(file)"
                 }
                 report(json, ["signingKeys": .int(Int64(rotation.signingKeys)),

@@ -6,6 +6,7 @@ import SesameIdentity
 import SesameOIDC
 import SesameServer
 import SesameStorage
+import Synchronization
 import Testing
 
 /// Whether an address has an account is told only to whoever proved the address with a code: every send
@@ -206,4 +207,81 @@ struct AccountEnumerationTests {
             #expect(none.status == .notFound)
         }
     }
+
+    /// A verified address proves itself for ten minutes, and an experience lives an hour from its start however
+    /// often it is saved: a mailbox once controlled cannot sign in to the account that takes the address later.
+    @Test func aVerifiedAddressDoesNotStayProvenForever() async throws {
+        let clock = MovableClock()
+        try await Fixture.withServer(now: { clock.now }) { fixture, browser in
+            _ = try await API.call(browser, .put, "", ["interactionEvent": "SignIn"])
+            let sent = try await API.call(browser, .post, "/verification/verification-code", [
+                "identifier": ["type": "email", "value": "later@example.com"], "interactionEvent": "SignIn",
+            ])
+            let id = try #require(sent.json["verificationId"]?.stringValue)
+            let (code, _) = try await ExperienceFlowTests.latestCode(browser, to: "later@example.com")
+            #expect(try await API.call(browser, .post, "/verification/verification-code/verify", [
+                "identifier": ["type": "email", "value": "later@example.com"], "verificationId": .string(id),
+                "code": .string(code),
+            ]).status == .ok)
+            #expect(try await API.call(browser, .post, "/identification", ["verificationId": .string(id)]).status
+                == .notFound)
+            // Saving again and again does not extend the experience.
+            for _ in 0..<3 {
+                clock.advance(400)
+                _ = try await API.call(browser, .put, "/interaction-event", ["interactionEvent": "Register"])
+                _ = try await API.call(browser, .put, "/interaction-event", ["interactionEvent": "SignIn"])
+            }
+            // Twenty minutes on, someone gets an account with the address: the old proof does not sign in to it.
+            _ = try await fixture.runtime.users.create(.init(email: "later@example.com", password: "Velvet-Otter-93"))
+            let stale = try await API.call(browser, .post, "/identification", ["verificationId": .string(id)])
+            #expect(stale.status == .badRequest)
+            #expect(stale.json["message"] == "this verification has expired; verify again")
+            clock.advance(3600)
+            let gone = try await API.call(browser, .post, "/identification", ["verificationId": .string(id)])
+            #expect(gone.status == .notFound)
+            #expect(browser.cookies["_sesame_session"] == nil)
+        }
+    }
+
+    /// The password lock counts an unknown identifier under the same form an account is found by, so padded or
+    /// differently cased variants lock together for unknown names exactly as for real ones.
+    @Test(arguments: ["alice", "nobody"])
+    func variantsOfAnIdentifierShareOneLock(_ name: String) async throws {
+        try await Fixture.withServer(now: Fixture.midWindow) { _, browser in
+            _ = try await API.call(browser, .put, "", ["interactionEvent": "SignIn"])
+            for attempt in 0..<10 {
+                _ = try await API.call(browser, .post, "/verification/password", [
+                    "identifier": ["type": "username", "value": .string(name)], "password": .string("wrong-\(attempt)"),
+                ])
+            }
+            for variant in [" \(name)", "\(name)\t", name.uppercased()] {
+                let locked = try await API.call(browser, .post, "/verification/password", [
+                    "identifier": ["type": "username", "value": .string(variant)], "password": "wrong-again",
+                ])
+                #expect(locked.status == .tooManyRequests, "\(name): '\(variant)'")
+            }
+        }
+    }
+
+    /// A password stored under a lower bcrypt cost than the policy's is re-hashed at the next sign-in.
+    @Test func signingInRehashesToThePolicysCost() async throws {
+        try await Fixture.withServer { fixture, browser in
+            var alice = fixture.user
+            alice.passwordHash = try await PasswordHasher(cost: 4).hash(Fixture.password)
+            try await fixture.runtime.store.updateUser(alice)
+            _ = try await API.call(browser, .put, "", ["interactionEvent": "SignIn"])
+            #expect(try await API.call(browser, .post, "/verification/password", [
+                "identifier": ["type": "username", "value": "alice"], "password": .string(Fixture.password),
+            ]).status == .ok)
+            let stored = try #require(try await fixture.runtime.store.user(id: alice.id)?.passwordHash)
+            #expect(PasswordHasher.cost(of: stored) == 10)
+        }
+    }
+}
+
+/// A clock the test moves by hand.
+final class MovableClock: Sendable {
+    private let value = Mutex(Date(timeIntervalSince1970: 1_800_000_450))
+    var now: Date { value.withLock { $0 } }
+    func advance(_ seconds: TimeInterval) { value.withLock { $0 = $0.addingTimeInterval(seconds) } }
 }

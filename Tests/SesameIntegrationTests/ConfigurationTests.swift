@@ -72,4 +72,21 @@ struct ConfigurationTests {
         ).load()
         #expect(configuration.issuer == "https://id.example.com/oidc")
     }
+
+    /// A secret mounted from a file usually ends with a line feed: it is the same secret. A generated secret file
+    /// that holds too little is never replaced silently, and a new one is owner-only from the start.
+    @Test func secretsAreTrimmedAndSecretFilesAreGuarded() throws {
+        let secret = String(repeating: "m", count: 40)
+        let mounted = try ConfigurationLoader(environment: ["SESAME_SECRET": secret + "\n"], secretFile: secretFile).load()
+        #expect(mounted.secret == secret)
+        defer { try? FileManager.default.removeItem(atPath: secretFile) }
+        try Data("short\n".utf8).write(to: URL(fileURLWithPath: secretFile))
+        #expect(throws: ConfigurationError.self) { try ConfigurationLoader(environment: [:], secretFile: secretFile).load() }
+        #expect(String(data: FileManager.default.contents(atPath: secretFile) ?? Data(), encoding: .utf8) == "short\n")
+        try FileManager.default.removeItem(atPath: secretFile)
+        let generated = try ConfigurationLoader(environment: [:], secretFile: secretFile).load()
+        #expect(generated.secret.count == 64)
+        let attributes = try FileManager.default.attributesOfItem(atPath: secretFile)
+        #expect((attributes[.posixPermissions] as? NSNumber)?.intValue == 0o600)
+    }
 }

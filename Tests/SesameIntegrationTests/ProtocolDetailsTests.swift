@@ -100,4 +100,27 @@ struct ProtocolDetailsTests {
             }
         }
     }
+
+    /// HEAD must not act: the GETs that issue a code, spend an interaction or end a session answer HEAD with
+    /// 405 and do nothing.
+    @Test func headDoesNotActWhereGetDoes() async throws {
+        try await Fixture.withServer { fixture, browser in
+            _ = try await CodeFlowTests.signIn(fixture, browser)
+            let query = RequestParameters.encode([
+                ("client_id", fixture.webApp.client.id), ("redirect_uri", Fixture.callback), ("response_type", "code"),
+                ("scope", "openid"), ("code_challenge", PKCE.challenge(for: SecureRandom.token(bytes: 48))),
+                ("code_challenge_method", "S256"), ("prompt", "consent"),
+            ])
+            for path in ["/oidc/auth?" + query, "/oidc/auth/resume", "/oidc/session/end"] {
+                let head = try await browser.send(path, method: .head, headers: [:], body: nil)
+                #expect(head.status == .methodNotAllowed, "\(path)")
+                #expect(head.headers[.allow]?.contains("GET") == true, "\(path)")
+                #expect(head.location == nil, "\(path)")
+            }
+            // The session is still there: a GET authorization goes straight back with a code.
+            #expect(browser.cookies["_sesame_session"] != nil)
+            let again = try await browser.get("/oidc/auth?" + query.replacingOccurrences(of: "&prompt=consent", with: ""))
+            #expect(again.redirectQuery["code"] != nil)
+        }
+    }
 }

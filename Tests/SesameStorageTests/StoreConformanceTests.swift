@@ -537,6 +537,29 @@ struct StoreConformanceTests {
         }
     }
 
+    /// A process still holding the old secret after a rotation writes nothing sealed with it.
+    @Test(arguments: Backend.available)
+    func aProcessWithTheOldSecretSealsNothingAfterARotation(_ backend: Backend) async throws {
+        let old = String(repeating: "k", count: 32)
+        let new = String(repeating: "n", count: 32)
+        try await withStore(backend) { store in
+            let running = SQLStore(database: store.database, secretBox: SecretBox(secret: old), secret: old)
+            try await running.verifySecret(old)
+            try await running.saveConnector(id: "smtp", kind: "Email", config: ["password": "p"], now: now)
+            try await running.insertInitialSigningKey(try SigningKey.generate(.es256, now: now))
+            _ = try await store.rotateSecret(from: old, to: new)
+            await #expect(throws: SQLStore.SecretMismatch.self) {
+                try await running.saveConnector(id: "smtp", kind: "Email", config: ["password": "q"], now: now)
+            }
+            await #expect(throws: SQLStore.SecretMismatch.self) {
+                try await running.rotate(to: try SigningKey.generate(.es256, now: now), now: now)
+            }
+            let rotated = SQLStore(database: store.database, secretBox: SecretBox(secret: new), secret: new)
+            #expect(try await rotated.connector(id: "smtp")?.config == ["password": "p"])
+            #expect(try await rotated.signingKeys().count == 1)
+        }
+    }
+
     @Test(arguments: Backend.available)
     func signInExperienceAndVerificationCodes(_ backend: Backend) async throws {
         try await withStore(backend) { store in

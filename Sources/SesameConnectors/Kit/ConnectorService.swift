@@ -61,9 +61,9 @@ public struct ConnectorService: Sendable {
 
     /// The enabled email connector, or nil when none is.
     public func enabledEmailConnector() async throws -> (id: String, connector: any EmailConnector)? {
-        guard let stored = try await store.connectors().first(where: {
-            $0.isEnabled && $0.kind == ConnectorMetadata.Kind.email.rawValue
-        }) else { return nil }
+        guard let stored = try await store.enabledConnector(kind: ConnectorMetadata.Kind.email.rawValue) else {
+            return nil
+        }
         return (stored.id, try factory(stored.id).makeConnector(config: stored.config, context: context))
     }
 }

@@ -24,6 +24,8 @@ public struct StoredConnector: Sendable, Equatable {
 public protocol ConnectorConfigStore: Sendable {
     func connectors() async throws -> [StoredConnector]
     func connector(id: String) async throws -> StoredConnector?
+    /// The enabled connector of `kind`, if any: only its configuration is decrypted.
+    func enabledConnector(kind: String) async throws -> StoredConnector?
     /// Inserts or replaces the configuration, keeping whether it is enabled.
     func saveConnector(id: String, kind: String, config: JSONValue, now: Date) async throws
     /// Enabling one connector disables the others of its kind, in one transaction.

@@ -32,19 +32,41 @@ public struct Experience: Sendable, Codable, Equatable {
         public var isVerified: Bool
         /// The account a password verification proved.
         public var userID: String?
+        /// When it was verified: the proof is good for `Experience.proofLifetime` after that.
+        public var verifiedAt: Date?
 
-        public init(id: String, kind: Kind, identifier: Identifier, isVerified: Bool, userID: String? = nil) {
+        public init(id: String, kind: Kind, identifier: Identifier, isVerified: Bool, userID: String? = nil,
+                    verifiedAt: Date? = nil)
+        {
             self.id = id
             self.kind = kind
             self.identifier = identifier
             self.isVerified = isVerified
             self.userID = userID
+            self.verifiedAt = verifiedAt
+        }
+
+        /// Verified, and recently enough to act on at `now`.
+        public func isFresh(at now: Date) -> Bool {
+            guard isVerified, let verifiedAt else { return false }
+            return now.timeIntervalSince(verifiedAt) <= Experience.proofLifetime
         }
     }
 
+    /// How long a verified code or password proves its identifier, in seconds: as long as a code lives, so a
+    /// mailbox once controlled cannot be used to sign in to whatever account holds the address later.
+    public static let proofLifetime: TimeInterval = 600
+    /// How long an experience lives from its start, in seconds, however often it is saved.
+    public static let lifetime: TimeInterval = 3600
+
     public var event: Event
+    /// When the experience started; it ends `lifetime` after that.
+    public var startedAt: Date?
     public var verifications: [Verification] = []
     public var identifiedUserID: String?
+    /// The verification that identified the user or proved the new address (not set for a registration by
+    /// username, which no code proves).
+    public var identifiedBy: String?
     /// The verified address a new account will use.
     public var newIdentifier: Identifier?
     /// bcrypt of the password chosen in the profile step (registration and recovery).
@@ -54,8 +76,9 @@ public struct Experience: Sendable, Codable, Equatable {
     /// email was verified (sign-up by username), an extra one otherwise.
     public var username: String?
 
-    public init(event: Event) {
+    public init(event: Event, startedAt: Date? = nil) {
         self.event = event
+        self.startedAt = startedAt
     }
 
     public mutating func addVerification(_ verification: Verification) {
@@ -70,21 +93,25 @@ public struct Experience: Sendable, Codable, Equatable {
         return verification
     }
 
-    public mutating func markVerified(_ id: String, userID: String? = nil) throws {
+    public mutating func markVerified(_ id: String, userID: String? = nil, at now: Date) throws {
         guard let index = verifications.firstIndex(where: { $0.id == id }) else {
             throw IdentityError(.notFound, "verification '\(id)' was not started in this experience")
         }
         verifications[index].isVerified = true
+        verifications[index].verifiedAt = now
         if let userID { verifications[index].userID = userID }
     }
 
+    static let staleProof = IdentityError(.invalidInput, "this verification has expired; verify again")
+
     /// Identifies the user from a verified verification; `existingUserID` is the account that owns the
     /// verified identifier, if any.
-    public mutating func identify(verificationID: String, existingUserID: String?) throws {
+    public mutating func identify(verificationID: String, existingUserID: String?, now: Date) throws {
         let verification = try verification(verificationID)
         guard verification.isVerified else {
             throw IdentityError(.invalidInput, "verify this verification before identifying with it")
         }
+        guard verification.isFresh(at: now) else { throw Self.staleProof }
         switch event {
         case .signIn, .forgotPassword:
             guard let userID = verification.userID ?? existingUserID else {
@@ -104,6 +131,7 @@ public struct Experience: Sendable, Codable, Equatable {
             }
             newIdentifier = verification.identifier
         }
+        identifiedBy = verificationID
     }
 
     /// Switches between sign-in and registration, keeping the verifications (Logto's interaction-event switch).
@@ -115,6 +143,7 @@ public struct Experience: Sendable, Codable, Equatable {
         guard newEvent != event else { return }
         event = newEvent
         identifiedUserID = nil
+        identifiedBy = nil
         newIdentifier = nil
         passwordHash = nil
         username = nil
@@ -141,7 +170,10 @@ public struct Experience: Sendable, Codable, Equatable {
         case resetPassword(userID: String, passwordHash: String)
     }
 
-    public func submission(passwordRequired: Bool) throws -> Submission {
+    /// What submitting does at `now`: the verification that identified the user (or proved the new address)
+    /// must still be fresh.
+    public func submission(passwordRequired: Bool, now: Date) throws -> Submission {
+        if let identifiedBy, try !verification(identifiedBy).isFresh(at: now) { throw Self.staleProof }
         switch event {
         case .signIn:
             guard let identifiedUserID else { throw IdentityError(.invalidInput, "identify the user first") }
@@ -163,7 +195,8 @@ public struct Experience: Sendable, Codable, Equatable {
 }
 
 public protocol ExperienceStore: Sendable {
-    func experience(id: String) async throws -> Experience?
+    /// The experience, unless it expired before `now`.
+    func experience(id: String, now: Date) async throws -> Experience?
     func saveExperience(_ experience: Experience, id: String, expiresAt: Date) async throws
     func deleteExperience(id: String) async throws
 }

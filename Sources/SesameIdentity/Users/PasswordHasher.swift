@@ -23,6 +23,13 @@ public struct PasswordHasher: Sendable {
         self.threadPool = threadPool
     }
 
+    /// The cost of a bcrypt hash (`$2b$10$...` → 10), nil when it is not one.
+    public static func cost(of hash: String) -> UInt8? {
+        let parts = hash.split(separator: "$", omittingEmptySubsequences: false)
+        guard parts.count >= 4, parts[0].isEmpty, parts[1].hasPrefix("2") else { return nil }
+        return UInt8(parts[2])
+    }
+
     public func hash(_ password: String) async throws -> String {
         let cost = cost
         return try await threadPool.runIfActive { Bcrypt.hash(password, cost: cost) }

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import SesameOIDC
 
 /// Creating users and checking their passwords; also the engine's `AccountProvider`.
@@ -66,14 +67,29 @@ public struct UserService: AccountProvider {
                                password: password)
     }
 
-    /// The same check for an account the caller already looked up (nil when there is none).
-    public func authenticate(_ user: User?, password: String) async throws -> User {
-        guard try await hasher.verify(password, hash: user?.passwordHash), let user else {
+    /// The same check for an account the caller already looked up (nil when there is none). `cost`: the
+    /// password policy's bcrypt cost; an unknown account is checked against a decoy hash of that cost, so it
+    /// takes as long as an account hashed under the policy, and a successful sign-in re-hashes a password
+    /// stored under a lower cost, so accounts converge on the policy's (as Django and others do).
+    public func authenticate(_ user: User?, password: String, cost: Int? = nil) async throws -> User {
+        let checker = cost.map { PasswordHasher(cost: UInt8(clamping: $0)) } ?? hasher
+        guard try await checker.verify(password, hash: user?.passwordHash), var user else {
             throw IdentityError(.invalidCredentials, "the account or password is incorrect")
         }
         guard !user.isSuspended else { throw IdentityError(.suspended, "this account is suspended") }
+        if let hash = user.passwordHash, let stored = PasswordHasher.cost(of: hash), stored < checker.cost,
+           Self.rehashing.withLock({ $0.insert(user.id).inserted })
+        {
+            // One re-hash per account at a time: parallel sign-ins do not each pay for it.
+            defer { _ = Self.rehashing.withLock { $0.remove(user.id) } }
+            user.passwordHash = try await checker.hash(password)
+            try await store.updateUser(user)
+        }
         return user
     }
+
+    /// Accounts whose password is being re-hashed to the policy's cost in this process.
+    private static let rehashing = Mutex<Set<String>>([])
 
     public func user(id: String) async throws -> User {
         guard let user = try await store.user(id: id) else { throw IdentityError(.notFound, "user '\(id)' does not exist") }

@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import Logging
 import SesameStorage
 
@@ -71,7 +74,10 @@ public struct ConfigurationLoader: Sendable {
         let file = try fileValues()
         func value(_ key: String) -> String? {
             for source in [flags, environment, file] {
-                if let value = source[key]?.trimmingCharacters(in: .whitespaces), !value.isEmpty { return value }
+                // Line ends too: a secret mounted from a file usually ends with one.
+                if let value = source[key]?.trimmingCharacters(in: .whitespacesAndNewlines), !value.isEmpty {
+                    return value
+                }
             }
             return nil
         }
@@ -158,17 +164,47 @@ public struct ConfigurationLoader: Sendable {
 
     /// Reads the generated secret, creating it (owner-only) on first start.
     private func developmentSecret() throws -> String {
-        if let data = FileManager.default.contents(atPath: secretFile),
-           let text = String(data: data, encoding: .utf8)?.trimmingCharacters(in: .whitespacesAndNewlines),
-           text.utf8.count >= 32
-        {
+        if let data = FileManager.default.contents(atPath: secretFile) {
+            guard let text = String(data: data, encoding: .utf8)?.trimmingCharacters(in: .whitespacesAndNewlines),
+                  text.utf8.count >= 32
+            else {
+                // Never replaced silently: the database may be sealed with it.
+                throw ConfigurationError("SESAME_SECRET: not set, and \(secretFile) does not hold a secret of 32 or "
+                    + "more characters; fix or remove it")
+            }
             return text
         }
         let secret = SecretGenerator.hex(bytes: 32)
-        guard FileManager.default.createFile(atPath: secretFile, contents: Data((secret + "\n").utf8),
-                                             attributes: [.posixPermissions: 0o600])
-        else { throw ConfigurationError("SESAME_SECRET: not set, and \(secretFile) cannot be written") }
+        do {
+            try SecretFile.write(secret + "\n", to: secretFile)
+        } catch {
+            throw ConfigurationError("SESAME_SECRET: not set, and \(secretFile) cannot be written")
+        }
         return secret
+    }
+}
+
+/// Writes a secret to a file that is never readable by anyone but the owner, not even for a moment: created
+/// with mode 0600 (and set to 0600 if it existed), written, flushed to disk.
+public enum SecretFile {
+    public struct WriteError: Error, Sendable, CustomStringConvertible {
+        public let path: String
+        public var description: String { "\(path) cannot be written" }
+    }
+
+    public static func write(_ contents: String, to path: String) throws {
+        let descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+        guard descriptor >= 0 else { throw WriteError(path: path) }
+        defer { close(descriptor) }
+        guard fchmod(descriptor, 0o600) == 0 else { throw WriteError(path: path) }
+        let bytes = Array(contents.utf8)
+        var written = 0
+        while written < bytes.count {
+            let result = bytes[written...].withUnsafeBytes { Glibc.write(descriptor, $0.baseAddress, $0.count) }
+            guard result > 0 else { throw WriteError(path: path) }
+            written += result
+        }
+        guard fsync(descriptor) == 0 else { throw WriteError(path: path) }
     }
 }
 

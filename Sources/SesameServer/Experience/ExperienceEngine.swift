@@ -19,7 +19,7 @@ struct ExperienceEngine: Sendable {
     static let usernameRegistrationRule = RateLimiter.Rule(limit: 20, window: 3600)
 
     func start(_ event: Experience.Event, _ session: ExperienceSession) async throws {
-        try await session.save(Experience(event: event))
+        try await session.save(Experience(event: event, startedAt: runtime.provider.now()))
     }
 
     /// The settings must allow `event` for this kind of identifier: the same rule for the hosted pages and
@@ -94,7 +94,7 @@ struct ExperienceEngine: Sendable {
         try Self.checkAllowed(experience.event, identifier.type, settings: session.visit.settings)
         try await runtime.codes.verify(identifier: identifier.value, usage: Self.usage(experience.event).rawValue,
                                        code: code)
-        try experience.markVerified(verification.id)
+        try experience.markVerified(verification.id, at: runtime.provider.now())
         try await session.save(experience)
         return verification.id
     }
@@ -110,11 +110,17 @@ struct ExperienceEngine: Sendable {
         }
         // The lock is per account, whichever identifier names it (username or email), and per IP; a success
         // never counts as a failure (`PasswordAttemptGate`).
-        let account = try await runtime.store.user(identifier: identifier.value.trimmingCharacters(in: .whitespaces))
+        let lookup = identifier.value.trimmingCharacters(in: .whitespaces)
+        let account = try await runtime.store.user(identifier: lookup)
         let gate = PasswordAttemptGate(limiter: runtime.rateLimiter, scope: "sign-in",
                                        accountRule: SignInRoutes.accountRule, ipRule: SignInRoutes.ipRule)
+        // An unknown identifier is counted under the form an account would be found by (the store's lookup:
+        // case-insensitive, `+` ignored in phone numbers), so its variants share one count, as a real
+        // account's do, and the lock tells nobody which identifiers exist.
+        let unknownKey = identifier.type == .phone ? lookup.filter { $0 != "+" } : lookup.lowercased()
         let user = try await gate.attempt(
-            account: account?.id ?? SecretDigest.sha256Hex(identifier.value.lowercased()), ip: session.visit.clientIP,
+            account: account?.id ?? SecretDigest.sha256Hex(identifier.type.rawValue + ":" + unknownKey),
+            ip: session.visit.clientIP,
             onFailure: { failures in
                 runtime.audit.record(AuditEvent(
                     key: "SignIn.Failure", applicationID: session.visit.interaction?.request.clientID,
@@ -125,11 +131,12 @@ struct ExperienceEngine: Sendable {
                     try await Task.sleep(for: runtime.configuration.passwordFailureDelay * min(failures - 2, 8))
                 }
             }) {
-            try await runtime.users.authenticate(account, password: password)
+            try await runtime.users.authenticate(account, password: password,
+                                                 cost: session.visit.settings.passwordPolicy.bcryptCost)
         }
         let id = SecureRandom.identifier()
         experience.addVerification(.init(id: id, kind: .password, identifier: identifier, isVerified: true,
-                                         userID: user.id))
+                                         userID: user.id, verifiedAt: runtime.provider.now()))
         try await session.save(experience)
         return id
     }
@@ -138,7 +145,8 @@ struct ExperienceEngine: Sendable {
         var experience = try await session.load()
         let verification = try experience.verification(verificationID)
         let existing = try await runtime.store.user(identifier: verification.identifier.value)
-        try experience.identify(verificationID: verificationID, existingUserID: existing?.id)
+        try experience.identify(verificationID: verificationID, existingUserID: existing?.id,
+                                now: runtime.provider.now())
         try await session.save(experience)
     }
 
@@ -202,7 +210,7 @@ struct ExperienceEngine: Sendable {
                 throw IdentityError(.methodDisabled, "signing in by \(verified.identifier.type.rawValue) and password is off")
             }
         }
-        switch try experience.submission(passwordRequired: settings.signUp.password) {
+        switch try experience.submission(passwordRequired: settings.signUp.password, now: runtime.provider.now()) {
         case .signIn(let userID):
             guard let user = try await runtime.store.user(id: userID), !user.isSuspended else {
                 throw IdentityError(.suspended, "this account is suspended")

@@ -15,8 +15,6 @@ struct ExperienceRoutes: Sendable {
     let pages: PageRenderer
     let cookies: CookieJar
 
-    static let lifetime: TimeInterval = 3600
-
     var engine: ExperienceEngine { ExperienceEngine(runtime: runtime) }
 
     func register(on router: Router<SesameRequestContext>) {
@@ -142,19 +140,20 @@ struct ExperienceSession: Sendable {
 
     /// The experience in progress, if any.
     func current() async throws -> Experience? {
-        try await store.experience(id: key)
+        try await store.experience(id: key, now: visit.runtime.provider.now())
     }
 
     func load() async throws -> Experience {
-        guard let experience = try await store.experience(id: key) else {
+        guard let experience = try await store.experience(id: key, now: visit.runtime.provider.now()) else {
             throw IdentityError(.notFound, "no experience in progress: start one with PUT /api/experience")
         }
         return experience
     }
 
+    /// Saves the experience until `Experience.lifetime` after it started: saving it again never extends it.
     func save(_ experience: Experience) async throws {
-        try await store.saveExperience(experience, id: key,
-                                       expiresAt: visit.runtime.provider.now().addingTimeInterval(ExperienceRoutes.lifetime))
+        let started = experience.startedAt ?? visit.runtime.provider.now()
+        try await store.saveExperience(experience, id: key, expiresAt: started.addingTimeInterval(Experience.lifetime))
     }
 
     func delete() async throws {

@@ -53,6 +53,10 @@ struct ErrorMiddleware: RouterMiddleware {
         case is DatabaseUnavailable:
             context.logger.warning("database unavailable", metadata: ["path": "\(request.uri.path)"])
             oauthError = .temporarilyUnavailable
+        case let error as SQLStore.SecretMismatch:
+            // `sesame secret rotate` ran while this process kept the old secret: nothing is written with it.
+            context.logger.critical("SESAME_SECRET no longer matches the database", metadata: ["detail": "\(error)"])
+            oauthError = OAuthError(.serverError, error.description, status: 500)
         case let error as SecretBox.DecryptionError:
             // Names what did not open and why; no secret is in it. An operator's mistake, not the caller's.
             context.logger.error("stored secret could not be decrypted", metadata: ["detail": "\(error)"])

@@ -68,6 +68,15 @@ struct OIDCRoutes: Sendable {
             }
         }
         oidc.get("session/end") { request, _ in try await endSession(request) }
+        // HEAD is answered wherever GET is, by running GET without the body, except here: these GETs act
+        // (issue a code, spend an interaction, end a session), and a HEAD must not (RFC 9110 §9.2.1).
+        for path in ["auth", "auth/resume", "session/end"] {
+            oidc.head(RouterPath(path)) { _, _ in
+                var headers = HTTPFields()
+                headers[.allow] = path == "auth/resume" ? "GET" : "GET, POST"
+                return Response(status: .methodNotAllowed, headers: headers)
+            }
+        }
         oidc.post("session/end") { request, _ in try await endSession(request) }
         oidc.post("session/end/confirm") { request, _ in try await confirmEndSession(request) }
     }

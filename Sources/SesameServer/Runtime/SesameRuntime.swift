@@ -56,7 +56,8 @@ public struct SesameRuntime: Sendable {
         self.configuration = configuration
         self.database = database
         self.logger = logger
-        store = SQLStore(database: database, secretBox: SecretBox(secret: configuration.secret))
+        store = SQLStore(database: database, secretBox: SecretBox(secret: configuration.secret),
+                         secret: configuration.secret)
         users = UserService(store: store, hasher: PasswordHasher(), now: now)
         var providerConfiguration = ProviderConfiguration(issuer: configuration.issuer)
         providerConfiguration.keyActivationDelay = configuration.keyActivationDelay

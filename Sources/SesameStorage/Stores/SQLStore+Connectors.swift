@@ -14,13 +14,22 @@ extension SQLStore: ConnectorConfigStore {
             """, .text(id)).first.map(connector)
     }
 
+    public func enabledConnector(kind: String) async throws -> StoredConnector? {
+        try await database.query("""
+            SELECT id, kind, sealed_config, is_enabled, updated_at FROM connectors WHERE is_enabled = 1 AND kind = ?
+            ORDER BY id LIMIT 1
+            """, .text(kind)).first.map(connector)
+    }
+
     public func saveConnector(id: String, kind: String, config: JSONValue, now: Date) async throws {
         let sealed = try secretBox.seal(config.encoded())
-        try await database.query("""
+        try await sealing { database in
+            try await database.query("""
             INSERT INTO connectors (id, kind, sealed_config, is_enabled, updated_at) VALUES (?, ?, ?, 0, ?)
             ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, sealed_config = excluded.sealed_config,
             updated_at = excluded.updated_at
             """, .text(id), .text(kind), .text(sealed), .date(now))
+        }
     }
 
     public func setConnectorEnabled(id: String, kind: String, isEnabled: Bool, now: Date) async throws {

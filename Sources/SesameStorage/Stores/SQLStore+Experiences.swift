@@ -2,9 +2,9 @@ import Foundation
 import SesameIdentity
 
 extension SQLStore: ExperienceStore {
-    public func experience(id: String) async throws -> Experience? {
+    public func experience(id: String, now: Date) async throws -> Experience? {
         try await database.query("SELECT state FROM experiences WHERE id = ? AND expires_at > ?",
-                                 .text(id), .date(Date())).first.map { try $0.json("state") }
+                                 .text(id), .date(now)).first.map { try $0.json("state") }
     }
 
     public func saveExperience(_ experience: Experience, id: String, expiresAt: Date) async throws {

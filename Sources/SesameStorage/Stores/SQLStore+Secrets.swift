@@ -44,6 +44,24 @@ extension SQLStore {
         }
     }
 
+    /// Runs a write that stores values sealed with this process's secret, in one transaction that first holds
+    /// the database's check value and compares it with this secret's: after a `sesame secret rotate` a process
+    /// still running with the old secret refuses (`SecretMismatch`) instead of writing what nobody could open.
+    @discardableResult
+    func sealing<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
+        let secretCheck = secretCheck
+        return try await database.withTransaction { database in
+            if let secretCheck, let stored = try await database.query(
+                "SELECT value FROM installation WHERE key = ?" + database.dialect.forUpdate,
+                .text(Self.secretCheckKey)).first?.string("value"),
+                !SecretDigest.constantTimeEquals(stored, secretCheck)
+            {
+                throw SecretMismatch()
+            }
+            return try await body(database)
+        }
+    }
+
     private func storedCheckValue() async throws -> String? {
         try await database.query("SELECT value FROM installation WHERE key = ?", .text(Self.secretCheckKey))
             .first?.string("value")
@@ -93,7 +111,14 @@ extension SQLStore {
         try await verifySecret(oldSecret)
         let newBox = SecretBox(secret: newSecret)
         let oldBox = SecretBox(secret: oldSecret)
+        let oldCheck = Self.checkValue(for: oldSecret)
         return try await database.withTransaction { database in
+            // Held to the end: a process sealing with the old secret waits, then finds the new check value.
+            guard let stored = try await database.query(
+                "SELECT value FROM installation WHERE key = ?" + database.dialect.forUpdate,
+                .text(Self.secretCheckKey)).first?.string("value"),
+                SecretDigest.constantTimeEquals(stored, oldCheck)
+            else { throw SecretMismatch() }
             var rotation = SecretRotation(signingKeys: 0, connectors: 0)
             for sealed in try await Self.sealedValues(in: database) {
                 let plain = try oldBox.open(sealed.value, subject: sealed.subject)

@@ -24,7 +24,7 @@ extension SQLStore: SigningKeyStore {
     /// store its key, in the same transaction. (`INSERT ... WHERE NOT EXISTS` alone let two through now and then.)
     public func insertInitialSigningKey(_ key: SigningKey) async throws {
         let binds = try keyBinds(key)
-        try await database.withTransaction { database in
+        try await sealing { database in
             let claimed = try await database.query("""
                 INSERT INTO installation (key, value) VALUES ('first_signing_key', ?) ON CONFLICT (key) DO NOTHING
                 RETURNING key
@@ -38,11 +38,12 @@ extension SQLStore: SigningKeyStore {
     }
 
     public func rotate(to key: SigningKey, now: Date) async throws {
-        try await database.transaction([
-            ("UPDATE signing_keys SET retired_at = ? WHERE retired_at IS NULL", [.date(now)]),
-            ("INSERT INTO signing_keys (kid, alg, sealed_private_key, created_at) VALUES (?, ?, ?, ?)",
-             try keyBinds(key)),
-        ])
+        let binds = try keyBinds(key)
+        try await sealing { database in
+            try await database.query("UPDATE signing_keys SET retired_at = ? WHERE retired_at IS NULL", .date(now))
+            try await database.query(
+                "INSERT INTO signing_keys (kid, alg, sealed_private_key, created_at) VALUES (?, ?, ?, ?)", binds)
+        }
     }
 
     public func deleteSigningKeys(retiredBefore cutoff: Date) async throws {

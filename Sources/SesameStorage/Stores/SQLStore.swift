@@ -11,11 +11,19 @@ public struct SQLStore: Sendable {
     let secretBox: SecretBox
     let clientCache: ReadCache<Client>
     let resourceCache: ReadCache<APIResource>
+    /// The check value of the secret `secretBox` was made from (`checkValue(for:)`): every write that seals
+    /// compares it with the database's first, in its transaction. nil skips the comparison (tests).
+    let secretCheck: String?
 
     /// `configurationTTL`: how long applications and API resources are cached (0 turns caching off).
-    public init(database: any SQLDatabase, secretBox: SecretBox, configurationTTL: TimeInterval = 5) {
+    /// `secret`: the secret `secretBox` was derived from, so writes that seal can prove it is still the
+    /// database's (see `sealing`).
+    public init(database: any SQLDatabase, secretBox: SecretBox, secret: String? = nil,
+                configurationTTL: TimeInterval = 5)
+    {
         self.database = database
         self.secretBox = secretBox
+        secretCheck = secret.map(Self.checkValue(for:))
         clientCache = ReadCache(ttl: configurationTTL)
         resourceCache = ReadCache(ttl: configurationTTL)
     }
