@@ -56,6 +56,20 @@ struct ConsoleStoreTests {
             try await store.insertSetupToken(digest: "t4", expiresAt: now.addingTimeInterval(60))
             #expect(try await store.consumeSetupToken(digest: "t3", now: now))
             #expect(!(try await store.consumeSetupToken(digest: "t4", now: now)))
+            // Eight spends racing, of one link or of several: one winner.
+            let now = now
+            for trial in 0..<5 {
+                for index in 0..<4 {
+                    try await store.insertSetupToken(digest: "r\(trial)-\(index)", expiresAt: now.addingTimeInterval(60))
+                }
+                let spent = try await withThrowingTaskGroup(of: Bool.self) { group in
+                    for attempt in 0..<8 {
+                        group.addTask { try await store.consumeSetupToken(digest: "r\(trial)-\(attempt % 4)", now: now) }
+                    }
+                    return try await group.reduce(into: [Bool]()) { $0.append($1) }
+                }
+                #expect(spent.filter { $0 }.count == 1, "trial \(trial)")
+            }
         }
     }
 

@@ -197,7 +197,21 @@ public struct UserService: AccountProvider {
         return value
     }
 
+    /// Characters an identifier may never hold: controls, and the invisible format characters (bidirectional
+    /// overrides such as U+202E, zero-width joiners) that make one address look like another on screen.
+    static func hasInvisibleCharacters(_ value: String) -> Bool {
+        value.unicodeScalars.contains { scalar in
+            switch scalar.properties.generalCategory {
+            case .control, .format, .lineSeparator, .paragraphSeparator, .privateUse, .surrogate, .unassigned: true
+            default: false
+            }
+        }
+    }
+
     public static func normalizeEmail(_ raw: String) throws -> String {
+        guard !hasInvisibleCharacters(raw) else {
+            throw IdentityError.invalidInput("an email address cannot contain control or invisible characters")
+        }
         let value = raw.trimmingCharacters(in: .whitespaces).lowercased()
         let parts = value.split(separator: "@", omittingEmptySubsequences: false)
         guard parts.count == 2, !parts[0].isEmpty, parts[1].contains("."), !parts[1].hasPrefix("."),
