@@ -4,6 +4,7 @@ is half-way through sending a body."""
 import resource
 import signal
 import socket
+import threading
 import time
 
 import requests
@@ -33,6 +34,25 @@ def test_idle_and_slow_connections_do_not_crowd_out_clients(tmp_path):
             sock = socket.create_connection(("127.0.0.1", port), timeout=5)
             sock.sendall(b"GET /api/status HTTP/1.1\r\nHost: x\r\nX-Slow: ")
             slow.append(sock)
+        # A body trickled a byte a second, never idle long enough for the idle timeout: the request deadline
+        # (10 s from its head) closes it.
+        trickle = socket.create_connection(("127.0.0.1", port), timeout=5)
+        trickle.sendall(b"POST /oidc/token HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+                        b"Content-Length: 1000\r\n\r\n")
+        trickle_started = time.monotonic()
+        trickle_closed = []
+
+        def drip():
+            while time.monotonic() - trickle_started < 30:
+                try:
+                    trickle.sendall(b"a")
+                except OSError:
+                    break
+                time.sleep(1)
+            trickle_closed.append(time.monotonic() - trickle_started)
+
+        dripper = threading.Thread(target=drip)
+        dripper.start()
         for _ in range(20):
             started = time.monotonic()
             assert requests.get(f"http://127.0.0.1:{port}/api/status", timeout=5).status_code == 204
@@ -42,6 +62,8 @@ def test_idle_and_slow_connections_do_not_crowd_out_clients(tmp_path):
         started = time.monotonic()
         assert slow[0].recv(1024) == b""
         assert time.monotonic() - started < 25
+        dripper.join(timeout=30)
+        assert trickle_closed and trickle_closed[0] < 14, f"the trickled body was cut after {trickle_closed}"
     finally:
         for sock in idle:
             sock.close()

@@ -14,21 +14,10 @@ extension Request {
         if let length = headers[.contentLength].flatMap(Int.init), length > maximumBodySize {
             throw OAuthError.payloadTooLarge
         }
+        // However slowly it trickles in, a request gets `ConnectionLimits.requestDeadline` to arrive whole
+        // (`RequestDeadlineHandler` closes the connection then).
         do {
-            // However slowly it trickles in, a body gets `bodyReadDeadline` to arrive (then 408).
-            let body = body
-            return try await withThrowingTaskGroup(of: ByteBuffer?.self) { group in
-                group.addTask { try await body.collect(upTo: maximumBodySize) }
-                group.addTask {
-                    try await Task.sleep(for: ConnectionLimits.bodyReadDeadline)
-                    return nil
-                }
-                defer { group.cancelAll() }
-                guard let collected = try await group.next(), let buffer = collected else {
-                    throw OAuthError.requestTimeout
-                }
-                return buffer
-            }
+            return try await body.collect(upTo: maximumBodySize)
         } catch is NIOTooManyBytesError {
             // A body without a declared length (chunked) that grows past the limit.
             throw OAuthError.payloadTooLarge
@@ -112,7 +101,6 @@ extension OAuthError {
     static let temporarilyUnavailable = OAuthError(.temporarilyUnavailable,
                                                    "the service is temporarily unavailable; try again shortly",
                                                    status: 503)
-    static let requestTimeout = OAuthError(.invalidRequest, "the request body did not arrive in time", status: 408)
     static let payloadTooLarge = OAuthError(.payloadTooLarge, "the request body is larger than 1 MiB", status: 413)
 }
 

@@ -3,6 +3,7 @@ import Foundation
 import Glibc
 #endif
 import Logging
+import NIOCore
 import ServiceLifecycle
 import UnixSignals
 
@@ -12,8 +13,9 @@ public enum ConnectionLimits {
     /// How long a connection may sit between requests, or between the parts of one request (headers still
     /// arriving, a body that stalls), before it is closed (Hummingbird's HTTP/1 `idleTimeout`), in seconds.
     public static let idleTimeout: Int64 = 15
-    /// How long a whole request body may take to arrive, however it trickles in; then 408. Seconds.
-    public static let bodyReadDeadline: Duration = .seconds(10)
+    /// How long a whole request (head to end) may take to arrive, however it trickles in; then the connection
+    /// is closed (`RequestDeadlineHandler`).
+    public static let requestDeadline: TimeAmount = .seconds(10)
     /// Open file descriptors kept back from connections: the database, log files, outgoing connections.
     static let reservedDescriptors = 128
     /// After SIGTERM or SIGINT: in-flight requests may finish for this long, then they are cancelled.

@@ -16,7 +16,9 @@ public enum SesameApplication {
         let configuration = runtime.configuration
         return Application(
             router: router,
-            server: .http1(configuration: .init(idleTimeout: .seconds(ConnectionLimits.idleTimeout))),
+            server: .http1(configuration: .init(
+                additionalChannelHandlers: [RequestDeadlineHandler(deadline: ConnectionLimits.requestDeadline)],
+                idleTimeout: .seconds(ConnectionLimits.idleTimeout))),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port),
                                  serverName: "Sesame",
                                  availableConnectionsDelegate: .maximum(maximumConnections, logger: runtime.logger)),
