@@ -3,14 +3,16 @@ import NIOHTTPTypes
 
 /// Closes a connection whose request has not fully arrived `deadline` after its head: a body trickled in a
 /// byte at a time would otherwise hold a connection and a handler for as long as the client likes (the idle
-/// timeout only catches gaps). One timer per request on the connection's event loop, cancelled when the
-/// request's end arrives; nothing is scheduled for a request that arrives whole in one read and ends at once.
+/// timeout only catches gaps). The timer is armed only when a read ends with a request still incomplete, so a
+/// request that arrives whole in one read (a GET, a small form) schedules nothing.
 final class RequestDeadlineHandler: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPRequestPart
     typealias InboundOut = HTTPRequestPart
 
     private let deadline: TimeAmount
     private var timer: Scheduled<Void>?
+    /// When the head of the request being read arrived; nil between requests.
+    private var headArrivedAt: NIODeadline?
 
     init(deadline: TimeAmount) {
         self.deadline = deadline
@@ -19,16 +21,23 @@ final class RequestDeadlineHandler: ChannelInboundHandler, RemovableChannelHandl
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
         case .head:
-            timer?.cancel()
-            let channel = context.channel
-            timer = context.eventLoop.scheduleTask(in: deadline) { channel.close(promise: nil) }
+            headArrivedAt = .now()
         case .body:
             break
         case .end:
+            headArrivedAt = nil
             timer?.cancel()
             timer = nil
         }
         context.fireChannelRead(data)
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        if let headArrivedAt, timer == nil {
+            let channel = context.channel
+            timer = context.eventLoop.scheduleTask(deadline: headArrivedAt + deadline) { channel.close(promise: nil) }
+        }
+        context.fireChannelReadComplete()
     }
 
     func channelInactive(context: ChannelHandlerContext) {
