@@ -78,4 +78,21 @@ struct SignInExperienceTests {
         try strict.check("Mixed-case-words")
         try PasswordPolicyChecker(policy: .init()).check("correct horse battery staple")
     }
+
+    @Test func duplicatesAndUnreadableBrandingAreRefused() {
+        var settings = SignInExperience.default
+        settings.signUp.identifiers = [.email, .email]
+        #expect(throws: IdentityError.self) { try settings.validate(canSendCode: { _ in true }) }
+        settings = .default
+        settings.languages = ["en", "en"]
+        #expect(throws: IdentityError.self) { try settings.validate(canSendCode: { _ in true }) }
+        for name in ["Book\u{202E}store", String(repeating: "a", count: 65), ""] {
+            settings = .default
+            settings.branding.appName = name
+            #expect(throws: IdentityError.self, "\(name.debugDescription)") { try settings.validate(canSendCode: { _ in true }) }
+        }
+        settings = .default
+        settings.branding.appName = "书店 Bookstore"
+        #expect(throws: Never.self) { try settings.validate(canSendCode: { _ in true }) }
+    }
 }

@@ -87,6 +87,32 @@ struct TrustedProxiesTests {
             #expect(spoofed.status == .tooManyRequests, "an untrusted peer cannot choose its address")
         }
     }
+
+    @Test(arguments: [("192.0.2.7", "192.0.2.7"), ("2001:db8:1:2:3:4:5:6", "2001:db8:1:2::/64"),
+                      ("2001:db8:1:2::9", "2001:db8:1:2::/64"), ("::ffff:192.0.2.7", "192.0.2.7"),
+                      ("::1", "0:0:0:0::/64"), ("unknown", "unknown")])
+    func perIPLimitsCountIPv6ByItsSlash64(_ ip: String, _ key: String) {
+        #expect(RateLimiter.addressKey(ip) == key)
+    }
+
+    /// Behind the proxy, two addresses of one IPv6 /64 share a limit; another /64 does not.
+    @Test func ipv6ClientsAreLimitedByTheirNetwork() async throws {
+        let loopback = try TrustedProxies(parsing: "127.0.0.0/8")
+        try await Fixture.withServer(now: Fixture.midWindow, trustedProxies: loopback) { fixture, browser in
+            let wrong = basicAuthorization(fixture.machine.client.id, "guess")
+            for index in 0..<51 {
+                _ = try await browser.post("/oidc/token", form: [("grant_type", "client_credentials")],
+                                           headers: [.authorization: wrong, .xForwardedFor: "2001:db8:0:1::\(index + 1)"])
+            }
+            let right = basicAuthorization(fixture.machine.client.id, fixture.machine.secret ?? "")
+            let sameNetwork = try await browser.post("/oidc/token", form: [("grant_type", "client_credentials")],
+                                                     headers: [.authorization: right, .xForwardedFor: "2001:db8:0:1::ffff"])
+            #expect(sameNetwork.status == .tooManyRequests)
+            let otherNetwork = try await browser.post("/oidc/token", form: [("grant_type", "client_credentials")],
+                                                      headers: [.authorization: right, .xForwardedFor: "2001:db8:0:2::1"])
+            #expect(otherNetwork.status == .ok)
+        }
+    }
 }
 
 extension HTTPField.Name {

@@ -37,7 +37,7 @@ public struct PasswordAttemptGate: Sendable {
                            _ check: () async throws -> T) async throws -> T
     {
         let failureKey = scope + ":account:" + account
-        let ipKey = scope + ":ip:" + ip
+        let ipKey = scope + ":ip:" + RateLimiter.addressKey(ip)
         let inFlightKey = scope + ":in-flight:" + account
         let inFlightRule = RateLimiter.Rule(limit: accountRule.limit, window: Self.inFlightWindow)
         let deadline = ContinuousClock.now + patience

@@ -137,6 +137,9 @@ public struct SignInExperience: Sendable, Codable, Equatable {
                     + "\(method.identifier == .phone ? "SMS" : "email") connector")
             }
         }
+        guard Set(signUp.identifiers).count == signUp.identifiers.count else {
+            throw IdentityError.invalidInput("a sign-up identifier is listed twice")
+        }
         if signUp.identifiers.contains(.username), !signUp.password {
             throw IdentityError.invalidInput("sign-up by username needs a password")
         }
@@ -174,6 +177,20 @@ public struct SignInExperience: Sendable, Codable, Equatable {
             guard url.hasPrefix("https://") || url.hasPrefix("http://") else {
                 throw IdentityError.invalidInput("'\(url)' must be an http(s) URL")
             }
+        }
+        if let appName = branding.appName {
+            guard (1...64).contains(appName.count), !UserService.hasInvisibleCharacters(appName) else {
+                throw IdentityError.invalidInput(
+                    "the app name must be 1 to 64 characters, without control or invisible characters")
+            }
+        }
+        for url in [branding.logoURL, branding.termsOfUseURL, branding.privacyPolicyURL].compactMap({ $0 }) {
+            guard url.utf8.count <= 2048, !UserService.hasInvisibleCharacters(url) else {
+                throw IdentityError.invalidInput("URLs must be at most 2,048 bytes, without control characters")
+            }
+        }
+        guard Set(languages).count == languages.count else {
+            throw IdentityError.invalidInput("a language is listed twice")
         }
         guard !languages.isEmpty, languages.allSatisfy({ ["en", "zh-CN"].contains($0) }) else {
             throw IdentityError.invalidInput("languages must be en and/or zh-CN")

@@ -85,7 +85,7 @@ public struct VerificationCodeService: Sendable {
         // Counted before sending, atomically, so parallel requests cannot go past the limits.
         let addressHits = try await limiter.hit("code:address:" + SecretDigest.sha256Hex(identifier),
                                                 rule: Self.perAddressRule)
-        let ipHits = try await limiter.hit("code:ip:" + ip, rule: Self.perIPRule)
+        let ipHits = try await limiter.hit("code:ip:" + RateLimiter.addressKey(ip), rule: Self.perIPRule)
         guard addressHits <= Self.perAddressRule.limit, ipHits <= Self.perIPRule.limit else {
             throw IdentityError(.tooManyAttempts, "too many codes were sent; try again in an hour")
         }

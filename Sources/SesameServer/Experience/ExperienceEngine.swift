@@ -164,7 +164,7 @@ struct ExperienceEngine: Sendable {
                 try Self.checkAllowed(.register, .username, settings: session.visit.settings)
             }
             // No code bounds registration by username: a limit per IP does, counted before any work.
-            let attempts = try await runtime.rateLimiter.hit("register:ip:" + session.visit.clientIP,
+            let attempts = try await runtime.rateLimiter.hit("register:ip:" + RateLimiter.addressKey(session.visit.clientIP),
                                                              rule: Self.usernameRegistrationRule)
             guard attempts <= Self.usernameRegistrationRule.limit else {
                 throw IdentityError(.tooManyAttempts, "too many registrations from this network; try again later")

@@ -29,7 +29,8 @@ final class ClientAuthenticationGuard: Sendable {
     }
 
     /// Runs `body`; an `invalid_client` failure is counted, and an address over the limit gets 429.
-    func run<T>(ip: String, _ body: () async throws -> T) async throws -> T {
+    func run<T>(ip address: String, _ body: () async throws -> T) async throws -> T {
+        let ip = RateLimiter.addressKey(address)
         let now = limiter.now()
         let key = "client-auth:ip:" + ip
         let entry = entries.withLock { entries -> Entry? in
