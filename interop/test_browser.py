@@ -213,3 +213,44 @@ def test_the_seed_flow_with_aliyun_direct_mail_enabled(sesame, browser, tmp_path
     finally:
         cli("connector", "disable", "aliyun-direct-mail")
         fake.stop()
+
+
+def no_horizontal_overflow(browser):
+    return browser.execute_script("return document.documentElement.scrollWidth <= window.innerWidth")
+
+
+def test_a_new_address_signing_in_by_code_creates_its_account(sesame, browser):
+    """No account enumeration, as a person meets it: the code goes out; only after it does the page say that no
+    account uses the address, and offer to create one with it, without a second code (360 px wide)."""
+    session, verifier = start(sesame, browser)
+    browser.find_element(By.LINK_TEXT, "Sign in with an email code").click()
+    fill(browser, "identifier", "grace@example.com")
+    submit(browser)
+    fill(browser, "code", mailbox_code(sesame, "grace@example.com", "SignIn"))
+    submit(browser)
+    assert "No account uses this address yet" in browser.page_source
+    assert no_horizontal_overflow(browser)
+    fill(browser, "newPassword", "Compiler-Pioneer-1906")
+    fill(browser, "name", "Grace")
+    submit(browser)
+    callback, _ = callback_code(browser)
+    claims = id_token_claims(sesame, session, verifier, callback)
+    assert claims["email"] == "grace@example.com"
+    assert claims["name"] == "Grace"
+    sent = [m for m in requests.get(sesame.base + "/dev/mailbox", timeout=5).json() if m["to"] == "grace@example.com"]
+    assert len(sent) == 1
+
+
+def test_a_taken_address_registering_signs_in_instead(sesame, browser):
+    session, verifier = start(sesame, browser)
+    browser.find_element(By.LINK_TEXT, "Create an account").click()
+    fill(browser, "identifier", "alice@example.com")
+    submit(browser)
+    fill(browser, "code", mailbox_code(sesame, "alice@example.com", "Register"))
+    fill(browser, "newPassword", "Another-Walrus-88")
+    submit(browser)
+    assert "An account already uses this address" in browser.page_source
+    assert no_horizontal_overflow(browser)
+    submit(browser)
+    callback, _ = callback_code(browser)
+    assert id_token_claims(sesame, session, verifier, callback)["sub"] == sesame.user_id
