@@ -1,7 +1,4 @@
 import Foundation
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// Counters in the store, so every instance sees the same limits.
 public protocol RateLimitStore: Sendable {
@@ -19,15 +16,11 @@ public struct RateLimiter: Sendable {
     /// /64 network (one subscriber usually holds a whole /64, so counting single addresses would give them
     /// billions of allowances), an IPv4-mapped IPv6 address as its IPv4 address. Anything else as given.
     public static func addressKey(_ ip: String) -> String {
-        var v6 = in6_addr()
-        guard ip.contains(":"), ip.withCString({ inet_pton(AF_INET6, $0, &v6) }) == 1 else { return ip }
-        let bytes = withUnsafeBytes(of: &v6) { Array($0) }
-        if bytes.prefix(12) == [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xFF, 0xFF] {
-            return bytes.suffix(4).map(String.init).joined(separator: ".")
-        }
+        guard let address = IPAddress(ip) else { return ip }
+        guard address.bytes.count == 16 else { return address.description }
         var groups: [String] = []
         for index in stride(from: 0, to: 8, by: 2) {
-            groups.append(String(UInt16(bytes[index]) << 8 | UInt16(bytes[index + 1]), radix: 16))
+            groups.append(String(UInt16(address.bytes[index]) << 8 | UInt16(address.bytes[index + 1]), radix: 16))
         }
         return groups.joined(separator: ":") + "::/64"
     }

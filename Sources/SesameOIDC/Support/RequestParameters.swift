@@ -75,10 +75,14 @@ public struct RequestParameters: Sendable, Equatable {
                 bytes.append(byte)
             }
         }
-        guard !bytes.contains(where: { $0 < 0x20 && $0 != 0x09 && $0 != 0x0A && $0 != 0x0D || $0 == 0x7F }) else {
-            return nil
-        }
+        guard !bytes.contains(where: Self.isRefusedControl) else { return nil }
         return String(validating: bytes, as: UTF8.self)
+    }
+
+    /// The bytes no parameter or JSON string may hold: C0 controls and DEL, but for tab, line feed and carriage
+    /// return. The one rule for forms, query strings and JSON bodies.
+    public static func isRefusedControl(_ byte: UInt8) -> Bool {
+        byte < 0x20 && byte != 0x09 && byte != 0x0A && byte != 0x0D || byte == 0x7F
     }
 
     /// Percent-encodes everything but RFC 3986 unreserved characters, for form bodies and query strings.

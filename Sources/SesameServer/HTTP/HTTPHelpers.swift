@@ -81,11 +81,9 @@ extension Request {
 
 extension JSONValue {
     /// Whether a string or member name anywhere inside holds a C0 control character or DEL other than tab,
-    /// line feed and carriage return (the same rule as `RequestParameters.decode`).
+    /// line feed and carriage return (`RequestParameters.isRefusedControl`).
     var containsControlCharacters: Bool {
-        func isControl(_ text: String) -> Bool {
-            text.utf8.contains { $0 < 0x20 && $0 != 0x09 && $0 != 0x0A && $0 != 0x0D || $0 == 0x7F }
-        }
+        func isControl(_ text: String) -> Bool { text.utf8.contains(where: RequestParameters.isRefusedControl) }
         switch self {
         case .string(let text): return isControl(text)
         case .array(let values): return values.contains(where: \.containsControlCharacters)

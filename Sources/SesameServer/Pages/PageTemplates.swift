@@ -119,7 +119,6 @@ enum PageTemplates {
         <input type="hidden" name="identifier" value="{{identifier}}">
         <button type="submit" class="secondary">{{t.resend}}</button>
         </form>
-        {{#notice}}<p role="status">{{notice}}</p>{{/notice}}
         <div class="links"><a href="/sign-in">{{t.back}}</a></div>
         """
 

@@ -1,4 +1,5 @@
 import Foundation
+import SesameIdentity
 
 /// Which peers are reverse proxies (`SESAME_TRUSTED_PROXIES`), and the client address a request came from.
 ///

@@ -147,7 +147,7 @@ struct CodeFlowRoutes: Sendable {
     }
 
     private func codePage(_ flow: Flow, _ visit: Visit, identifier: String, codeError: String? = nil,
-                          passwordError: String? = nil, name: String? = nil, notice: String? = nil,
+                          passwordError: String? = nil, name: String? = nil,
                           status: HTTPResponse.Status = .ok) -> Response
     {
         let askPassword = flow == .forgotPassword || (flow == .register && visit.settings.signUp.password)
@@ -159,7 +159,6 @@ struct CodeFlowRoutes: Sendable {
         model["codeError"] = codeError
         model["passwordError"] = passwordError
         model["name"] = name
-        model["notice"] = notice
         return visit.page(pages, "code-form", title: visit.t(flow.titleKey), model: model, status: status)
     }
 
@@ -199,12 +198,10 @@ struct CodeFlowRoutes: Sendable {
         let code = try form.single("code") ?? ""
         let password = try form.single("newPassword")
         let name = try form.single("name")
-        let policy = visit.settings.passwordPolicy
         // Check the new password before spending the code, so a weak one can be fixed with the same code.
         if flow == .forgotPassword || (flow == .register && visit.settings.signUp.password) {
             do {
-                guard let password else { throw IdentityError(.weakPassword, "enter a password") }
-                try PasswordPolicyChecker(policy: policy).check(password, userInfo: [email, name].compactMap { $0 })
+                try Self.checkNewPassword(password, email: email, name: name, visit.settings)
             } catch let error as IdentityError {
                 return codePage(flow, visit, identifier: email, passwordError: visit.t.message(error), name: name,
                                 status: .badRequest)
@@ -259,6 +256,14 @@ struct CodeFlowRoutes: Sendable {
                 "linkText": visit.t("signIn"),
             ])
         }
+    }
+
+    /// A new password from a form, against the policy and the person's own details; throws `weakPassword`.
+    private static func checkNewPassword(_ password: String?, email: String, name: String?,
+                                         _ settings: SignInExperience) throws
+    {
+        guard let password else { throw IdentityError(.weakPassword, "enter a password") }
+        try PasswordPolicyChecker(policy: settings.passwordPolicy).check(password, userInfo: [email, name].compactMap { $0 })
     }
 
     /// The page after a code proved an address: `.register` offers to create the account with it (asking for a
@@ -328,9 +333,7 @@ struct CodeFlowRoutes: Sendable {
             try await engine.identify(session, verificationID: verified.id)
             if event == .register {
                 if visit.settings.signUp.password {
-                    guard let password else { throw IdentityError(.weakPassword, "enter a password") }
-                    try PasswordPolicyChecker(policy: visit.settings.passwordPolicy).check(
-                        password, userInfo: [email, name].compactMap { $0 })
+                    try Self.checkNewPassword(password, email: email, name: name, visit.settings)
                 }
                 try await engine.setProfile(session, password: password, name: name)
             }

@@ -25,7 +25,7 @@ extension SQLStore {
     /// `SecretMismatch`, or the `DecryptionError` of the value that did not open.
     public func verifySecret(_ secret: String) async throws {
         let expected = Self.checkValue(for: secret)
-        if let stored = try await storedCheckValue() {
+        if let stored = try await Self.checkValue(in: database) {
             guard SecretDigest.constantTimeEquals(stored, expected) else { throw SecretMismatch() }
             return
         }
@@ -39,7 +39,7 @@ extension SQLStore {
         try await database.query("INSERT INTO installation (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING",
                                  .text(Self.secretCheckKey), .text(expected))
         // Another process may have stored its own first.
-        guard let stored = try await storedCheckValue(), SecretDigest.constantTimeEquals(stored, expected) else {
+        guard let stored = try await Self.checkValue(in: database), SecretDigest.constantTimeEquals(stored, expected) else {
             throw SecretMismatch()
         }
     }
@@ -51,10 +51,8 @@ extension SQLStore {
     func sealing<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
         let secretCheck = secretCheck
         return try await database.withTransaction { database in
-            if let secretCheck, let stored = try await database.query(
-                "SELECT value FROM installation WHERE key = ?" + database.dialect.forUpdate,
-                .text(Self.secretCheckKey)).first?.string("value"),
-                !SecretDigest.constantTimeEquals(stored, secretCheck)
+            if let secretCheck, let stored = try await Self.checkValue(in: database, holding: true),
+               !SecretDigest.constantTimeEquals(stored, secretCheck)
             {
                 throw SecretMismatch()
             }
@@ -62,9 +60,10 @@ extension SQLStore {
         }
     }
 
-    private func storedCheckValue() async throws -> String? {
-        try await database.query("SELECT value FROM installation WHERE key = ?", .text(Self.secretCheckKey))
-            .first?.string("value")
+    /// The stored check value; `holding` locks its row until the transaction ends (PostgreSQL).
+    private static func checkValue(in database: any SQLDatabase, holding: Bool = false) async throws -> String? {
+        try await database.query("SELECT value FROM installation WHERE key = ?" + (holding ? database.dialect.forUpdate : ""),
+                                 .text(secretCheckKey)).first?.string("value")
     }
 
     /// Every sealed value: its table, key column and value, and what it is (for errors).
@@ -114,10 +113,8 @@ extension SQLStore {
         let oldCheck = Self.checkValue(for: oldSecret)
         return try await database.withTransaction { database in
             // Held to the end: a process sealing with the old secret waits, then finds the new check value.
-            guard let stored = try await database.query(
-                "SELECT value FROM installation WHERE key = ?" + database.dialect.forUpdate,
-                .text(Self.secretCheckKey)).first?.string("value"),
-                SecretDigest.constantTimeEquals(stored, oldCheck)
+            guard let stored = try await Self.checkValue(in: database, holding: true),
+                  SecretDigest.constantTimeEquals(stored, oldCheck)
             else { throw SecretMismatch() }
             var rotation = SecretRotation(signingKeys: 0, connectors: 0)
             for sealed in try await Self.sealedValues(in: database) {
