@@ -13,6 +13,8 @@ enum OpenAPIDocument {
         var isList = false
         var isPublic = false
         var status = "200"
+        /// Answers besides 400 that tell the caller something (status → description).
+        var errors: [String: String] = [:]
     }
 
     static let operations: [Operation] = [
@@ -95,8 +97,13 @@ enum OpenAPIDocument {
               summary: "Check a code", body: "CodeCheck", response: "Verification", isPublic: true),
         .init(method: "post", path: "/api/experience/verification/password", tag: "Experience",
               summary: "Check a password", body: "PasswordCheck", response: "Verification", isPublic: true),
+        .init(method: "put", path: "/api/experience/interaction-event", tag: "Experience",
+              summary: "Switch between SignIn and Register after a verified code", body: "ExperienceStart",
+              isPublic: true, status: "204", errors: ["404": "No experience in progress"]),
         .init(method: "post", path: "/api/experience/identification", tag: "Experience", summary: "Identify the user",
-              body: "Verification", isPublic: true, status: "204"),
+              body: "Verification", isPublic: true, status: "204",
+              errors: ["404": "No account uses the verified identifier (user.user_not_exist)",
+                       "422": "The verified email already has an account (user.email_already_in_use)"]),
         .init(method: "post", path: "/api/experience/profile", tag: "Experience", summary: "Fill the new profile",
               body: "ProfileField", isPublic: true, status: "204"),
         .init(method: "put", path: "/api/experience/profile/password", tag: "Experience",
@@ -229,6 +236,10 @@ enum OpenAPIDocument {
             let pathParameters = operation.path.split(separator: "/").filter { $0.hasPrefix("{") }
                 .map { String($0.dropFirst().dropLast()) }
             if !pathParameters.isEmpty { responses["404"] = ["description": "Not found"] }
+            for (status, description) in operation.errors {
+                responses[status] = ["description": .string(description),
+                                     "content": ["application/json": ["schema": ["$ref": "#/components/schemas/Error"]]]]
+            }
             var entry: [String: JSONValue] = [
                 "tags": [.string(operation.tag)], "summary": .string(operation.summary),
                 "operationId": .string(operation.method + operation.path.split(separator: "/").map {
