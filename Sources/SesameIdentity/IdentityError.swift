@@ -23,14 +23,34 @@ public struct IdentityError: Error, Sendable, Equatable, CustomStringConvertible
     }
 
     public var code: Code
-    public var message: String
+    /// The key of the phrase that says what happened, in the `errors` group of the phrase files
+    /// (`Resources/phrases/<locale>.json`), e.g. `password.too_short`.
+    public var phrase: String
+    /// The values of the phrase's `%{name}` placeholders.
+    public var parameters: [String: String]
 
-    public init(_ code: Code, _ message: String) {
+    /// An error whose text is the phrase `errors.<phrase>` with `parameters` filled in: English in the
+    /// Management API's `message`, the person's language on the hosted pages and in the Console.
+    public init(_ code: Code, phrase: String, _ parameters: [String: String] = [:]) {
         self.code = code
-        self.message = message
+        self.phrase = phrase
+        self.parameters = parameters
     }
+
+    /// An error whose phrase depends on the kind of identifier it is about: `errors.<family>.<identifier>`
+    /// (`experience.no_account.email`), one sentence per kind so each reads naturally in every language.
+    public init(_ code: Code, phrase family: String, per identifier: SignInExperience.Identifier,
+                _ parameters: [String: String] = [:])
+    {
+        self.init(code, phrase: family + "." + identifier.rawValue, parameters)
+    }
+
+    /// The English text (Management API, Experience API, CLI).
+    public var message: String { PhraseBook.english.message(self) }
 
     public var description: String { message }
 
-    public static func invalidInput(_ message: String) -> IdentityError { IdentityError(.invalidInput, message) }
+    public static func invalidInput(phrase: String, _ parameters: [String: String] = [:]) -> IdentityError {
+        IdentityError(.invalidInput, phrase: phrase, parameters)
+    }
 }

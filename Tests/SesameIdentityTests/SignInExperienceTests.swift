@@ -33,7 +33,7 @@ struct SignInExperienceTests {
         (changed { $0.passwordPolicy.bcryptCost = 8 }, "bcrypt cost"),
         (changed { $0.branding.primaryColor = "purple" }, "primary color"),
         (changed { $0.branding.logoURL = "javascript:alert(1)" }, "http(s) URL"),
-        (changed { $0.languages = ["fr"] }, "languages"),
+        (changed { $0.languages = ["xx"] }, "Languages must be"),
     ] as [(SignInExperience, String)])
     func settingsThatWouldLockPeopleOutAreRefused(_ settings: SignInExperience, _ reason: String) {
         do {

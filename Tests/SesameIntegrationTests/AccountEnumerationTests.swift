@@ -235,7 +235,7 @@ struct AccountEnumerationTests {
             _ = try await fixture.runtime.users.create(.init(email: "later@example.com", password: "Velvet-Otter-93"))
             let stale = try await API.call(browser, .post, "/identification", ["verificationId": .string(id)])
             #expect(stale.status == .badRequest)
-            #expect(stale.json["message"] == "this verification has expired; verify again")
+            #expect(stale.json["message"] == "This verification has expired. Verify again.")
             clock.advance(3600)
             let gone = try await API.call(browser, .post, "/identification", ["verificationId": .string(id)])
             #expect(gone.status == .notFound)

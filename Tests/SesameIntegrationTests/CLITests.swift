@@ -92,7 +92,7 @@ struct CLITests {
         (["app", "create", "--name", "X", "--type", "desktop"], "desktop"),
         (["app", "create", "--type", "spa"], "--name"),
         (["app", "create", "--name", "X", "--type", "spa", "--redirect-uri", "not a uri"], "redirect URI"),
-        (["app", "create", "--name", "X", "--type", "m2m", "--redirect-uri", "https://a.test/cb"], "machine-to-machine"),
+        (["app", "create", "--name", "X", "--type", "m2m", "--redirect-uri", "https://a.test/cb"], "Machine-to-machine"),
         (["app", "create", "--name", "X", "--type", "traditional", "--redirect-uri", "myapp://cb"], "custom schemes"),
         (["user", "create", "--password", "Correct-Horse-9"], "--email"),
         (["user", "create", "--email", "not-an-email"], "not a valid email"),
@@ -133,7 +133,7 @@ struct CLITests {
         #expect(try sesame("user", "create", "--username", "bob").status == 0)
         let duplicate = try sesame("user", "create", "--username", "BOB")
         #expect(duplicate.status == 1)
-        #expect(duplicate.stderr == "error: this username is already in use\n")
+        #expect(duplicate.stderr == "error: This username is already in use.\n")
         let badPort = try sesame("app", "list", environment: ["SESAME_PORT": "99999"])
         #expect(badPort.status == 1)
         #expect(badPort.stderr.hasPrefix("error: SESAME_PORT:"))
@@ -160,7 +160,7 @@ struct CLITests {
         #expect((settings["branding"] as? [String: Any])?["appName"] as? String == "Bookstore")
         #expect((settings["passwordPolicy"] as? [String: Any])?["minLength"] as? Int == 8)
         let refusals: [(String, String)] = [
-            (#"{"nonsense": 1}"#, "unknown setting 'nonsense'"),
+            (#"{"nonsense": 1}"#, "Unknown setting 'nonsense'."),
             (#"{"passwordPolicy": {"minLength": "eight"}}"#, "passwordPolicy.minLength"),
             (#"{"branding": "#, "not valid JSON"),
             (#"["branding"]"#, "must hold a JSON object"),

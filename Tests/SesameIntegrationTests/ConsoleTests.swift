@@ -331,7 +331,11 @@ struct ConsoleTests {
                                                  form: fields + [("config.templates", "[{")])
             #expect(notJSON.status == .badRequest)
             #expect(notJSON.text.contains("JSON array"))
-            #expect(!notJSON.text.contains("s3cret-value"))  // secrets are never echoed
+            // Nothing typed is lost: the secret just typed comes back to the same administrator (no-store page);
+            // the error is in a banner at the top and beside the form.
+            #expect(notJSON.text.contains(#"name="config.accessKeySecret" value="s3cret-value""#))
+            #expect(notJSON.headers[.cacheControl] == "no-store")
+            #expect(notJSON.text.contains(#"class="banner danger" role="alert""#))
             let noCode = try await browser.post("/console/connectors/aliyun-direct-mail", form: fields + [
                 ("config.templates", #"[{"usageType":"Generic","subject":"Code","content":"no placeholder"}]"#),
             ])
@@ -345,6 +349,10 @@ struct ConsoleTests {
                 ("testAddress", "admin@example.com"),
             ])
             #expect(failedTest.status == .badGateway)
+            // A provider's refusal starts with a plain hint in the Console's language, the provider's words after it.
+            #expect(failedTest.text.contains("Check the AccessKey ID and the AccessKey Secret")
+                || failedTest.text.contains("The provider could not send the message"))
+            #expect(failedTest.text.contains(#"class="detail""#))
             let noAddress = try await browser.post("/console/connectors/aliyun-direct-mail/test",
                                                    form: fields + [("config.templates", templates)])
             #expect(noAddress.status == .badRequest)
@@ -384,6 +392,16 @@ struct ConsoleTests {
             let disabled = try await Self.submit(browser, page: "/console/connectors/aliyun-direct-mail",
                                                  to: "/console/connectors/aliyun-direct-mail/disable", [])
             #expect(disabled.location == "/console/connectors/aliyun-direct-mail?notice=disabled")
+            // "Save and enable" in one action; the page says plainly where codes go until then.
+            let off = try await browser.get("/console/connectors/aliyun-direct-mail")
+            #expect(off.text.contains(#"id="save-enable-button""#) && off.text.contains("nobody receives them"))
+            let both = try await Self.submit(browser, page: "/console/connectors/aliyun-direct-mail",
+                                             to: "/console/connectors/aliyun-direct-mail", [
+                ("config.accessKeyId", "LTAI5tTest"), ("config.accessKeySecret", ""),
+                ("config.accountName", "noreply@mail.example.com"), ("config.templates", templates), ("enable", "1"),
+            ])
+            #expect(both.location == "/console/connectors/aliyun-direct-mail?notice=savedEnabled")
+            #expect(try await fixture.runtime.connectors.enabledEmailConnector()?.id == "aliyun-direct-mail")
         }
     }
 
@@ -459,7 +477,7 @@ struct ConsoleTests {
                 ("bcryptCost", "10"), ("language", "en"),
             ])
             #expect(nothing.status == .badRequest)
-            #expect(nothing.text.contains("at least one sign-in method is needed"))
+            #expect(nothing.text.contains("At least one sign-in method is needed"))
             let badNumber = try await browser.post("/console/sign-in-experience", form: codeFirst.map {
                 $0.0 == "minLength" ? ("minLength", "ten") : $0
             })

@@ -167,7 +167,7 @@ struct ExperienceFlowTests {
             // A resend inside the cooldown is refused.
             let resend = try await browser.post("/sign-in/code/send", form: [("csrf_token", csrf), ("identifier", "alice@example.com")])
             #expect(resend.status == .tooManyRequests)
-            #expect(resend.text.contains("wait"))
+            #expect(resend.text.contains("Wait"))
             // A SignIn code does not reset a password.
             let crossUsage = try await browser.post("/forgot-password/verify", form: [
                 ("csrf_token", csrf), ("identifier", "alice@example.com"), ("code", code), ("newPassword", "N3w-Secret-Phrase!"),

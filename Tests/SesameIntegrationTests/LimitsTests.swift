@@ -74,7 +74,7 @@ struct LimitsTests {
             #expect(try await Self.sendCode(browser, "SignIn", to: "alice@example.com").status == .ok)
             let again = try await Self.sendCode(browser, "SignIn", to: "alice@example.com")
             #expect(again.status == .tooManyRequests)
-            #expect(again.json["message"]?.stringValue?.contains("wait") == true)
+            #expect(again.json["message"]?.stringValue?.contains("Wait") == true)
             // Switching to recovery is no resend.
             #expect(try await Self.sendCode(browser, "ForgotPassword", to: "alice@example.com").status == .ok)
         }
@@ -117,7 +117,7 @@ struct LimitsTests {
             }
             let thirtyFirst = try await Self.sendCode(browser, "Register", to: "visitor31@example.com")
             #expect(thirtyFirst.status == .tooManyRequests)
-            #expect(thirtyFirst.json["message"]?.stringValue?.contains("too many codes") == true)
+            #expect(thirtyFirst.json["message"]?.stringValue?.contains("Too many codes") == true)
         }
     }
 

@@ -21,7 +21,7 @@ struct MarkdownTests {
         #expect(html.contains("<ol><li>Add a <strong>sender</strong> address (发信地址).</li>"
             + "<li>Fill in <code>accessKeyId</code>, and <code>accessKeySecret</code>.</li></ol>"))
         #expect(html.contains(#"<ul><li>See <a href="https://help.aliyun.com/dm" rel="noopener noreferrer">the docs</a></li></ul>"#))
-        #expect(html.contains("<pre><code>{&quot;a&quot;: &quot;&lt;b&gt;&quot;}</code></pre>"))
+        #expect(html.contains("<pre tabindex=\"0\"><code>{&quot;a&quot;: &quot;&lt;b&gt;&quot;}</code></pre>"))
     }
 
     @Test(arguments: [

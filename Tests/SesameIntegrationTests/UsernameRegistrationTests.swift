@@ -67,7 +67,7 @@ struct UsernameRegistrationTests {
             #expect(try await API.call(browser, .post, "/profile", ["type": "username", "value": "otter"]).status
                 == .noContent)
             let early = try await API.call(browser, .post, "/submit", [:])
-            #expect(early.json["message"] == "set a password in the profile first")
+            #expect(early.json["message"] == "Set a password in the profile first.")
             #expect(try await API.call(browser, .post, "/profile", ["type": "password", "value": "Granite-Meadow-15"])
                 .status == .noContent)
             #expect(try await API.call(browser, .post, "/submit", [:]).status == .ok)

@@ -21,7 +21,7 @@ public struct ConnectorService: Sendable {
     func factory(_ id: String) throws -> any EmailConnectorFactory {
         guard let factory = registry.emailFactory(id: id) else {
             let known = registry.emailFactories.map(\.metadata.id).joined(separator: ", ")
-            throw IdentityError(.notFound, "unknown connector '\(id)' (known: \(known))")
+            throw IdentityError(.notFound, phrase: "connector.unknown", ["id": id, "known": known])
         }
         return factory
     }
@@ -36,7 +36,7 @@ public struct ConnectorService: Sendable {
     public func setEnabled(id: String, _ isEnabled: Bool) async throws {
         let factory = try factory(id)
         guard let stored = try await store.connector(id: id) else {
-            throw IdentityError(.notFound, "connector '\(id)' has no configuration yet: set one first")
+            throw IdentityError(.notFound, phrase: "connector.no_configuration", ["id": id])
         }
         if isEnabled { try factory.validate(stored.config) }
         try await store.setConnectorEnabled(id: id, kind: factory.metadata.kind.rawValue, isEnabled: isEnabled,
@@ -52,7 +52,7 @@ public struct ConnectorService: Sendable {
         var saved: JSONValue?
         if config == nil { saved = try await store.connector(id: id)?.config }
         guard let config = config ?? saved else {
-            throw IdentityError(.notFound, "connector '\(id)' has no saved configuration: pass one to test")
+            throw IdentityError(.notFound, phrase: "connector.no_saved_configuration", ["id": id])
         }
         try factory.validate(config)
         let connector = try factory.makeConnector(config: config, context: context)

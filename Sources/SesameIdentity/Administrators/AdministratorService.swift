@@ -56,7 +56,7 @@ public struct AdministratorService: Sendable {
         guard try await needsSetup(),
               try await store.consumeSetupToken(digest: SecretDigest.sha256Hex(token), now: now())
         else {
-            throw IdentityError(.invalidSetupLink, "this setup link has expired or was already used")
+            throw IdentityError(.invalidSetupLink, phrase: "administrator.setup_link_invalid")
         }
         let administrator = try await insert(username: username, password: password)
         try await store.deleteSetupTokens()
@@ -90,12 +90,12 @@ public struct AdministratorService: Sendable {
             return try await gate.attempt(account: String(username.lowercased().prefix(128)), ip: ip) {
                 let administrator = try await store.administrator(username: username)
                 guard try await hasher.verify(password, hash: administrator?.passwordHash), let administrator else {
-                    throw IdentityError(.invalidCredentials, "the username or password is incorrect")
+                    throw IdentityError(.invalidCredentials, phrase: "administrator.credentials_incorrect")
                 }
                 return administrator
             }
         } catch let error as IdentityError where error.code == .tooManyAttempts {
-            throw IdentityError(.tooManyAttempts, "too many sign-in attempts: try again in a few minutes")
+            throw IdentityError(.tooManyAttempts, phrase: "administrator.too_many_attempts")
         }
     }
 

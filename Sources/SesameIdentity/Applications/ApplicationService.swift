@@ -34,7 +34,7 @@ public struct ApplicationService: Sendable {
         async throws -> Created
     {
         if canManage, type != .machineToMachine {
-            throw IdentityError.invalidInput("only machine-to-machine applications can use the Management API")
+            throw IdentityError.invalidInput(phrase: "application.management_needs_machine_to_machine")
         }
         let name = try Self.validateName(name)
         try Self.validateRedirectURIs(redirectURIs, postLogoutRedirectURIs, type: type)
@@ -69,7 +69,7 @@ public struct ApplicationService: Sendable {
 
     public func application(id: String) async throws -> Client {
         guard let client = try await store.client(id: id) else {
-            throw IdentityError(.notFound, "application '\(id)' does not exist")
+            throw IdentityError(.notFound, phrase: "application.not_found", ["id": id])
         }
         return client
     }
@@ -93,7 +93,7 @@ public struct ApplicationService: Sendable {
     public func rotateSecret(id: String) async throws -> Created {
         var client = try await application(id: id)
         guard client.type.isConfidential else {
-            throw IdentityError.invalidInput("\(client.type.rawValue) applications are public and have no secret")
+            throw IdentityError.invalidInput(phrase: "application.public_has_no_secret", ["type": client.type.rawValue])
         }
         let secret = SecureRandom.token()
         client.secretHash = SecretDigest.sha256Hex(secret)
@@ -115,15 +115,15 @@ public struct ApplicationService: Sendable {
     {
         let client = try await application(id: applicationID)
         guard client.type.isConfidential else {
-            throw IdentityError.invalidInput("\(client.type.rawValue) applications are public and have no secret")
+            throw IdentityError.invalidInput(phrase: "application.public_has_no_secret", ["type": client.type.rawValue])
         }
         let name = name.trimmingCharacters(in: .whitespacesAndNewlines)
         guard (1...256).contains(name.count) else {
-            throw IdentityError.invalidInput("the secret's name must have 1 to 256 characters")
+            throw IdentityError.invalidInput(phrase: "application.secret_name_length")
         }
         let now = now()
         if let expiresAt, expiresAt <= now || expiresAt > now.addingTimeInterval(10 * 366 * 86400) {
-            throw IdentityError.invalidInput("the secret's expiry must be in the future, at most 10 years away")
+            throw IdentityError.invalidInput(phrase: "application.secret_expiry_range")
         }
         let value = SecureRandom.token()
         let secret = ClientSecret(name: name, hash: SecretDigest.sha256Hex(value), createdAt: now, expiresAt: expiresAt)
@@ -134,7 +134,7 @@ public struct ApplicationService: Sendable {
     public func deleteSecret(applicationID: String, name: String) async throws {
         let client = try await application(id: applicationID)
         guard try await store.deleteClientSecret(name: name, applicationID: client.id) else {
-            throw IdentityError(.notFound, "the application has no secret named '\(name)'")
+            throw IdentityError(.notFound, phrase: "application.secret_not_found", ["name": name])
         }
     }
 
@@ -142,7 +142,7 @@ public struct ApplicationService: Sendable {
     public func deleteLegacySecret(applicationID: String) async throws {
         var client = try await application(id: applicationID)
         guard client.secretHash != nil else {
-            throw IdentityError(.notFound, "the application has no original secret")
+            throw IdentityError(.notFound, phrase: "application.no_original_secret")
         }
         client.secretHash = nil
         try await store.updateClient(client)
@@ -151,7 +151,7 @@ public struct ApplicationService: Sendable {
     static func validateName(_ raw: String) throws -> String {
         let name = raw.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !name.isEmpty, name.count <= 256 else {
-            throw IdentityError.invalidInput("the application name must have 1 to 256 characters")
+            throw IdentityError.invalidInput(phrase: "application.name_length")
         }
         return name
     }
@@ -160,7 +160,7 @@ public struct ApplicationService: Sendable {
                                      type: ApplicationType) throws
     {
         if type == .machineToMachine, !(redirectURIs.isEmpty && postLogoutRedirectURIs.isEmpty) {
-            throw IdentityError.invalidInput("machine-to-machine applications have no redirect URIs")
+            throw IdentityError.invalidInput(phrase: "application.machine_to_machine_no_redirect_uris")
         }
         for uri in redirectURIs + postLogoutRedirectURIs {
             try validateRedirectURI(uri, type: type)
@@ -172,19 +172,19 @@ public struct ApplicationService: Sendable {
     public static func validateRedirectURI(_ uri: String, type: ApplicationType) throws {
         guard let components = URLComponents(string: uri), let scheme = components.scheme?.lowercased(),
               components.fragment == nil, !uri.contains(where: { $0.isWhitespace })
-        else { throw IdentityError.invalidInput("'\(uri)' is not a valid redirect URI (absolute, no fragment)") }
+        else { throw IdentityError.invalidInput(phrase: "application.redirect_uri_invalid", ["uri": uri]) }
         switch scheme {
         case "https":
             guard components.host?.isEmpty == false else {
-                throw IdentityError.invalidInput("'\(uri)' has no host")
+                throw IdentityError.invalidInput(phrase: "application.redirect_uri_no_host", ["uri": uri])
             }
         case "http":
             guard components.host?.isEmpty == false else {
-                throw IdentityError.invalidInput("'\(uri)' has no host")
+                throw IdentityError.invalidInput(phrase: "application.redirect_uri_no_host", ["uri": uri])
             }
         default:
             guard type == .native else {
-                throw IdentityError.invalidInput("'\(uri)' must use http or https (custom schemes are for native apps)")
+                throw IdentityError.invalidInput(phrase: "application.redirect_uri_scheme", ["uri": uri])
             }
         }
     }

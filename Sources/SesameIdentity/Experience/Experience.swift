@@ -88,46 +88,47 @@ public struct Experience: Sendable, Codable, Equatable {
 
     public func verification(_ id: String) throws -> Verification {
         guard let verification = verifications.first(where: { $0.id == id }) else {
-            throw IdentityError(.notFound, "verification '\(id)' was not started in this experience")
+            throw IdentityError(.notFound, phrase: "experience.verification_not_found", ["id": id])
         }
         return verification
     }
 
     public mutating func markVerified(_ id: String, userID: String? = nil, at now: Date) throws {
         guard let index = verifications.firstIndex(where: { $0.id == id }) else {
-            throw IdentityError(.notFound, "verification '\(id)' was not started in this experience")
+            throw IdentityError(.notFound, phrase: "experience.verification_not_found", ["id": id])
         }
         verifications[index].isVerified = true
         verifications[index].verifiedAt = now
         if let userID { verifications[index].userID = userID }
     }
 
-    static let staleProof = IdentityError(.invalidInput, "this verification has expired; verify again")
+    static let staleProof = IdentityError(.invalidInput, phrase: "experience.verification_expired")
 
     /// Identifies the user from a verified verification; `existingUserID` is the account that owns the
     /// verified identifier, if any.
     public mutating func identify(verificationID: String, existingUserID: String?, now: Date) throws {
         let verification = try verification(verificationID)
         guard verification.isVerified else {
-            throw IdentityError(.invalidInput, "verify this verification before identifying with it")
+            throw IdentityError(.invalidInput, phrase: "experience.verification_not_verified")
         }
         guard verification.isFresh(at: now) else { throw Self.staleProof }
         switch event {
         case .signIn, .forgotPassword:
             guard let userID = verification.userID ?? existingUserID else {
-                throw IdentityError(.userNotExist, "no account uses this \(verification.identifier.type.rawValue)")
+                throw IdentityError(.userNotExist, phrase: "experience.no_account", per: verification.identifier.type)
             }
             if event == .forgotPassword, verification.kind != .verificationCode {
-                throw IdentityError(.invalidInput, "password recovery is verified with a code")
+                throw IdentityError(.invalidInput, phrase: "experience.recovery_needs_code")
             }
             identifiedUserID = userID
         case .register:
             guard verification.kind == .verificationCode else {
-                throw IdentityError(.invalidInput, "registration is verified with a code")
+                throw IdentityError(.invalidInput, phrase: "experience.registration_needs_code")
             }
             guard existingUserID == nil else {
-                throw IdentityError(verification.identifier.type == .email ? .emailAlreadyInUse : .conflict,
-                                    "this \(verification.identifier.type.rawValue) already has an account")
+                let type = verification.identifier.type
+                throw IdentityError(type == .email ? .emailAlreadyInUse : .conflict,
+                                    phrase: "experience.already_registered", per: type)
             }
             newIdentifier = verification.identifier
         }
@@ -138,7 +139,7 @@ public struct Experience: Sendable, Codable, Equatable {
     /// Identification and the profile start over; password recovery neither starts nor ends a switch.
     public mutating func switchEvent(to newEvent: Event) throws {
         guard event != .forgotPassword, newEvent != .forgotPassword else {
-            throw IdentityError.invalidInput("a ForgotPassword experience cannot switch events; start a new one")
+            throw IdentityError.invalidInput(phrase: "experience.forgot_password_cannot_switch")
         }
         guard newEvent != event else { return }
         event = newEvent
@@ -154,9 +155,9 @@ public struct Experience: Sendable, Codable, Equatable {
     /// account's identifier unless an email was verified first.
     public mutating func setUsername(_ username: String, isTaken: Bool) throws {
         guard event == .register else {
-            throw IdentityError.invalidInput("the username is chosen during registration")
+            throw IdentityError.invalidInput(phrase: "experience.username_only_at_registration")
         }
-        guard !isTaken else { throw IdentityError(.conflict, "this username is already in use") }
+        guard !isTaken else { throw IdentityError(.conflict, phrase: "user.username_taken") }
         self.username = username
         if newIdentifier == nil || newIdentifier?.type == .username {
             newIdentifier = Identifier(type: .username, value: username)
@@ -176,19 +177,25 @@ public struct Experience: Sendable, Codable, Equatable {
         if let identifiedBy, try !verification(identifiedBy).isFresh(at: now) { throw Self.staleProof }
         switch event {
         case .signIn:
-            guard let identifiedUserID else { throw IdentityError(.invalidInput, "identify the user first") }
+            guard let identifiedUserID else {
+                throw IdentityError(.invalidInput, phrase: "experience.identify_user_first")
+            }
             return .signIn(userID: identifiedUserID)
         case .register:
             guard let newIdentifier else {
-                throw IdentityError(.invalidInput, "verify and identify an email, or choose a username, first")
+                throw IdentityError(.invalidInput, phrase: "experience.registration_needs_identifier")
             }
             if passwordRequired, passwordHash == nil {
-                throw IdentityError(.invalidInput, "set a password in the profile first")
+                throw IdentityError(.invalidInput, phrase: "experience.password_required")
             }
             return .register(identifier: newIdentifier)
         case .forgotPassword:
-            guard let identifiedUserID else { throw IdentityError(.invalidInput, "identify the user first") }
-            guard let passwordHash else { throw IdentityError(.invalidInput, "set the new password first") }
+            guard let identifiedUserID else {
+                throw IdentityError(.invalidInput, phrase: "experience.identify_user_first")
+            }
+            guard let passwordHash else {
+                throw IdentityError(.invalidInput, phrase: "experience.new_password_required")
+            }
             return .resetPassword(userID: identifiedUserID, passwordHash: passwordHash)
         }
     }

@@ -71,5 +71,5 @@ public struct PasswordAttemptGate: Sendable {
         return result
     }
 
-    public static let locked = IdentityError(.tooManyAttempts, "too many failed attempts; wait 15 minutes and try again")
+    public static let locked = IdentityError(.tooManyAttempts, phrase: "sign_in.too_many_failed_attempts")
 }

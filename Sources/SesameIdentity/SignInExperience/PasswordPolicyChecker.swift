@@ -11,10 +11,10 @@ public struct PasswordPolicyChecker: Sendable {
     /// Throws `IdentityError.invalidInput` naming the first rule the password breaks.
     public func check(_ password: String, userInfo: [String] = []) throws {
         guard password.count >= policy.minLength else {
-            throw IdentityError(.weakPassword, "the password must have at least \(policy.minLength) characters")
+            throw IdentityError(.weakPassword, phrase: "password.too_short", ["min": String(policy.minLength)])
         }
         guard password.count <= 256 else {
-            throw IdentityError(.weakPassword, "the password must have at most 256 characters")
+            throw IdentityError(.weakPassword, phrase: "password.too_long")
         }
         var kinds = 0
         if password.contains(where: \.isLowercase) { kinds += 1 }
@@ -22,8 +22,8 @@ public struct PasswordPolicyChecker: Sendable {
         if password.contains(where: \.isNumber) { kinds += 1 }
         if password.contains(where: { !$0.isLetter && !$0.isNumber }) { kinds += 1 }
         guard kinds >= policy.characterTypes else {
-            throw IdentityError(.weakPassword, "the password must mix at least \(policy.characterTypes) of: lower case, "
-                + "upper case, digits, symbols")
+            throw IdentityError(.weakPassword, phrase: "password.too_few_character_types",
+                                ["min": String(policy.characterTypes)])
         }
         let lowered = password.lowercased()
         if policy.rejectUserInfo {
@@ -36,11 +36,11 @@ public struct PasswordPolicyChecker: Sendable {
                 fragments += personal.split(whereSeparator: { !$0.isLetter && !$0.isNumber }).map(String.init)
             }
             for fragment in fragments where fragment.count >= 3 && lowered.contains(fragment) {
-                throw IdentityError(.weakPassword, "the password must not contain your name, username or email")
+                throw IdentityError(.weakPassword, phrase: "password.contains_user_info")
             }
         }
         if policy.rejectCommon, CommonPasswords.contains(lowered) {
-            throw IdentityError(.weakPassword, "this password is too common; choose another one")
+            throw IdentityError(.weakPassword, phrase: "password.too_common")
         }
     }
 }

@@ -116,84 +116,91 @@ public struct SignInExperience: Sendable, Codable, Equatable {
 
     /// Refuses settings that are inconsistent or would lock everyone out; `canSendCode` says whether a
     /// connector can deliver codes for an identifier.
-    public func validate(canSendCode: (Identifier) -> Bool) throws {
+    ///
+    /// `assetOrigin`: when saving, Sesame's public base URL. The logo must then be an https URL or an image
+    /// uploaded to this server (`<assetOrigin>/assets/branding/...`), because the hosted pages' policy loads
+    /// images only from there (`img-src 'self' https: data:`): an http logo would be saved and never shown.
+    public func validate(canSendCode: (Identifier) -> Bool, assetOrigin: String? = nil) throws {
         guard !signIn.methods.isEmpty else {
-            throw IdentityError.invalidInput("at least one sign-in method is needed, or nobody can sign in")
+            throw IdentityError.invalidInput(phrase: "sign_in_experience.no_sign_in_method")
         }
         var seen = Set<Identifier>()
         for method in signIn.methods {
             guard seen.insert(method.identifier).inserted else {
-                throw IdentityError.invalidInput("the sign-in method \(method.identifier.rawValue) is listed twice")
+                throw IdentityError.invalidInput(phrase: "sign_in_experience.method_listed_twice",
+                                                 ["identifier": method.identifier.rawValue])
             }
             guard method.password || method.verificationCode else {
-                throw IdentityError.invalidInput(
-                    "the sign-in method \(method.identifier.rawValue) needs a password or a verification code")
+                throw IdentityError.invalidInput(phrase: "sign_in_experience.method_needs_proof",
+                                                 ["identifier": method.identifier.rawValue])
             }
             if method.identifier == .username, method.verificationCode {
-                throw IdentityError.invalidInput("a username cannot receive verification codes")
+                throw IdentityError.invalidInput(phrase: "sign_in_experience.username_cannot_receive_codes")
             }
             if method.verificationCode, !canSendCode(method.identifier) {
-                throw IdentityError.invalidInput("verification codes for \(method.identifier.rawValue) need an enabled "
-                    + "\(method.identifier == .phone ? "SMS" : "email") connector")
+                throw IdentityError(.invalidInput, phrase: "sign_in_experience.codes_need_connector", per: method.identifier)
             }
         }
         guard Set(signUp.identifiers).count == signUp.identifiers.count else {
-            throw IdentityError.invalidInput("a sign-up identifier is listed twice")
+            throw IdentityError.invalidInput(phrase: "sign_in_experience.sign_up_identifier_listed_twice")
         }
         if signUp.identifiers.contains(.username), !signUp.password {
-            throw IdentityError.invalidInput("sign-up by username needs a password")
+            throw IdentityError.invalidInput(phrase: "sign_in_experience.username_sign_up_needs_password")
         }
         for identifier in signUp.identifiers where identifier != .username {
             guard canSendCode(identifier) else {
-                throw IdentityError.invalidInput("sign-up by \(identifier.rawValue) needs an enabled "
-                    + "\(identifier == .phone ? "SMS" : "email") connector to verify it")
+                throw IdentityError(.invalidInput, phrase: "sign_in_experience.sign_up_needs_connector", per: identifier)
             }
             guard method(for: identifier) != nil else {
-                throw IdentityError.invalidInput("people who sign up by \(identifier.rawValue) must be able to sign in "
-                    + "with it: add it to the sign-in methods")
+                throw IdentityError(.invalidInput, phrase: "sign_in_experience.sign_up_needs_sign_in_method",
+                                    per: identifier)
             }
         }
         if signUp.password == false, signUp.identifiers.contains(where: { id in
             !(method(for: id)?.verificationCode ?? false)
         }) {
-            throw IdentityError.invalidInput(
-                "sign-up without a password needs sign-in by verification code for the same identifier")
+            throw IdentityError.invalidInput(phrase: "sign_in_experience.passwordless_sign_up_needs_code_sign_in")
         }
         let policy = passwordPolicy
         guard (8...256).contains(policy.minLength) else {
-            throw IdentityError.invalidInput("the minimum password length must be 8 to 256")
+            throw IdentityError.invalidInput(phrase: "sign_in_experience.min_length_range")
         }
         guard (1...4).contains(policy.characterTypes) else {
-            throw IdentityError.invalidInput("the required character types must be 1 to 4")
+            throw IdentityError.invalidInput(phrase: "sign_in_experience.character_types_range")
         }
         guard (10...14).contains(policy.bcryptCost) else {
-            throw IdentityError.invalidInput("the bcrypt cost must be 10 to 14")
+            throw IdentityError.invalidInput(phrase: "sign_in_experience.bcrypt_cost_range")
         }
         let color = branding.primaryColor
         guard color.count == 7, color.hasPrefix("#"), color.dropFirst().allSatisfy(\.isHexDigit) else {
-            throw IdentityError.invalidInput("the primary color must look like #5D34F2")
+            throw IdentityError.invalidInput(phrase: "sign_in_experience.primary_color_format")
         }
         for url in [branding.logoURL, branding.termsOfUseURL, branding.privacyPolicyURL].compactMap({ $0 }) {
             guard url.hasPrefix("https://") || url.hasPrefix("http://") else {
-                throw IdentityError.invalidInput("'\(url)' must be an http(s) URL")
+                throw IdentityError.invalidInput(phrase: "sign_in_experience.url_not_http", ["url": url])
             }
+        }
+        if let assetOrigin, let logo = branding.logoURL, !logo.hasPrefix("https://"),
+           !logo.hasPrefix(assetOrigin + "/assets/branding/")
+        {
+            throw IdentityError.invalidInput(phrase: "sign_in_experience.logo_not_https")
         }
         if let appName = branding.appName {
             guard (1...64).contains(appName.count), !UserService.hasInvisibleCharacters(appName) else {
-                throw IdentityError.invalidInput(
-                    "the app name must be 1 to 64 characters, without control or invisible characters")
+                throw IdentityError.invalidInput(phrase: "sign_in_experience.app_name_invalid")
             }
         }
         for url in [branding.logoURL, branding.termsOfUseURL, branding.privacyPolicyURL].compactMap({ $0 }) {
             guard url.utf8.count <= 2048, !UserService.hasInvisibleCharacters(url) else {
-                throw IdentityError.invalidInput("URLs must be at most 2,048 bytes, without control characters")
+                throw IdentityError.invalidInput(phrase: "sign_in_experience.url_too_long")
             }
         }
         guard Set(languages).count == languages.count else {
-            throw IdentityError.invalidInput("a language is listed twice")
+            throw IdentityError.invalidInput(phrase: "sign_in_experience.language_listed_twice")
         }
-        guard !languages.isEmpty, languages.allSatisfy({ ["en", "zh-CN"].contains($0) }) else {
-            throw IdentityError.invalidInput("languages must be en and/or zh-CN")
+        guard !languages.isEmpty, languages.allSatisfy({ PhraseBook.pageLocales.contains($0) }) else {
+            throw IdentityError.invalidInput(phrase: "sign_in_experience.languages_unsupported",
+                                             ["values": PhraseBook.pageLocales.joined(separator: ", ")])
         }
     }
 }

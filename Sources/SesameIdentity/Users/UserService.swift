@@ -43,7 +43,7 @@ public struct UserService: AccountProvider {
         let email = try input.email.map(Self.normalizeEmail)
         let phone = try input.phone.map(Self.normalizePhone)
         guard username != nil || email != nil || phone != nil else {
-            throw IdentityError.invalidInput("a user needs a username, an email address or a phone number")
+            throw IdentityError.invalidInput(phrase: "user.identifier_required")
         }
         if let password = input.password {
             try PasswordPolicyChecker(policy: policy).check(password, userInfo: [username, email, input.name].compactMap { $0 })
@@ -74,9 +74,9 @@ public struct UserService: AccountProvider {
     public func authenticate(_ user: User?, password: String, cost: Int? = nil) async throws -> User {
         let checker = cost.map { PasswordHasher(cost: UInt8(clamping: $0)) } ?? hasher
         guard try await checker.verify(password, hash: user?.passwordHash), var user else {
-            throw IdentityError(.invalidCredentials, "the account or password is incorrect")
+            throw IdentityError(.invalidCredentials, phrase: "user.credentials_incorrect")
         }
-        guard !user.isSuspended else { throw IdentityError(.suspended, "this account is suspended") }
+        guard !user.isSuspended else { throw IdentityError(.suspended, phrase: "user.suspended") }
         if let hash = user.passwordHash, let stored = PasswordHasher.cost(of: hash), stored < checker.cost,
            Self.rehashing.withLock({ $0.insert(user.id).inserted })
         {
@@ -92,7 +92,9 @@ public struct UserService: AccountProvider {
     private static let rehashing = Mutex<Set<String>>([])
 
     public func user(id: String) async throws -> User {
-        guard let user = try await store.user(id: id) else { throw IdentityError(.notFound, "user '\(id)' does not exist") }
+        guard let user = try await store.user(id: id) else {
+            throw IdentityError(.notFound, phrase: "user.not_found", ["id": id])
+        }
         return user
     }
 
@@ -128,7 +130,7 @@ public struct UserService: AccountProvider {
             user.avatar = avatar
         }
         guard user.username != nil || user.primaryEmail != nil || user.primaryPhone != nil else {
-            throw IdentityError.invalidInput("a user needs a username, an email address or a phone number")
+            throw IdentityError.invalidInput(phrase: "user.identifier_required")
         }
         user.updatedAt = now()
         try await store.updateUser(user)
@@ -176,7 +178,7 @@ public struct UserService: AccountProvider {
 
     static func validateAvatar(_ avatar: String) throws {
         guard let scheme = URL(string: avatar)?.scheme?.lowercased(), ["http", "https"].contains(scheme) else {
-            throw IdentityError.invalidInput("the avatar must be an absolute http(s) URL")
+            throw IdentityError.invalidInput(phrase: "user.avatar_not_http_url")
         }
     }
 
@@ -191,8 +193,7 @@ public struct UserService: AccountProvider {
             scalar.isASCII && (CharacterSet.alphanumerics.contains(scalar) || scalar == "_")
         }
         guard (1...128).contains(value.count), allowed, let first = value.first, !first.isNumber else {
-            throw IdentityError.invalidInput(
-                "the username must start with a letter or underscore and use only letters, digits and underscores")
+            throw IdentityError.invalidInput(phrase: "user.username_invalid")
         }
         return value
     }
@@ -210,20 +211,20 @@ public struct UserService: AccountProvider {
 
     public static func normalizeEmail(_ raw: String) throws -> String {
         guard !hasInvisibleCharacters(raw) else {
-            throw IdentityError.invalidInput("an email address cannot contain control or invisible characters")
+            throw IdentityError.invalidInput(phrase: "user.email_invisible_characters")
         }
         let value = raw.trimmingCharacters(in: .whitespaces).lowercased()
         let parts = value.split(separator: "@", omittingEmptySubsequences: false)
         guard parts.count == 2, !parts[0].isEmpty, parts[1].contains("."), !parts[1].hasPrefix("."),
               !parts[1].hasSuffix("."), value.count <= 254, !value.contains(where: { $0.isWhitespace })
-        else { throw IdentityError.invalidInput("'\(raw)' is not a valid email address") }
+        else { throw IdentityError.invalidInput(phrase: "user.email_invalid", ["email": raw]) }
         return value
     }
 
     public static func normalizePhone(_ raw: String) throws -> String {
         let digits = raw.filter { !" -()".contains($0) }.trimmingPrefix("+")
         guard (6...15).contains(digits.count), digits.allSatisfy(\.isASCII), digits.allSatisfy(\.isNumber) else {
-            throw IdentityError.invalidInput("'\(raw)' is not a valid phone number (use digits with country code)")
+            throw IdentityError.invalidInput(phrase: "user.phone_invalid", ["phone": raw])
         }
         return String(digits)
     }

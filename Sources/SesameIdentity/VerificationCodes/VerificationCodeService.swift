@@ -75,19 +75,19 @@ public struct VerificationCodeService: Sendable {
            now.timeIntervalSince(latest.createdAt) < Self.resendInterval
         {
             let wait = Int((Self.resendInterval - now.timeIntervalSince(latest.createdAt)).rounded(.up))
-            throw IdentityError(.tooManyAttempts, "a code was just sent; wait \(wait) seconds before asking again")
+            throw IdentityError(.tooManyAttempts, phrase: "code.resend_too_soon", ["seconds": String(wait)])
         }
         // Concurrent requests: one send per address and flow in a minute's window, counted atomically.
         guard try await limiter.hit(resendKey, rule: Self.resendRule) <= Self.resendRule.limit else {
-            throw IdentityError(.tooManyAttempts, "a code was just sent; wait \(Int(Self.resendInterval)) seconds "
-                + "before asking again")
+            throw IdentityError(.tooManyAttempts, phrase: "code.resend_too_soon",
+                                ["seconds": String(Int(Self.resendInterval))])
         }
         // Counted before sending, atomically, so parallel requests cannot go past the limits.
         let addressHits = try await limiter.hit("code:address:" + SecretDigest.sha256Hex(identifier),
                                                 rule: Self.perAddressRule)
         let ipHits = try await limiter.hit("code:ip:" + RateLimiter.addressKey(ip), rule: Self.perIPRule)
         guard addressHits <= Self.perAddressRule.limit, ipHits <= Self.perIPRule.limit else {
-            throw IdentityError(.tooManyAttempts, "too many codes were sent; try again in an hour")
+            throw IdentityError(.tooManyAttempts, phrase: "code.too_many_sent")
         }
         let code = Self.randomCode()
         let id = SecureRandom.identifier()
@@ -103,27 +103,27 @@ public struct VerificationCodeService: Sendable {
         let entered = code.filter { !$0.isWhitespace }
         guard let latest = try await store.latestVerificationCode(identifier: identifier, usage: usage),
               latest.consumedAt == nil
-        else { throw IdentityError(.invalidCode, "this code is not valid; ask for a new one") }
+        else { throw IdentityError(.invalidCode, phrase: "code.invalid") }
         guard latest.expiresAt > now else {
-            throw IdentityError(.codeExpired, "this code has expired; ask for a new one")
+            throw IdentityError(.codeExpired, phrase: "code.expired")
         }
         guard latest.failedAttempts < Self.maximumAttempts else {
-            throw IdentityError(.tooManyAttempts, "too many wrong codes; ask for a new one")
+            throw IdentityError(.tooManyAttempts, phrase: "code.too_many_wrong")
         }
         // Every attempt is counted before the comparison, atomically: parallel guesses get at most
         // `maximumAttempts` comparisons in all, the right one included.
         let attempts = try await store.recordFailedAttempt(codeID: latest.id)
         guard attempts <= Self.maximumAttempts else {
-            throw IdentityError(.tooManyAttempts, "too many wrong codes; ask for a new one")
+            throw IdentityError(.tooManyAttempts, phrase: "code.too_many_wrong")
         }
         guard SecretDigest.constantTimeEquals(digest(id: latest.id, code: entered), latest.codeDigest) else {
             if attempts >= Self.maximumAttempts {
-                throw IdentityError(.tooManyAttempts, "too many wrong codes; ask for a new one")
+                throw IdentityError(.tooManyAttempts, phrase: "code.too_many_wrong")
             }
-            throw IdentityError(.invalidCode, "the code is incorrect")
+            throw IdentityError(.invalidCode, phrase: "code.incorrect")
         }
         guard try await store.consumeVerificationCode(id: latest.id, now: now) else {
-            throw IdentityError(.invalidCode, "this code was already used; ask for a new one")
+            throw IdentityError(.invalidCode, phrase: "code.already_used")
         }
     }
 

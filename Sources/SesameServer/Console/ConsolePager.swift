@@ -14,13 +14,19 @@ struct ConsolePager {
 
     var offset: Int { (page - 1) * perPage }
 
-    /// `page`, `pageCount`, and `previous` and `next` links to `path` with `filters` and the page number.
-    func model(total: Int, path: String, filters: [(String, String)]) -> [String: Any] {
+    /// `page`, `pageCount`, `pageLabel` ("Page 2 of 5"), `totalText` (`countKey` counted, "1 user"), and
+    /// `previous` and `next` links to `path` with `filters` and the page number.
+    func model(total: Int, path: String, filters: [(String, String)], text: ConsoleText, countKey: String)
+        -> [String: Any]
+    {
         let pageCount = max(1, (total + perPage - 1) / perPage)
         func link(_ number: Int) -> String {
             path + "?" + RequestParameters.encode(filters + [("page", String(number))])
         }
-        var model: [String: Any] = ["page": page, "pageCount": pageCount, "total": total]
+        var model: [String: Any] = [
+            "page": page, "pageCount": pageCount, "total": total, "totalText": text.counted(countKey, total),
+            "pageLabel": text("pageOf", ["page": String(page), "pages": String(pageCount)]),
+        ]
         if page > 1 { model["previous"] = link(page - 1) }
         if page < pageCount { model["next"] = link(page + 1) }
         return model

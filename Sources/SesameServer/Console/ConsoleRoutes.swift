@@ -13,13 +13,13 @@ struct ConsoleRoutes: Sendable {
     let cookies: CookieJar
 
     func register(on router: Router<SesameRequestContext>) {
-        router.get("console/assets/console.css") { _, _ in Self.asset(ConsoleAssets.stylesheet, type: "text/css") }
-        router.get("console/assets/console.js") { _, _ in Self.asset(ConsoleAssets.script, type: "text/javascript") }
+        router.get("console/assets/console.css") { _, _ in Self.asset("console/console.css", type: "text/css") }
+        router.get("console/assets/console.js") { _, _ in Self.asset("console/console.js", type: "text/javascript") }
         router.get("console/language") { request, _ in
             let query = try request.queryParameters()
             let language = try query.single("lang")
-            guard let language, ConsoleText.languages.contains(where: { $0.code == language }) else {
-                throw OAuthError.invalidRequest("lang must be en or zh-CN")
+            guard let language, PhraseBook.consoleLocales.contains(language) else {
+                throw OAuthError.invalidRequest("lang must be one of " + PhraseBook.consoleLocales.joined(separator: ", "))
             }
             return Responses.redirect(Self.safeNext(try query.single("next")), cookies: [
                 cookies.set(ConsoleVisit.languageCookie, language, maxAge: 365 * 86400, path: ConsoleVisit.cookiePath),
@@ -46,6 +46,14 @@ struct ConsoleRoutes: Sendable {
         sections.registerResources(on: console)
         sections.registerUsers(on: console)
         sections.registerAuditLog(on: console)
+        // Any other Console address: a 404 inside the Console, with its navigation, not the hosted error page.
+        console.get("**") { request, context in
+            let visit = visit(request, context)
+            return visit.page("message", title: visit.t("notFoundTitle"), model: [
+                "heading": visit.t("notFoundTitle"), "text": visit.t("notFoundText"),
+                "link": ["path": "/console", "label": visit.t("getStarted")],
+            ], status: .notFound)
+        }
     }
 
     var sections: ConsoleSections { ConsoleSections(runtime: runtime, renderer: renderer, cookies: cookies) }
@@ -54,8 +62,10 @@ struct ConsoleRoutes: Sendable {
         sections.visit(request, context)
     }
 
-    static func asset(_ text: String, type: String) -> Response {
-        Response(status: .ok, headers: [.contentType: type + "; charset=utf-8", .cacheControl: "public, max-age=3600"],
+    /// A file under `Resources/` (the Console's stylesheet or script), cached for an hour.
+    static func asset(_ path: String, type: String) -> Response {
+        let text = ServerResources.text(path) ?? ""
+        return Response(status: .ok, headers: [.contentType: type + "; charset=utf-8", .cacheControl: "public, max-age=3600"],
                  body: .init(byteBuffer: ByteBuffer(string: text)))
     }
 
@@ -175,8 +185,8 @@ struct ConsoleRoutes: Sendable {
         var model: [String: Any] = [
             "issuer": runtime.configuration.issuer,
             "discovery": runtime.configuration.issuer + "/.well-known/openid-configuration",
-            "applicationCount": try await runtime.store.clients().count,
-            "userCount": try await runtime.store.users(offset: 0, limit: 1).total,
+            "applicationCount": visit.text.counted("countApplications", try await runtime.store.clients().count),
+            "userCount": visit.text.counted("countUsers", try await runtime.store.users(offset: 0, limit: 1).total),
         ]
         model["emailConnector"] = emailConnector
         return visit.page("home", title: visit.t("getStarted"), section: .home, model: model,

@@ -25,7 +25,7 @@ extension ConsoleSections {
                 [
                     "label": visit.t("type." + type.rawValue), "hint": visit.t("typeHint." + type.rawValue),
                     "frameworks": Framework.all.filter { $0.type == type }.map { framework in
-                        ["id": framework.id, "name": framework.name, "typeLabel": visit.t("type." + type.rawValue)]
+                        ["id": framework.id, "name": framework.name(visit.text), "typeLabel": visit.t("type." + type.rawValue)]
                     },
                 ] as [String: Any]
             }
@@ -100,7 +100,7 @@ extension ConsoleSections {
                 var expiresAt: Date?
                 if let days = try form.text("expiresInDays"), !days.isEmpty {
                     guard let count = Int(days), (1...3650).contains(count) else {
-                        throw IdentityError.invalidInput(visit.t("expiresInDaysRange"))
+                        throw IdentityError.invalidInput(phrase: "application.secret_expiry_days_range")
                     }
                     expiresAt = runtime.provider.now().addingTimeInterval(TimeInterval(count) * 86400)
                 }
@@ -139,7 +139,7 @@ extension ConsoleSections {
 
     private func framework(_ id: String?) throws -> Framework {
         guard let framework = Framework.find(id) else {
-            throw IdentityError(.notFound, "unknown framework '\(id ?? "")'")
+            throw IdentityError(.notFound, phrase: "application.unknown_framework", ["id": id ?? ""])
         }
         return framework
     }
@@ -149,7 +149,7 @@ extension ConsoleSections {
         -> Response
     {
         var model: [String: Any] = [
-            "framework": ["id": framework.id, "name": framework.name], "name": name,
+            "framework": ["id": framework.id, "name": framework.name(visit.text)], "name": name,
             "typeLabel": visit.t("type." + framework.type.rawValue),
             "typeHint": visit.t("typeHint." + framework.type.rawValue),
             "hasRedirects": framework.type != .machineToMachine, "isMachine": framework.type == .machineToMachine,
@@ -188,7 +188,7 @@ extension ConsoleSections {
                 "postLogoutRedirectUris": (form?.postLogoutRedirectURIs ?? app.postLogoutRedirectURIs)
                     .joined(separator: "\n"),
             ],
-            "framework": ["name": framework.name],
+            "framework": ["name": framework.name(visit.text)],
             "guides": Framework.all.filter { $0.type == app.type && $0.id != framework.id }
                 .map { ["id": $0.id, "name": $0.name] },
             "guide": renderer.render(framework.guide, guideModel),

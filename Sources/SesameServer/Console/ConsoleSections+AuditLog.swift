@@ -39,7 +39,8 @@ extension ConsoleSections {
                 key: kind.nilIfEmpty, from: from, to: to, offset: pager.offset, limit: pager.perPage))
             var kept = filters.filter { !$0.value.isEmpty }.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
             if !kind.isEmpty { kept.append(("logKey", kind)) }
-            var model = pager.model(total: result.total, path: "/console/audit-log", filters: kept)
+            var model = pager.model(total: result.total, path: "/console/audit-log", filters: kept,
+                                    text: visit.text, countKey: "countEvents")
             model.merge([
                 "filters": filters,
                 "kinds": Self.eventKinds.map { value in
@@ -48,7 +49,7 @@ extension ConsoleSections {
                 "events": result.events.map { event in
                     var row: [String: Any] = [
                         "time": Self.timestamp(event.createdAt), "key": event.key, "ip": event.ip ?? "",
-                        "payload": event.payload.objectValue?.isEmpty == false ? event.payload.encodedString() : "",
+                        "payload": event.payload.objectValue?.isEmpty == false ? Self.prettyJSON(event.payload) : "",
                     ]
                     row["userID"] = event.userID
                     row["applicationID"] = event.applicationID
@@ -71,7 +72,7 @@ extension ConsoleSections {
             formatter.dateFormat = format
             if let date = formatter.date(from: text) { return date }
         }
-        throw IdentityError.invalidInput("not a time")
+        throw IdentityError.invalidInput(phrase: "audit_log.invalid_time")
     }
 
     static func timestamp(_ date: Date) -> String {

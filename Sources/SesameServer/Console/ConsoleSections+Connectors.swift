@@ -27,7 +27,8 @@ extension ConsoleSections {
             let visit = visit(request, context)
             let factory = try factory(context.parameters.get("id"))
             let saved = try await runtime.connectors.store.connector(id: factory.metadata.id)
-            return try await connectorPage(visit, factory, values: saved?.config ?? Self.starterConfig(factory),
+            let language = try await runtime.signInExperience().languages.first ?? "en"
+            return try await connectorPage(visit, factory, values: saved?.config ?? Self.starterConfig(factory, language: language),
                                            notice: visit.notice(request))
         }
         console.post("connectors/:id") { request, context in
@@ -35,14 +36,18 @@ extension ConsoleSections {
             let form = try await request.consoleForm(visit)
             let factory = try factory(context.parameters.get("id"))
             let config: JSONValue
+            // "Save and enable" saves, then turns the connector on (turning off another email connector).
+            let enabling = try form.single("enable") == "1"
             do {
                 config = try await configuration(from: form, factory)
                 try await runtime.connectors.save(id: factory.metadata.id, config: config)
+                if enabling { try await runtime.setConnectorEnabled(id: factory.metadata.id, true) }
             } catch let error as ConnectorError {
                 return try await connectorPage(visit, factory, values: try formValues(form, factory),
-                                               testAddress: try form.text("testAddress"), error: error.message)
+                                               testAddress: try form.text("testAddress"), failure: error,
+                                               echoesTypedSecrets: true)
             }
-            return visit.redirect("/console/connectors/\(factory.metadata.id)", notice: "saved")
+            return visit.redirect("/console/connectors/\(factory.metadata.id)", notice: enabling ? "savedEnabled" : "saved")
         }
         console.post("connectors/:id/test") { request, context in
             let visit = visit(request, context)
@@ -50,22 +55,24 @@ extension ConsoleSections {
             let factory = try factory(context.parameters.get("id"))
             let address = try form.text("testAddress") ?? ""
             let values = try formValues(form, factory)
+            guard (try? UserService.normalizeEmail(address)) != nil else {
+                return try await connectorPage(visit, factory, values: values, testAddress: address,
+                                               addressError: visit.t("testAddressInvalid"), echoesTypedSecrets: true,
+                                               status: .badRequest)
+            }
             do {
-                guard (try? UserService.normalizeEmail(address)) != nil else {
-                    throw ConnectorError.invalidConfig(visit.t("testAddressInvalid"))
-                }
                 let config = try await configuration(from: form, factory)
                 try await runtime.connectors.test(id: factory.metadata.id, to: address, config: config)
             } catch let error as ConnectorError {
-                return try await connectorPage(visit, factory, values: values, testAddress: address,
-                                               error: error.message, status: error.code == .invalidConfig ? .badRequest
-                                                   : .badGateway)
+                return try await connectorPage(visit, factory, values: values, testAddress: address, failure: error,
+                                               echoesTypedSecrets: true,
+                                               status: error.code == .invalidConfig ? .badRequest : .badGateway)
             }
             runtime.audit.record(AuditEvent(key: "Connector.Test", ip: context.clientIP,
                                             payload: ["connectorId": .string(factory.metadata.id), "to": .string(address)],
                                             createdAt: runtime.provider.now()))
             return try await connectorPage(visit, factory, values: values, testAddress: address,
-                                           tested: visit.t("testSent") + " " + address)
+                                           echoesTypedSecrets: true, notice: visit.text("testSentTo", ["address": address]))
         }
         for action in ["enable", "disable"] {
             console.post("connectors/:id/\(action)") { request, context in
@@ -76,7 +83,7 @@ extension ConsoleSections {
                     try await runtime.setConnectorEnabled(id: factory.metadata.id, action == "enable")
                 } catch let error as ConnectorError {
                     let saved = try await runtime.connectors.store.connector(id: factory.metadata.id)
-                    return try await connectorPage(visit, factory, values: saved?.config ?? [:], error: error.message)
+                    return try await connectorPage(visit, factory, values: saved?.config ?? [:], failure: error)
                 } catch let error as IdentityError {
                     let saved = try await runtime.connectors.store.connector(id: factory.metadata.id)
                     return try await connectorPage(visit, factory, values: saved?.config ?? [:],
@@ -102,7 +109,8 @@ extension ConsoleSections {
 
     private func factory(_ id: String?) throws -> any EmailConnectorFactory {
         guard let factory = runtime.connectors.registry.emailFactory(id: id ?? "") else {
-            throw IdentityError(.notFound, "unknown connector '\(id ?? "")'")
+            let known = runtime.connectors.registry.emailFactories.map(\.metadata.id).joined(separator: ", ")
+            throw IdentityError(.notFound, phrase: "connector.unknown", ["id": id ?? "", "known": known])
         }
         return factory
     }
@@ -111,12 +119,19 @@ extension ConsoleSections {
         texts[visit.text.language] ?? texts["en"] ?? ""
     }
 
-    /// What a new configuration starts from: the four usage types the seed asks for.
-    static func starterConfig(_ factory: any EmailConnectorFactory) -> JSONValue {
+    /// What a new configuration starts from: a template for each of the four usage types the seed asks for,
+    /// in `language` (the sign-in experience's default, the language most people who get the codes read),
+    /// from `emails/verification-code.html` and the phrases `emails.subject.<usage>` and `emails.body.<usage>`.
+    static func starterConfig(_ factory: any EmailConnectorFactory, language: String) -> JSONValue {
         guard factory.metadata.fields.contains(where: { $0.type == .templates }) else { return [:] }
-        return ["templates": .array(["Register", "SignIn", "ForgotPassword", "Generic"].map { usage in
-            ["usageType": .string(usage), "subject": "Your verification code",
-             "content": "<p>Your verification code is {{code}}. It expires in 10 minutes.</p>"]
+        let book = PhraseBook(locale: PhraseBook.pageLocales.contains(language) ? language : "en")
+        let layout = (ServerResources.text("emails/verification-code.html") ?? "{{code}}")
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        return ["templates": .array(UsageType.allCases.map { usage in
+            let content = layout.replacingOccurrences(of: "%{body}", with: Markdown.escape(book("emails", "body." + usage.rawValue)))
+                .replacingOccurrences(of: "%{footer}", with: Markdown.escape(book("emails", "footer")))
+            return ["usageType": .string(usage.rawValue), "subject": .string(book("emails", "subject." + usage.rawValue)),
+                    "content": .string(content)]
         })]
     }
 
@@ -154,19 +169,33 @@ extension ConsoleSections {
         return .object(factory.metadata.restoringSecrets(in: config, from: stored, isKept: { $0 == nil }))
     }
 
-    /// The form as typed, to show again beside an error (secrets are never echoed).
+    /// The form as typed, to show again after a failed save or a test, so nothing typed is lost: a secret the
+    /// administrator just typed comes back to the same administrator (the page is `no-store`); a saved secret
+    /// is never sent to the browser.
     private func formValues(_ form: RequestParameters, _ factory: any EmailConnectorFactory) throws -> JSONValue {
         var values: [String: JSONValue] = [:]
-        for field in factory.metadata.fields where !field.isSecret {
+        for field in factory.metadata.fields {
             if let raw = try form.single("config." + field.key) { values[field.key] = .string(raw) }
         }
         return .object(values)
     }
 
+    /// `failure`: a connector's own error, shown as a plain hint in the Console's language
+    /// (`connectorHint.<connector>.<code>`, else `connectorHint.<code>`) followed by the provider's words.
     private func connectorPage(_ visit: ConsoleVisit, _ factory: any EmailConnectorFactory, values: JSONValue,
-                               testAddress: String? = nil, error: String? = nil, tested: String? = nil,
-                               notice: String? = nil, status: HTTPResponse.Status? = nil) async throws -> Response
+                               testAddress: String? = nil, error: String? = nil, failure: ConnectorError? = nil,
+                               addressError: String? = nil, echoesTypedSecrets: Bool = false, notice: String? = nil,
+                               status: HTTPResponse.Status? = nil) async throws -> Response
     {
+        var error = error
+        var errorDetail: String?
+        if let failure {
+            let specific = "connectorHint.\(factory.metadata.id).\(failure.code.rawValue)"
+            error = visit.text.has(specific) ? visit.t(specific)
+                : visit.text.has("connectorHint." + failure.code.rawValue) ? visit.t("connectorHint." + failure.code.rawValue)
+                : visit.t("connectorHint.other")
+            errorDetail = failure.message
+        }
         let metadata = factory.metadata
         let saved = try await runtime.connectors.store.connector(id: metadata.id)
         let fields = metadata.fields.map { field -> [String: Any] in
@@ -177,6 +206,8 @@ extension ConsoleSections {
             case let other? where field.type == .templates: value = Self.prettyJSON(other)
             default: break
             }
+            // Only what the administrator typed in this form comes back; a stored secret never does.
+            if field.isSecret && !echoesTypedSecrets { value = "" }
             var item: [String: Any] = [
                 "key": field.key, "label": field.label, "isOptional": field.isOptional, "value": value,
                 "isSecret": field.isSecret, "hasValue": saved?.config[field.key] != nil,
@@ -197,9 +228,10 @@ extension ConsoleSections {
             "testAddress": testAddress ?? "",
         ]
         model["error"] = error
-        model["tested"] = tested
+        model["errorDetail"] = errorDetail
+        model["addressError"] = addressError
         return visit.page("connector", title: localized(metadata.name, visit), section: .connectors, model: model,
-                          notice: notice, status: status ?? (error == nil ? .ok : .badRequest))
+                          notice: notice, status: status ?? (error == nil && addressError == nil ? .ok : .badRequest))
     }
 
     /// Templates as indented JSON for the editor, keys in a stable order.

@@ -18,7 +18,7 @@ extension ConsoleSections {
             let ttlText = try form.text("accessTokenTtl") ?? ""
             do {
                 guard let ttl = ttlText.isEmpty ? 3600 : Int(ttlText) else {
-                    throw IdentityError.invalidInput(visit.t("ttlNumber"))
+                    throw IdentityError.invalidInput(phrase: "resource.access_token_ttl_not_number")
                 }
                 let resource = try await runtime.resources.create(
                     name: try form.text("name"), indicator: try form.text("indicator") ?? "",
@@ -43,7 +43,9 @@ extension ConsoleSections {
             let resource = try await runtime.resources.resource(id: context.parameters.get("id") ?? "")
             do {
                 let ttlText = try form.text("accessTokenTtl") ?? ""
-                guard let ttl = Int(ttlText) else { throw IdentityError.invalidInput(visit.t("ttlNumber")) }
+                guard let ttl = Int(ttlText) else {
+                    throw IdentityError.invalidInput(phrase: "resource.access_token_ttl_not_number")
+                }
                 _ = try await runtime.resources.update(id: resource.id, name: try form.text("name") ?? "",
                                                        accessTokenTTL: ttl)
             } catch let error as IdentityError {

@@ -11,7 +11,8 @@ extension ConsoleSections {
     func registerSignInExperience(on console: RouterGroup<SesameRequestContext>) {
         console.get("sign-in-experience") { request, context in
             let visit = visit(request, context)
-            return experiencePage(visit, try await runtime.signInExperience(), notice: visit.notice(request))
+            return experiencePage(visit, try await runtime.signInExperience(),
+                                  channels: try await runtime.codeChannels(), notice: visit.notice(request))
         }
         console.post("sign-in-experience") { request, context in
             let visit = visit(request, context)
@@ -24,10 +25,30 @@ extension ConsoleSections {
                     by: ["via": "console", "administrator": .string(visit.administrator?.username ?? "")])
             } catch let error as IdentityError {
                 let shown = (try? Self.settings(from: form, base: before)) ?? before
-                return experiencePage(visit, shown, previewPage: try form.single("previewPage"),
-                                      error: visit.text.message(error))
+                return experiencePage(visit, shown, channels: try await runtime.codeChannels(),
+                                      previewPage: try form.single("previewPage"), error: visit.text.message(error))
             }
             return visit.redirect("/console/sign-in-experience", notice: "saved")
+        }
+        // A logo uploaded here is stored by Sesame and served from its own origin (`/assets/branding/<id>`).
+        console.post("sign-in-experience/logo") { request, context in
+            let visit = visit(request, context)
+            let form = try await request.multipartForm()
+            try visit.verifyCSRF(form.fields)
+            let before = try await runtime.signInExperience()
+            do {
+                let asset = try BrandingAsset.image(form.files["logo"] ?? Data(), now: runtime.provider.now())
+                try await runtime.store.insertBrandingAsset(asset)
+                var after = before
+                after.branding.logoURL = runtime.configuration.endpoint + BrandingAssetRoutes.path + asset.id
+                try await runtime.updateSignInExperience(
+                    from: before, to: after, applicationID: nil, ip: context.clientIP,
+                    by: ["via": "console", "administrator": .string(visit.administrator?.username ?? "")])
+            } catch let error as IdentityError {
+                return experiencePage(visit, before, channels: try await runtime.codeChannels(),
+                                      logoError: visit.text.message(error))
+            }
+            return visit.redirect("/console/sign-in-experience", notice: "logoUploaded")
         }
         console.post("sign-in-experience/preview") { request, context in
             let visit = visit(request, context)
@@ -39,8 +60,10 @@ extension ConsoleSections {
                 return Responses.redirect(Self.previewURL(settings, page: page, language: settings.languages.first))
             } catch let error as IdentityError {
                 // Shown inside the preview frame, so it may be framed by the Console.
-                var response = Responses.html("<!doctype html><meta charset=utf-8><p>" + Markdown.escape(error.message),
-                                              status: .badRequest)
+                let page = visit.renderer.render("preview-error", [
+                    "t": visit.text.table, "lang": visit.text.language, "message": visit.text.message(error),
+                ])
+                var response = Responses.html(page, status: .badRequest)
                 response.headers[HTTPField.Name("X-Frame-Options")!] = "SAMEORIGIN"
                 response.headers[.contentSecurityPolicy] = "default-src 'none'; frame-ancestors 'self'"
                 return response
@@ -63,9 +86,10 @@ extension ConsoleSections {
 
     /// Reads the form into settings; `base` supplies anything the form does not carry.
     static func settings(from form: RequestParameters, base: SignInExperience) throws -> SignInExperience {
-        func number(_ name: String, _ label: String) throws -> Int {
+        /// `error`: what to throw when the field does not hold a whole number.
+        func number(_ name: String, _ error: IdentityError) throws -> Int {
             guard let text = try form.text(name), let value = Int(text) else {
-                throw IdentityError.invalidInput("\(label) must be a whole number")
+                throw error
             }
             return value
         }
@@ -74,23 +98,25 @@ extension ConsoleSections {
         var settings = base
         let choice = try form.single("signUpIdentifier") ?? "none"
         guard let signUp = signUpChoices.first(where: { $0.value == choice }) else {
-            throw IdentityError.invalidInput("unknown sign-up identifier '\(choice)'")
+            throw IdentityError.invalidInput(phrase: "sign_in_experience.unknown_sign_up_identifier", ["value": choice])
         }
         settings.signUp = .init(identifiers: signUp.identifiers, password: form.isChecked("signUpPassword"))
         var methods: [(order: Int, method: SignInExperience.SignInMethod)] = []
         for identifier in SignInExperience.Identifier.allCases where form.isChecked("method." + identifier.rawValue) {
             let key = identifier.rawValue
-            let order = try number("order." + key, "the order of \(key)")
+            let order = try number("order." + key, IdentityError(.invalidInput, phrase: "sign_in_experience.order_not_number",
+                                                                 per: identifier))
             methods.append((order, .init(identifier: identifier, password: form.isChecked("password." + key),
                                          verificationCode: form.isChecked("code." + key),
                                          isPasswordPrimary: try form.single("primary." + key) != "code")))
         }
         settings.signIn = .init(methods: methods.sorted { $0.order < $1.order }.map(\.method))
         settings.passwordPolicy = .init(
-            minLength: try number("minLength", "the minimum length"),
-            characterTypes: try number("characterTypes", "the character types"),
+            minLength: try number("minLength", .invalidInput(phrase: "sign_in_experience.min_length_not_number")),
+            characterTypes: try number("characterTypes",
+                                       .invalidInput(phrase: "sign_in_experience.character_types_not_number")),
             rejectUserInfo: form.isChecked("rejectUserInfo"), rejectCommon: form.isChecked("rejectCommon"),
-            bcryptCost: try number("bcryptCost", "the bcrypt cost"))
+            bcryptCost: try number("bcryptCost", .invalidInput(phrase: "sign_in_experience.bcrypt_cost_not_number")))
         settings.branding = .init(
             appName: try form.text("appName")?.nilIfEmpty, logoURL: try url("logoURL"),
             primaryColor: try form.text("primaryColor") ?? base.branding.primaryColor,
@@ -105,9 +131,16 @@ extension ConsoleSections {
         return settings
     }
 
-    private func experiencePage(_ visit: ConsoleVisit, _ settings: SignInExperience, previewPage: String? = nil,
-                                notice: String? = nil, error: String? = nil) -> Response
+    /// `channels`: the identifiers a code can be sent to now; options that need another are shown disabled,
+    /// with the connector they wait for.
+    private func experiencePage(_ visit: ConsoleVisit, _ settings: SignInExperience,
+                                channels: Set<SignInExperience.Identifier>, previewPage: String? = nil,
+                                notice: String? = nil, error: String? = nil, logoError: String? = nil) -> Response
     {
+        func waitsFor(_ identifier: SignInExperience.Identifier) -> String? {
+            guard identifier != .username, !channels.contains(identifier) else { return nil }
+            return visit.t(identifier == .phone ? "needsSMSConnector" : "needsEmailConnector")
+        }
         let choice = Self.signUpChoices.first { $0.identifiers == settings.signUp.identifiers }?.value ?? "none"
         let page = Self.previewPages.contains(previewPage ?? "") ? previewPage ?? "sign-in" : "sign-in"
         // Methods in use keep their order; the others follow them.
@@ -122,6 +155,9 @@ extension ConsoleSections {
                 "password": method?.password ?? (identifier != .phone),
                 "verificationCode": method?.verificationCode ?? false, "canUseCode": identifier != .username,
                 "isPasswordPrimary": method?.isPasswordPrimary ?? true,
+                // A code option that cannot work now is disabled, unless the saved settings use it.
+                "codeDisabled": waitsFor(identifier) != nil && method?.verificationCode != true,
+                "codeReason": identifier == .phone ? visit.t("codeNeedsSMSConnector") : visit.t("codeNeedsEmailConnector"),
             ]
         }
         let policy = settings.passwordPolicy
@@ -132,17 +168,20 @@ extension ConsoleSections {
         branding["termsOfUseURL"] = settings.branding.termsOfUseURL
         branding["privacyPolicyURL"] = settings.branding.privacyPolicyURL
         var model: [String: Any] = [
-            "signUpOptions": Self.signUpChoices.map { option in
-                ["value": option.value, "label": visit.t("signUp." + option.value), "isSelected": option.value == choice]
+            "signUpOptions": Self.signUpChoices.map { option -> [String: Any] in
+                let reason = option.identifiers.lazy.compactMap(waitsFor).first
+                let label = visit.t("signUp." + option.value)
+                return ["value": option.value, "label": reason.map { "\(label) (\($0))" } ?? label,
+                        "isSelected": option.value == choice, "isDisabled": reason != nil && option.value != choice]
             },
             "signUpPassword": settings.signUp.password, "methods": methods,
             "policy": ["minLength": policy.minLength, "characterTypes": policy.characterTypes,
                        "rejectCommon": policy.rejectCommon, "rejectUserInfo": policy.rejectUserInfo,
                        "bcryptCost": policy.bcryptCost] as [String: Any],
             "branding": branding,
-            "languageOptions": ConsoleText.languages.map { language in
-                ["code": language.code, "label": language.label, "isOn": settings.languages.contains(language.code),
-                 "isDefault": settings.languages.first == language.code] as [String: Any]
+            "languageOptions": PhraseBook.pageLocales.map { code in
+                ["code": code, "label": PhraseBook(locale: code)("meta", "name"), "isOn": settings.languages.contains(code),
+                 "isDefault": settings.languages.first == code] as [String: Any]
             },
             "previewPages": Self.previewPages.map { value in
                 ["value": value, "label": visit.t("previewPage." + value), "isSelected": value == page]
@@ -150,7 +189,9 @@ extension ConsoleSections {
             "previewURL": Self.previewURL(settings, page: page, language: settings.languages.first),
         ]
         model["error"] = error
+        model["logoError"] = logoError
+        model["maximumLogoKiB"] = BrandingAsset.maximumSize / 1024
         return visit.page("sign-in-experience", title: visit.t("signInExperience"), section: .signInExperience,
-                          model: model, notice: notice, status: error == nil ? .ok : .badRequest)
+                          model: model, notice: notice, status: error == nil && logoError == nil ? .ok : .badRequest)
     }
 }

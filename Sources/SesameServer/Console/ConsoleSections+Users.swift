@@ -93,7 +93,7 @@ extension ConsoleSections {
         let pager = try ConsolePager(query, perPage: Self.usersPerPage)
         let result = try await runtime.store.searchUsers(term: search, offset: pager.offset, limit: pager.perPage)
         var model = pager.model(total: result.total, path: "/console/users",
-                                filters: search.map { [("search", $0)] } ?? [])
+                                filters: search.map { [("search", $0)] } ?? [], text: visit.text, countKey: "countUsers")
         model.merge([
             "search": search ?? "", "hasUsers": !result.users.isEmpty,
             "users": result.users.map { user in

@@ -1,271 +1,39 @@
 import Foundation
 import SesameIdentity
 
-/// The Console's text in English and Simplified Chinese: the language chosen in the Console (a cookie),
-/// then `Accept-Language`, then English.
+/// The Console's phrases (group `console` of `Resources/phrases/<locale>.json` in SesameIdentity), in
+/// English or Simplified Chinese: the language chosen in the Console (a cookie), then `Accept-Language`,
+/// then English.
 struct ConsoleText: Sendable {
-    static let languages: [(code: String, label: String)] = [("en", "English"), ("zh-CN", "简体中文")]
+    /// The Console's languages, each named in itself (`meta.name` of its phrase file).
+    static var languages: [(code: String, label: String)] {
+        PhraseBook.consoleLocales.map { ($0, PhraseBook(locale: $0)("meta", "name")) }
+    }
 
-    let language: String
+    let book: PhraseBook
+    var language: String { book.locale }
 
     init(cookie: String?, acceptLanguage: String?) {
         // The cookie is a choice made in the Console; it goes first, as `ui_locales` does on the hosted pages.
-        let chosen = Self.languages.contains { $0.code == cookie } ? cookie : nil
-        language = Localizer(uiLocales: chosen, acceptLanguage: acceptLanguage, offered: Self.languages.map(\.code)).language
+        let chosen = PhraseBook.consoleLocales.contains { $0 == cookie } ? cookie : nil
+        book = PhraseBook(locale: PhraseBook.negotiate(uiLocales: chosen, acceptLanguage: acceptLanguage,
+                                                       offered: PhraseBook.consoleLocales))
     }
 
-    var table: [String: String] { language == "zh-CN" ? Self.chinese : Self.english }
+    /// The table for templates (`{{t.key}}`).
+    var table: [String: String] { book.table("console") }
 
-    func callAsFunction(_ key: String) -> String { table[key] ?? Self.english[key] ?? key }
-
-    /// A domain error for a person: its own message, introduced in Chinese by what kind of error it is.
-    func message(_ error: IdentityError) -> String {
-        guard language == "zh-CN" else { return error.message }
-        return (Self.chinese["error." + error.code.rawValue] ?? "操作失败") + "：" + error.message
+    /// The phrase `console.key`, placeholders filled from `parameters`.
+    func callAsFunction(_ key: String, _ parameters: [String: String] = [:]) -> String {
+        book("console", key, parameters)
     }
 
-    static let english: [String: String] = [
-        "console": "Console", "language": "Language", "sections": "Sections", "signOut": "Sign out",
-        "getStarted": "Get started", "applications": "Applications", "apiResources": "API resources",
-        "connectors": "Connectors", "signInExperience": "Sign-in experience", "users": "Users", "auditLog": "Audit log",
-        // Setup and sign-in
-        "setupTitle": "Create the first administrator",
-        "setupLead": "This one-time link makes the account that manages this Sesame server.",
-        "username": "Username", "password": "Password", "confirmPassword": "Confirm the password",
-        "adminPasswordHint": "At least 10 characters, of at least two kinds (lower case, upper case, digits, symbols).",
-        "createAdmin": "Create administrator", "passwordsDiffer": "The two passwords differ.",
-        "setupLinkInvalid": "This setup link does not work",
-        "setupLinkInvalidText": "It has expired, was used already, or an administrator exists. Run `sesame admin setup-link` on the server for a new link, or sign in.",
-        "signInTitle": "Sign in to the Console", "signInLead": "For the administrators of this Sesame server.",
-        "signIn": "Sign in", "needsSetup": "No administrator exists yet: open the setup link the server printed when it started, or run `sesame admin setup-link`.",
-        "wrongCredentials": "The username or password is incorrect.",
-        "tooManyAttempts": "Too many sign-in attempts. Wait a few minutes and try again.",
-        // Get started
-        "homeLead": "Connect an app, send codes by email, and shape how people sign in.",
-        "issuer": "Issuer", "discoveryEndpoint": "OpenID Provider configuration endpoint", "copy": "Copy", "copied": "Copied",
-        "stepApp": "Create an application", "countApplications": "applications",
-        "stepAppText": "Pick your framework (Auth.js, Express, Flask, React, native or machine-to-machine) and follow its guide.",
-        "createApplication": "Create application",
-        "stepConnector": "Set up an email connector", "devConsoleOnly": "development console only",
-        "stepConnectorText": "Aliyun Direct Mail or SMTP delivers verification codes for sign-in, registration and password recovery.",
-        "stepExperience": "Choose how people sign in",
-        "stepExperienceText": "Email with a verification code and/or a password, sign-up, the password policy and your brand.",
-        "stepUsers": "Manage users", "countUsers": "users",
-        "stepUsersText": "Find, create, suspend and reset the password of the people who use your apps.",
-        // Applications
-        "applicationsLead": "Apps that sign people in with Sesame over OpenID Connect, and machines that call your APIs.",
-        "name": "Name", "type": "Type", "appID": "App ID", "appSecret": "App secret",
-        "noApplications": "No applications yet.", "managementAccess": "Management API",
-        "chooseFramework": "Choose your framework: the app is created with the right type and a guide with your values.",
-        "type.Traditional": "Traditional web", "type.SPA": "Single-page app", "type.Native": "Native app",
-        "type.MachineToMachine": "Machine-to-machine",
-        "typeHint.Traditional": "A server-rendered web app that keeps a secret (Auth.js, Express, Flask).",
-        "typeHint.SPA": "Runs in the browser without a secret; PKCE protects the code.",
-        "typeHint.Native": "A mobile or desktop app using the system browser; PKCE protects the code.",
-        "typeHint.MachineToMachine": "A service that gets access tokens for your APIs with its own credentials.",
-        "applicationName": "Application name", "redirectURIs": "Redirect URIs",
-        "postLogoutRedirectURIs": "Post sign-out redirect URIs", "oneURIPerLine": "One URI per line.",
-        "redirectHint": "Matched exactly: scheme, host, port and path.",
-        "allowManagement": "Allow this app to use the Management API (resource https://default.logto.app/api, scope all)",
-        "cancel": "Cancel", "appCreated": "Your application is ready. Copy its secret now and follow the guide below.",
-        "secretOnce": "Shown once: Sesame keeps only a digest of it. Store it in your app's environment now.",
-        "secretAbove": "Shown above, once.", "secretHidden": "Hidden: Sesame stores only a digest.",
-        "rotateSecret": "Replace the original secret", "confirmRotate": "The current secret stops working at once. Continue?",
-        "secrets": "Secrets",
-        "secretsHint": "Any of these authenticates the app. To rotate without downtime: add a secret, deploy it, then delete the old one.",
-        "originalSecret": "Original secret", "expires": "Expires", "never": "Never", "expired": "Expired",
-        "secretName": "New secret's name", "expiresInDays": "Expires in (days, optional)", "addSecret": "Add secret",
-        "expiresInDaysRange": "The expiry must be 1 to 3650 days.",
-        "notice.secretAdded": "The new secret is shown above, once.",
-        "secretPlaceholder": "<your App secret>", "settings": "Settings", "description": "Description",
-        "saveChanges": "Save changes", "integrationGuide": "Integration guide", "otherGuides": "Other guides:",
-        "dangerZone": "Danger zone", "deleteAppText": "Deleting the app ends its tokens and sign-ins at once.",
-        "deleteApplication": "Delete application", "confirmDelete": "This cannot be undone. Delete?",
-        "guideInstall": "Install Auth.js:", "guideEnv": "Put these values in",
-        "guideAuthJSConfig": "Add the built-in Logto provider in", "guideAuthJSRoute": "and the route handler in",
-        "guideRedirect": "This redirect URI must be in the app's list above (it is when you kept the suggestion):",
-        "guideAuthJSv4": "Next Auth v4 instead: a provider with the discovery URL and ES384 ID tokens:",
-        "guideCheckpoint": "Sign in from your app: Sesame's sign-in page opens, and you come back signed in.",
-        "guideGeneric": "Any OpenID Connect library works with these values:",
-        "guideFlow": "Flow", "guideFlowValue": "Authorization code with PKCE (S256); ID tokens signed ES384.",
-        "guidePublic": "This app has no secret: PKCE (S256) protects each sign-in.",
-        "guideNative": "Configure AppAuth (iOS or Android) with these values; it opens the system browser:",
-        "guideM2M": "Ask for an access token with the app's credentials, for an API resource registered under API resources:",
-        // Connectors
-        "connectorsLead": "Connectors deliver the one-time codes of sign-in, registration and password recovery.",
-        "emailConnectors": "Email connectors", "smsConnectors": "SMS connectors",
-        "noSMSConnectors": "No SMS connector ships yet.",
-        "noConnectorEnabled": "No email connector is enabled: codes go to the server log (development only).",
-        "enabled": "Enabled", "disabled": "Disabled", "configured": "Configured", "setUp": "Set up",
-        "parameters": "Parameter configuration", "optional": "optional",
-        "secretKept": "Saved: leave empty to keep it",
-        "templatesHint": "A JSON array of {\"usageType\", \"subject\", \"content\"}; usageType is Register, SignIn, ForgotPassword or Generic, and content must contain {{code}}.",
-        "testConnector": "Test", "testHint": "Sends a code (123456) with the values in this form, before you save them.",
-        "testAddress": "Email address", "sendTest": "Send test", "testSent": "Test message sent to",
-        "testAddressInvalid": "Enter the email address to send the test to.",
-        "status": "Status", "enabledText": "This connector sends the codes now.",
-        "disabledText": "Enable it to send codes with it; another enabled email connector is turned off.",
-        "enable": "Enable", "disable": "Disable", "deleteConnector": "Delete configuration",
-        // Sign-in experience
-        "experienceLead": "How people sign up, sign in and recover their password. The preview shows your changes before you save them.",
-        "signUp": "Sign-up", "signUpIdentifier": "Sign-up identifier",
-        "signUp.email": "Email address", "signUp.username": "Username", "signUp.phone": "Phone number",
-        "signUp.emailOrPhone": "Email or phone number", "signUp.none": "None (sign-up off)",
-        "verifyForced": "Email addresses and phone numbers are always verified with a code at sign-up.",
-        "createPasswordAtSignUp": "Create a password at sign-up",
-        "signInMethodsHint": "Tick the identifiers people sign in with, and how they prove it; the first one in order opens the sign-in page.",
-        "identifier": "Identifier", "order": "Order", "verificationCode": "Verification code", "firstFactor": "First",
-        "identifier.email": "Email address", "identifier.username": "Username", "identifier.phone": "Phone number",
-        "passwordPolicy": "Password policy", "minLength": "Minimum length",
-        "characterTypes": "Kinds of characters required (1–4: lower, upper, digits, symbols)",
-        "rejectCommon": "Refuse common passwords", "rejectUserInfo": "Refuse passwords containing the user's details",
-        "bcryptCost": "bcrypt cost (10–14)",
-        "branding": "Branding", "brandName": "App name shown", "logoURL": "Logo URL", "primaryColor": "Brand color",
-        "darkMode": "Follow the device's dark mode", "termsURL": "Terms of use URL", "privacyURL": "Privacy policy URL",
-        "languages": "Languages", "defaultLanguage": "Default language", "previewPage": "Page to preview",
-        "previewPage.sign-in": "Sign in", "previewPage.sign-in-code": "Sign in with a code",
-        "previewPage.register": "Register", "previewPage.forgot-password": "Forgot password",
-        "preview": "Preview", "livePreview": "Live preview",
-        // API resources
-        "resourcesLead": "APIs your apps call with access tokens (RFC 8707 resource indicators), and the scopes they define.",
-        "indicator": "API identifier (indicator)", "scopes": "Scopes", "createResource": "Create API resource",
-        "indicatorHint": "An absolute https URI, usually the API's base URL; it becomes the token's audience.",
-        "scopesHint": "One per line, e.g. read:books.", "accessTokenTTL": "Access token lifetime (seconds)",
-        "ttlNumber": "The lifetime must be a whole number of seconds.", "actions": "Actions", "delete": "Delete",
-        "newScope": "New scope", "addScope": "Add scope", "deleteResource": "Delete API resource",
-        // Users
-        "usersLead": "The people who sign in to your apps.", "search": "Search",
-        "searchHint": "Email, username, phone or name", "user": "User", "email": "Email", "phone": "Phone number",
-        "lastSignIn": "Last sign-in", "suspended": "Suspended", "pages": "Pages", "page": "Page",
-        "previous": "Previous", "next": "Next", "createUser": "Create user", "initialPassword": "Password (optional)",
-        "initialPasswordHint": "Without a password the user signs in with email codes.",
-        "createdAt": "Created", "passwordSet": "Set", "passwordNotSet": "Not set (codes only)", "profile": "Profile",
-        "avatar": "Avatar URL", "resetPassword": "Reset password", "newPassword": "New password",
-        "resetPasswordHint": "The sign-in experience's password policy applies. The user is signed out everywhere.",
-        "suspend": "Suspend", "reactivate": "Reactivate",
-        "suspendText": "A suspended user cannot sign in, and is signed out of every app now.",
-        "reactivateText": "This user is suspended. Reactivating lets them sign in again.",
-        "deleteUser": "Delete user", "userActivity": "This user's activity",
-        // Audit log
-        "auditLead": "Sign-ins, registrations, codes sent, tokens issued and every change made here or through the Management API.",
-        "eventKind": "Kind", "allEvents": "All", "userID": "User ID", "application": "Application", "from": "From",
-        "to": "To", "timesUTC": "Times are UTC.", "filter": "Filter", "clearFilters": "Clear filters",
-        "countEvents": "events", "time": "Time (UTC)", "details": "Details",
-        "timeFormat": "Times look like 2026-11-25T10:30.",
-        // Notices
-        "notice.saved": "Saved.", "notice.created": "Created.", "notice.deleted": "Deleted.",
-        "notice.secretRotated": "A new secret is ready; the previous one no longer works.",
-        "notice.enabled": "The connector is enabled.", "notice.disabled": "The connector is disabled.",
-        "notice.passwordReset": "The password was reset and the user signed out everywhere.",
-        "notice.suspended": "The user is suspended and signed out everywhere.",
-        "notice.reactivated": "The user can sign in again.",
-    ]
+    /// Whether the Console's phrases have `key` (for keys built from a value, with a fallback).
+    func has(_ key: String) -> Bool { book.has("console", key) }
 
-    static let chinese: [String: String] = [
-        "console": "管理控制台", "language": "语言", "sections": "导航", "signOut": "退出登录",
-        "getStarted": "开始使用", "applications": "应用", "apiResources": "API 资源", "connectors": "连接器",
-        "signInExperience": "登录体验", "users": "用户", "auditLog": "审计日志",
-        "setupTitle": "创建第一个管理员", "setupLead": "此一次性链接用于创建管理本 Sesame 服务器的账户。",
-        "username": "用户名", "password": "密码", "confirmPassword": "确认密码",
-        "adminPasswordHint": "至少 10 个字符，且至少包含两类（小写、大写、数字、符号）。",
-        "createAdmin": "创建管理员", "passwordsDiffer": "两次输入的密码不一致。",
-        "setupLinkInvalid": "此设置链接无效",
-        "setupLinkInvalidText": "链接已过期、已被使用，或管理员已存在。请在服务器上运行 `sesame admin setup-link` 获取新链接，或直接登录。",
-        "signInTitle": "登录管理控制台", "signInLead": "供本 Sesame 服务器的管理员使用。", "signIn": "登录",
-        "needsSetup": "尚无管理员：请打开服务器启动时打印的设置链接，或运行 `sesame admin setup-link`。",
-        "wrongCredentials": "用户名或密码错误。", "tooManyAttempts": "登录尝试次数过多，请几分钟后再试。",
-        "homeLead": "接入应用、通过邮件发送验证码，并设置用户的登录方式。",
-        "issuer": "Issuer（签发者）", "discoveryEndpoint": "OpenID Provider 配置端点", "copy": "复制", "copied": "已复制",
-        "stepApp": "创建应用", "countApplications": "个应用",
-        "stepAppText": "选择你的框架（Auth.js、Express、Flask、React、原生应用或机器对机器），并按照指南完成接入。",
-        "createApplication": "创建应用", "stepConnector": "设置邮件连接器", "devConsoleOnly": "仅开发控制台",
-        "stepConnectorText": "阿里云邮件推送或 SMTP 用于发送登录、注册和找回密码的验证码。",
-        "stepExperience": "选择登录方式", "stepExperienceText": "邮箱验证码和/或密码、注册、密码策略以及品牌样式。",
-        "stepUsers": "管理用户", "countUsers": "位用户", "stepUsersText": "查找、创建、停用用户并重置其密码。",
-        "applicationsLead": "通过 OpenID Connect 使用 Sesame 登录的应用，以及调用你的 API 的机器。",
-        "name": "名称", "type": "类型", "appID": "App ID", "appSecret": "App Secret",
-        "noApplications": "还没有应用。", "managementAccess": "Management API",
-        "chooseFramework": "选择你的框架：应用将以正确的类型创建，并附带填好参数的接入指南。",
-        "type.Traditional": "传统网页应用", "type.SPA": "单页应用", "type.Native": "原生应用", "type.MachineToMachine": "机器对机器",
-        "typeHint.Traditional": "在服务器端渲染并能保管密钥的网页应用（Auth.js、Express、Flask）。",
-        "typeHint.SPA": "在浏览器中运行，没有密钥；由 PKCE 保护授权码。",
-        "typeHint.Native": "使用系统浏览器的移动或桌面应用；由 PKCE 保护授权码。",
-        "typeHint.MachineToMachine": "使用自身凭据获取 API 访问令牌的服务。",
-        "applicationName": "应用名称", "redirectURIs": "重定向 URI", "postLogoutRedirectURIs": "退出登录后重定向 URI",
-        "oneURIPerLine": "每行一个 URI。", "redirectHint": "精确匹配：协议、主机、端口和路径。",
-        "allowManagement": "允许此应用使用 Management API（资源 https://default.logto.app/api，权限 all）",
-        "cancel": "取消", "appCreated": "应用已就绪。请立即复制密钥，并按照下方指南接入。",
-        "secretOnce": "仅显示一次：Sesame 只保存其摘要。请立即将其写入应用的环境变量。",
-        "secretAbove": "已在上方显示一次。", "secretHidden": "已隐藏：Sesame 只保存摘要。",
-        "rotateSecret": "替换原始密钥", "confirmRotate": "当前密钥将立即失效，是否继续？",
-        "secrets": "密钥", "secretsHint": "以下任一密钥均可认证此应用。无停机轮换：先添加新密钥并部署，再删除旧密钥。",
-        "originalSecret": "原始密钥", "expires": "过期时间", "never": "永不", "expired": "已过期",
-        "secretName": "新密钥名称", "expiresInDays": "有效天数（可选）", "addSecret": "添加密钥",
-        "expiresInDaysRange": "有效期必须为 1 到 3650 天。", "notice.secretAdded": "新密钥已在上方显示（仅一次）。",
-        "secretPlaceholder": "<你的 App Secret>", "settings": "设置", "description": "描述", "saveChanges": "保存更改",
-        "integrationGuide": "接入指南", "otherGuides": "其他指南：", "dangerZone": "危险操作",
-        "deleteAppText": "删除应用会立即使其令牌和登录失效。", "deleteApplication": "删除应用",
-        "confirmDelete": "此操作无法撤销，确定删除吗？",
-        "guideInstall": "安装 Auth.js：", "guideEnv": "将以下值写入", "guideAuthJSConfig": "在以下文件中添加内置的 Logto 提供方",
-        "guideAuthJSRoute": "并在以下文件中添加路由处理器",
-        "guideRedirect": "此重定向 URI 必须在上方应用的列表中（保留建议值时已包含）：",
-        "guideAuthJSv4": "如使用 Next Auth v4：配置发现地址和 ES384 ID 令牌：",
-        "guideCheckpoint": "在你的应用中点击登录：将打开 Sesame 登录页，登录后返回应用。",
-        "guideGeneric": "任何 OpenID Connect 库都可以使用以下参数：", "guideFlow": "流程",
-        "guideFlowValue": "授权码 + PKCE（S256）；ID 令牌使用 ES384 签名。",
-        "guidePublic": "此应用没有密钥：每次登录由 PKCE（S256）保护。",
-        "guideNative": "使用以下参数配置 AppAuth（iOS 或 Android）；它会打开系统浏览器：",
-        "guideM2M": "使用应用凭据为已在「API 资源」中注册的资源请求访问令牌：",
-        "connectorsLead": "连接器用于发送登录、注册和找回密码的一次性验证码。",
-        "emailConnectors": "邮件连接器", "smsConnectors": "短信连接器", "noSMSConnectors": "暂未提供短信连接器。",
-        "noConnectorEnabled": "未启用任何邮件连接器：验证码将写入服务器日志（仅用于开发）。",
-        "enabled": "已启用", "disabled": "已停用", "configured": "已配置", "setUp": "设置",
-        "parameters": "参数配置", "optional": "可选", "secretKept": "已保存：留空则保持不变",
-        "templatesHint": "JSON 数组，元素为 {\"usageType\", \"subject\", \"content\"}；usageType 为 Register、SignIn、ForgotPassword 或 Generic，content 必须包含 {{code}}。",
-        "testConnector": "测试", "testHint": "使用表单中尚未保存的参数发送验证码（123456）。",
-        "testAddress": "邮箱地址", "sendTest": "发送测试", "testSent": "测试邮件已发送至",
-        "testAddressInvalid": "请输入接收测试邮件的邮箱地址。", "status": "状态",
-        "enabledText": "此连接器正在发送验证码。", "disabledText": "启用后将使用它发送验证码；其他已启用的邮件连接器会被停用。",
-        "enable": "启用", "disable": "停用", "deleteConnector": "删除配置",
-        "experienceLead": "用户如何注册、登录和找回密码。保存前可在预览中查看更改。",
-        "signUp": "注册", "signUpIdentifier": "注册标识", "signUp.email": "邮箱地址", "signUp.username": "用户名",
-        "signUp.phone": "手机号码", "signUp.emailOrPhone": "邮箱或手机号码", "signUp.none": "无（关闭注册）",
-        "verifyForced": "注册时邮箱和手机号码始终需要验证码验证。", "createPasswordAtSignUp": "注册时设置密码",
-        "signInMethodsHint": "勾选用户登录所用的标识及验证方式；排序第一的决定登录页的首个页面。",
-        "identifier": "标识", "order": "顺序", "verificationCode": "验证码", "firstFactor": "优先",
-        "identifier.email": "邮箱地址", "identifier.username": "用户名", "identifier.phone": "手机号码",
-        "passwordPolicy": "密码策略", "minLength": "最小长度", "characterTypes": "需要的字符种类（1–4：小写、大写、数字、符号）",
-        "rejectCommon": "拒绝常见密码", "rejectUserInfo": "拒绝包含用户信息的密码", "bcryptCost": "bcrypt 成本（10–14）",
-        "branding": "品牌", "brandName": "显示的应用名称", "logoURL": "Logo URL", "primaryColor": "品牌颜色",
-        "darkMode": "跟随设备的深色模式", "termsURL": "服务条款 URL", "privacyURL": "隐私政策 URL",
-        "languages": "语言", "defaultLanguage": "默认语言", "previewPage": "预览页面",
-        "previewPage.sign-in": "登录", "previewPage.sign-in-code": "验证码登录", "previewPage.register": "注册",
-        "previewPage.forgot-password": "忘记密码", "preview": "预览", "livePreview": "实时预览",
-        "resourcesLead": "你的应用使用访问令牌调用的 API（RFC 8707 资源标识）及其权限。",
-        "indicator": "API 标识（indicator）", "scopes": "权限", "createResource": "创建 API 资源",
-        "indicatorHint": "绝对 https URI，通常是 API 的基础地址；它将成为令牌的受众（aud）。",
-        "scopesHint": "每行一个，例如 read:books。", "accessTokenTTL": "访问令牌有效期（秒）",
-        "ttlNumber": "有效期必须是整数秒。", "actions": "操作", "delete": "删除", "newScope": "新权限",
-        "addScope": "添加权限", "deleteResource": "删除 API 资源",
-        "usersLead": "登录你的应用的用户。", "search": "搜索", "searchHint": "邮箱、用户名、手机号或姓名",
-        "user": "用户", "email": "邮箱", "phone": "手机号码", "lastSignIn": "最近登录", "suspended": "已停用",
-        "pages": "分页", "page": "第", "previous": "上一页", "next": "下一页", "createUser": "创建用户",
-        "initialPassword": "密码（可选）", "initialPasswordHint": "未设置密码的用户使用邮箱验证码登录。",
-        "createdAt": "创建时间", "passwordSet": "已设置", "passwordNotSet": "未设置（仅验证码）", "profile": "个人资料",
-        "avatar": "头像 URL", "resetPassword": "重置密码", "newPassword": "新密码",
-        "resetPasswordHint": "适用登录体验中的密码策略。用户将在所有设备上退出登录。",
-        "suspend": "停用", "reactivate": "重新启用", "suspendText": "停用后用户无法登录，并会立即退出所有应用。",
-        "reactivateText": "此用户已停用。重新启用后可再次登录。", "deleteUser": "删除用户", "userActivity": "此用户的活动",
-        "auditLead": "登录、注册、发送的验证码、签发的令牌，以及在此处或通过 Management API 所做的每项更改。",
-        "eventKind": "类型", "allEvents": "全部", "userID": "用户 ID", "application": "应用", "from": "开始",
-        "to": "结束", "timesUTC": "时间为 UTC。", "filter": "筛选", "clearFilters": "清除筛选", "countEvents": "条事件",
-        "time": "时间（UTC）", "details": "详情", "timeFormat": "时间格式如 2026-11-25T10:30。",
-        "notice.saved": "已保存。", "notice.created": "已创建。", "notice.deleted": "已删除。",
-        "notice.secretRotated": "新密钥已生成，旧密钥已失效。", "notice.enabled": "连接器已启用。",
-        "notice.disabled": "连接器已停用。", "notice.passwordReset": "密码已重置，用户已在所有设备上退出登录。",
-        "notice.suspended": "用户已停用并已在所有设备上退出登录。", "notice.reactivated": "用户可以再次登录。",
-        "error.guard.invalid_input": "输入无效", "error.entity.unique_integrity_violation": "已存在",
-        "error.entity.not_exists": "不存在", "error.password.rejected": "密码不符合策略",
-        "error.guard.too_many_requests": "请求过于频繁", "error.console.invalid_setup_link": "设置链接无效",
-    ]
+    /// The phrase `console.key` for `count` things, in the plural form the language needs.
+    func counted(_ key: String, _ count: Int) -> String { book.counted("console", key, count: count) }
+
+    /// A domain error for the administrator, wholly in the Console's language.
+    func message(_ error: IdentityError) -> String { book.message(error) }
 }

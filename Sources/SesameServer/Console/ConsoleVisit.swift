@@ -1,21 +1,16 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
-import Mustache
 import SesameIdentity
 import SesameOIDC
 import SesameStorage
 
-/// Renders Console pages from the templates compiled into the binary.
+/// Renders Console pages from the templates under `Resources/console/` (compiled into the binary).
 struct ConsoleRenderer: Sendable {
-    private let library: MustacheLibrary
-
-    init() {
-        library = MustacheLibrary(compiling: ConsoleTemplates.all)
-    }
+    private let templates = TemplateSource(folder: "console")
 
     func render(_ template: String, _ model: [String: Any]) -> String {
-        library.render(model, withTemplate: template) ?? ""
+        templates.current.render(model, template: template) ?? ""
     }
 }
 
@@ -111,10 +106,18 @@ struct ConsoleVisit: Sendable {
         if let administrator {
             layout["administrator"] = ["username": administrator.username]
             layout["sections"] = ConsoleSection.allCases.map { item in
-                ["path": item.path, "label": t(item.textKey), "isCurrent": item == section] as [String: Any]
+                ["path": item.path, "label": t(item.textKey), "isCurrent": item == section, "icon": item.rawValue]
+                    as [String: Any]
             }
         }
         layout["notice"] = notice
+        // The outcome of a form post is in view at the top of the page: a failure repeats there the first error
+        // the page shows beside its field (`error`, or a field's `...Error`), with the provider's detail if any.
+        let errorKeys = values.keys.filter { $0 == "error" || $0.hasSuffix("Error") }.sorted()
+        if let alert = errorKeys.lazy.compactMap({ values[$0] as? String }).first(where: { !$0.isEmpty }) {
+            layout["alert"] = alert
+            layout["alertDetail"] = values["errorDetail"] as? String
+        }
         var headers = HTTPFields()
         for cookie in cookies + extra { headers.append(HTTPField(name: .setCookie, value: cookie)) }
         var response = Responses.html(renderer.render("layout", layout), status: status, headers: headers)

@@ -27,7 +27,7 @@ enum Markdown {
             let trimmed = line.trimmingCharacters(in: .whitespaces)
             if var lines = code {
                 if trimmed.hasPrefix("```") {
-                    output.append("<pre><code>" + escape(lines.joined(separator: "\n")) + "</code></pre>")
+                    output.append("<pre tabindex=\"0\"><code>" + escape(lines.joined(separator: "\n")) + "</code></pre>")
                     code = nil
                 } else {
                     lines.append(line)
@@ -61,7 +61,7 @@ enum Markdown {
                 paragraph.append(trimmed)
             }
         }
-        if let lines = code { output.append("<pre><code>" + escape(lines.joined(separator: "\n")) + "</code></pre>") }
+        if let lines = code { output.append("<pre tabindex=\"0\"><code>" + escape(lines.joined(separator: "\n")) + "</code></pre>") }
         flushParagraph()
         flushList()
         return output.joined(separator: "\n")

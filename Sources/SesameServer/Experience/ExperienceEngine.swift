@@ -30,17 +30,22 @@ struct ExperienceEngine: Sendable {
         switch event {
         case .signIn:
             guard settings.method(for: type)?.verificationCode == true else {
-                throw IdentityError(.methodDisabled, "signing in with a code sent to your \(type.rawValue) is off")
+                throw disabled("experience.code_sign_in_off", type)
             }
         case .register:
             guard settings.signUp.identifiers.contains(type) else {
-                throw IdentityError(.methodDisabled, "sign-up by \(type.rawValue) is off")
+                throw disabled("experience.sign_up_off", type)
             }
         case .forgotPassword:
             guard settings.method(for: type)?.password == true else {
-                throw IdentityError(.methodDisabled, "password recovery by \(type.rawValue) is off")
+                throw disabled("experience.password_recovery_off", type)
             }
         }
+    }
+
+    /// `methodDisabled` for a kind of identifier, with the phrase family `experience.<something>_off`.
+    static func disabled(_ family: String, _ type: SignInExperience.Identifier) -> IdentityError {
+        IdentityError(.methodDisabled, phrase: family, per: type)
     }
 
     /// Sends a code for the experience's event and records the verification; returns its id. The code goes out
@@ -51,7 +56,7 @@ struct ExperienceEngine: Sendable {
     func sendCode(_ session: ExperienceSession, to identifier: Experience.Identifier) async throws -> String {
         var experience = try await session.load()
         guard identifier.type == .email else {
-            throw IdentityError.invalidInput("verification codes are sent to email addresses (no SMS connector yet)")
+            throw IdentityError.invalidInput(phrase: "experience.codes_by_email_only")
         }
         try Self.checkAllowed(experience.event, identifier.type, settings: session.visit.settings)
         let id = SecureRandom.identifier()
@@ -85,11 +90,11 @@ struct ExperienceEngine: Sendable {
         } else {
             guard let latest = experience.verifications.last(where: {
                 $0.kind == .verificationCode && $0.identifier == identifier
-            }) else { throw IdentityError(.invalidCode, "this code is not valid; ask for a new one") }
+            }) else { throw IdentityError(.invalidCode, phrase: "code.invalid") }
             verification = latest
         }
         guard verification.identifier == identifier else {
-            throw IdentityError.invalidInput("the identifier differs from the one the code was sent to")
+            throw IdentityError.invalidInput(phrase: "experience.identifier_mismatch")
         }
         try Self.checkAllowed(experience.event, identifier.type, settings: session.visit.settings)
         try await runtime.codes.verify(identifier: identifier.value, usage: Self.usage(experience.event).rawValue,
@@ -104,9 +109,11 @@ struct ExperienceEngine: Sendable {
         async throws -> String
     {
         var experience = try await session.load()
-        guard experience.event == .signIn else { throw IdentityError.invalidInput("passwords verify sign-in only") }
+        guard experience.event == .signIn else {
+            throw IdentityError.invalidInput(phrase: "experience.password_for_sign_in_only")
+        }
         guard session.visit.settings.method(for: identifier.type)?.password == true else {
-            throw IdentityError(.methodDisabled, "signing in by \(identifier.type.rawValue) and password is off")
+            throw Self.disabled("experience.password_sign_in_off", identifier.type)
         }
         // The lock is per account, whichever identifier names it (username or email), and per IP; a success
         // never counts as a failure (`PasswordAttemptGate`).
@@ -156,7 +163,7 @@ struct ExperienceEngine: Sendable {
     {
         var experience = try await session.load()
         guard experience.event == .register else {
-            throw IdentityError.invalidInput("the profile is filled during registration")
+            throw IdentityError.invalidInput(phrase: "experience.profile_only_at_registration")
         }
         if let username {
             // A username alone is an identifier only when sign-up by username is on.
@@ -167,7 +174,7 @@ struct ExperienceEngine: Sendable {
             let attempts = try await runtime.rateLimiter.hit("register:ip:" + RateLimiter.addressKey(session.visit.clientIP),
                                                              rule: Self.usernameRegistrationRule)
             guard attempts <= Self.usernameRegistrationRule.limit else {
-                throw IdentityError(.tooManyAttempts, "too many registrations from this network; try again later")
+                throw IdentityError(.tooManyAttempts, phrase: "experience.too_many_registrations")
             }
             let valid = try UserService.validateUsername(username)
             try experience.setUsername(valid, isTaken: try await runtime.store.user(identifier: valid) != nil)
@@ -187,7 +194,7 @@ struct ExperienceEngine: Sendable {
     func setNewPassword(_ session: ExperienceSession, _ password: String) async throws {
         var experience = try await session.load()
         guard experience.event == .forgotPassword, let userID = experience.identifiedUserID else {
-            throw IdentityError.invalidInput("identify the user of a ForgotPassword experience first")
+            throw IdentityError.invalidInput(phrase: "experience.forgot_password_identify_first")
         }
         let user = try await runtime.store.user(id: userID)
         let policy = session.visit.settings.passwordPolicy
@@ -207,18 +214,18 @@ struct ExperienceEngine: Sendable {
             if verified.kind == .verificationCode {
                 try Self.checkAllowed(experience.event, verified.identifier.type, settings: settings)
             } else if settings.method(for: verified.identifier.type)?.password != true {
-                throw IdentityError(.methodDisabled, "signing in by \(verified.identifier.type.rawValue) and password is off")
+                throw Self.disabled("experience.password_sign_in_off", verified.identifier.type)
             }
         }
         switch try experience.submission(passwordRequired: settings.signUp.password, now: runtime.provider.now()) {
         case .signIn(let userID):
             guard let user = try await runtime.store.user(id: userID), !user.isSuspended else {
-                throw IdentityError(.suspended, "this account is suspended")
+                throw IdentityError(.suspended, phrase: "user.suspended")
             }
             outcome = .signedIn(user)
         case .register(let identifier):
             guard settings.signUp.identifiers.contains(identifier.type) else {
-                throw IdentityError(.methodDisabled, "sign-up by \(identifier.type.rawValue) is off")
+                throw Self.disabled("experience.sign_up_off", identifier.type)
             }
             // One insert, the password with it: no account ever exists without the password it was given.
             let user = try await runtime.users.create(.init(

@@ -65,7 +65,9 @@ struct ExperienceRoutes: Sendable {
                 case "username": try await engine.setProfile(session, username: value)
                 case "password": try await engine.setProfile(session, password: value)
                 case "name": try await engine.setProfile(session, name: value)
-                default: throw IdentityError.invalidInput("type must be username, password or name")
+                default:
+                    throw IdentityError.invalidInput(phrase: "input.one_of",
+                                                     ["field": "type", "values": "username, password, name"])
                 }
                 return nil
             }
@@ -112,19 +114,24 @@ struct ExperienceRoutes: Sendable {
 
     static func event(_ value: JSONValue?) throws -> Experience.Event {
         guard let raw = value?.stringValue, let event = Experience.Event(rawValue: raw) else {
-            throw IdentityError.invalidInput("interactionEvent must be SignIn, Register or ForgotPassword")
+            throw IdentityError.invalidInput(phrase: "input.one_of", [
+                "field": "interactionEvent", "values": "SignIn, Register, ForgotPassword",
+            ])
         }
         return event
     }
 
     static func string(_ value: JSONValue?, _ name: String) throws -> String {
-        guard let string = value?.stringValue, !string.isEmpty else { throw IdentityError.invalidInput("'\(name)' is required") }
+        guard let string = value?.stringValue, !string.isEmpty else {
+            throw IdentityError.invalidInput(phrase: "input.required", ["field": name])
+        }
         return string
     }
 
     static func identifier(_ value: JSONValue?) throws -> Experience.Identifier {
         guard let raw = value?["type"]?.stringValue, let type = SignInExperience.Identifier(rawValue: raw) else {
-            throw IdentityError.invalidInput("identifier.type must be email, phone or username")
+            throw IdentityError.invalidInput(phrase: "input.one_of",
+                                             ["field": "identifier.type", "values": "email, phone, username"])
         }
         let text = try string(value?["value"], "identifier.value")
         return Experience.Identifier(type: type, value: type == .email ? try UserService.normalizeEmail(text) : text)
@@ -145,7 +152,7 @@ struct ExperienceSession: Sendable {
 
     func load() async throws -> Experience {
         guard let experience = try await store.experience(id: key, now: visit.runtime.provider.now()) else {
-            throw IdentityError(.notFound, "no experience in progress: start one with PUT /api/experience")
+            throw IdentityError(.notFound, phrase: "experience.not_started")
         }
         return experience
     }

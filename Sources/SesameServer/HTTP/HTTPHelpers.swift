@@ -31,18 +31,18 @@ extension Request {
     /// feed and carriage return. Throws `IdentityError.invalidInput` naming what is wrong, or 413.
     func jsonObject() async throws -> JSONValue {
         guard (headers[.contentType] ?? "").lowercased().hasPrefix("application/json") else {
-            throw IdentityError.invalidInput("send a JSON body with Content-Type: application/json")
+            throw IdentityError.invalidInput(phrase: "input.json_content_type")
         }
         let bytes = try await bodyBytes()
         let body: JSONValue
         do {
             body = try JSONValue.decode(Data(bytes.readableBytesView))
         } catch {
-            throw IdentityError.invalidInput("the body must be a JSON object (\(error))")
+            throw IdentityError.invalidInput(phrase: "input.body_not_json", ["detail": "\(error)"])
         }
-        guard body.objectValue != nil else { throw IdentityError.invalidInput("the body must be a JSON object") }
+        guard body.objectValue != nil else { throw IdentityError.invalidInput(phrase: "input.body_not_object") }
         guard !body.containsControlCharacters else {
-            throw IdentityError.invalidInput("text in the body must not contain control characters")
+            throw IdentityError.invalidInput(phrase: "input.body_control_characters")
         }
         return body
     }
@@ -123,7 +123,7 @@ enum Responses {
         fields[.contentType] = "text/html; charset=utf-8"
         fields[.cacheControl] = "no-store"
         fields[HTTPField.Name("X-Frame-Options")!] = "DENY"
-        fields[.contentSecurityPolicy] = "default-src 'none'; style-src 'unsafe-inline'; img-src https: data:; "
+        fields[.contentSecurityPolicy] = "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' https: data:; "
             + "form-action 'self' http: https:; frame-ancestors 'none'; base-uri 'none'"
         fields[HTTPField.Name("Referrer-Policy")!] = "no-referrer"
         return Response(status: status, headers: fields, body: .init(byteBuffer: ByteBuffer(string: body)))

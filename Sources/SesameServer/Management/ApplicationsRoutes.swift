@@ -18,9 +18,13 @@ struct ApplicationsRoutes: Sendable {
         }
         api.post("applications") { request, _ in
             let body = try await ManagementInput.body(request)
-            guard let name = body["name"]?.stringValue else { throw IdentityError.invalidInput("'name' is required") }
+            guard let name = body["name"]?.stringValue else {
+                throw IdentityError.invalidInput(phrase: "input.required", ["field": "name"])
+            }
             guard let typeName = body["type"]?.stringValue, let type = ApplicationType(rawValue: typeName) else {
-                throw IdentityError.invalidInput("'type' must be Traditional, SPA, Native or MachineToMachine")
+                throw IdentityError.invalidInput(phrase: "input.one_of", [
+                    "field": "type", "values": "Traditional, SPA, Native, MachineToMachine",
+                ])
             }
             let metadata = body["oidcClientMetadata"]
             let created = try await runtime.applications.create(
@@ -38,7 +42,7 @@ struct ApplicationsRoutes: Sendable {
             let body = try await ManagementInput.body(request)
             let metadata = body["oidcClientMetadata"]
             if let metadata, metadata.objectValue == nil {
-                throw IdentityError.invalidInput("'oidcClientMetadata' must be an object")
+                throw IdentityError.invalidInput(phrase: "input.must_be_object", ["field": "oidcClientMetadata"])
             }
             let updated = try await runtime.applications.update(id: context.parameters.get("id") ?? "", .init(
                 name: try ManagementInput.optionalString(body, "name").map { $0 ?? "" },
@@ -54,12 +58,15 @@ struct ApplicationsRoutes: Sendable {
         }
         api.post("applications/:id/secrets") { request, context in
             let body = try await ManagementInput.body(request)
-            guard let name = body["name"]?.stringValue else { throw IdentityError.invalidInput("'name' is required") }
+            guard let name = body["name"]?.stringValue else {
+                throw IdentityError.invalidInput(phrase: "input.required", ["field": "name"])
+            }
             var expiresAt: Date?
             switch body["expiresAt"] {
             case nil, .null?: break
             case .int(let milliseconds)?: expiresAt = Date(timeIntervalSince1970: TimeInterval(milliseconds) / 1000)
-            default: throw IdentityError.invalidInput("'expiresAt' must be milliseconds since 1970, or null")
+            default:
+                throw IdentityError.invalidInput(phrase: "input.must_be_milliseconds_or_null", ["field": "expiresAt"])
             }
             let id = context.parameters.get("id") ?? ""
             let added = try await runtime.applications.addSecret(applicationID: id, name: name, expiresAt: expiresAt)
@@ -79,7 +86,7 @@ struct ApplicationsRoutes: Sendable {
             let id = context.parameters.get("id") ?? ""
             // A script must not saw off the branch it sits on: its own app is deleted from the Console.
             if id == context.managementClientID {
-                throw IdentityError.invalidInput("an application cannot delete itself through the Management API")
+                throw IdentityError.invalidInput(phrase: "application.cannot_delete_itself")
             }
             try await runtime.applications.delete(id: id)
             return Response(status: .noContent)

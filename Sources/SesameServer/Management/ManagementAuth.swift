@@ -69,14 +69,14 @@ enum ManagementInput {
         case nil: return .none
         case .null?: return .some(nil)
         case .string(let value)?: return .some(value)
-        default: throw IdentityError.invalidInput("'\(key)' must be a string")
+        default: throw IdentityError.invalidInput(phrase: "input.must_be_string", ["field": key])
         }
     }
 
     static func stringList(_ value: JSONValue?, _ key: String) throws -> [String]? {
         guard let value else { return nil }
         guard let items = value.arrayValue, items.allSatisfy({ $0.stringValue != nil }) else {
-            throw IdentityError.invalidInput("'\(key)' must be an array of strings")
+            throw IdentityError.invalidInput(phrase: "input.must_be_string_array", ["field": key])
         }
         return items.compactMap(\.stringValue)
     }
@@ -87,7 +87,7 @@ enum ManagementInput {
         let page = try query.single("page").map { Int($0) } ?? 1
         let size = try query.single("page_size").map { Int($0) } ?? 20
         guard let page, (1...1_000_000).contains(page), let size, (1...100).contains(size) else {
-            throw IdentityError.invalidInput("page must be 1 to 1000000 and page_size 1 to 100")
+            throw IdentityError.invalidInput(phrase: "input.page_range")
         }
         return ((page - 1) * size, size)
     }

@@ -29,7 +29,7 @@ struct SettingsRoutes: Sendable {
             func date(_ name: String) throws -> Date? {
                 guard let text = try query.single(name) else { return nil }
                 guard let milliseconds = Int64(text) else {
-                    throw IdentityError.invalidInput("'\(name)' must be milliseconds since 1970")
+                    throw IdentityError.invalidInput(phrase: "input.must_be_milliseconds", ["field": name])
                 }
                 return Date(timeIntervalSince1970: TimeInterval(milliseconds) / 1000)
             }
@@ -47,7 +47,7 @@ struct SettingsRoutes: Sendable {
         api.post("resources") { request, _ in
             let body = try await ManagementInput.body(request)
             guard let indicator = body["indicator"]?.stringValue else {
-                throw IdentityError.invalidInput("'indicator' is required")
+                throw IdentityError.invalidInput(phrase: "input.required", ["field": "indicator"])
             }
             let resource = try await runtime.resources.create(
                 name: try ManagementInput.optionalString(body, "name") ?? nil, indicator: indicator,
@@ -62,7 +62,9 @@ struct SettingsRoutes: Sendable {
             let body = try await ManagementInput.body(request)
             var ttl: Int?
             if let value = body["accessTokenTtl"] {
-                guard let seconds = value.intValue else { throw IdentityError.invalidInput("'accessTokenTtl' must be a number") }
+                guard let seconds = value.intValue else {
+                    throw IdentityError.invalidInput(phrase: "input.must_be_number", ["field": "accessTokenTtl"])
+                }
                 ttl = Int(seconds)
             }
             let resource = try await runtime.resources.update(
@@ -80,7 +82,9 @@ struct SettingsRoutes: Sendable {
         }
         api.post("resources/:id/scopes") { request, context in
             let body = try await ManagementInput.body(request)
-            guard let name = body["name"]?.stringValue else { throw IdentityError.invalidInput("'name' is required") }
+            guard let name = body["name"]?.stringValue else {
+                throw IdentityError.invalidInput(phrase: "input.required", ["field": "name"])
+            }
             let resourceID = context.parameters.get("id") ?? ""
             let scope = try await runtime.resources.addScope(
                 resourceID: resourceID, name: name,
@@ -105,7 +109,7 @@ struct SettingsRoutes: Sendable {
         api.post("connectors") { request, _ in
             let body = try await ManagementInput.body(request)
             guard let id = body["connectorId"]?.stringValue, let config = body["config"], config.objectValue != nil else {
-                throw IdentityError.invalidInput("'connectorId' and an object 'config' are required")
+                throw IdentityError.invalidInput(phrase: "connector.id_and_config_required")
             }
             try await connectorCall { try await runtime.connectors.save(id: id, config: try await unmasked(config, id: id)) }
             return Responses.json(try await connector(id))
@@ -117,7 +121,9 @@ struct SettingsRoutes: Sendable {
                 try await connectorCall { try await runtime.connectors.save(id: id, config: try await unmasked(config, id: id)) }
             }
             if let enabled = body["enabled"] {
-                guard let enabled = enabled.boolValue else { throw IdentityError.invalidInput("'enabled' must be a boolean") }
+                guard let enabled = enabled.boolValue else {
+                    throw IdentityError.invalidInput(phrase: "input.must_be_boolean", ["field": "enabled"])
+                }
                 try await connectorCall { try await runtime.setConnectorEnabled(id: id, enabled) }
             }
             return Responses.json(try await connector(id))
@@ -129,11 +135,15 @@ struct SettingsRoutes: Sendable {
         api.post("connectors/:id/test") { request, context in
             let id = context.parameters.get("id") ?? ""
             let body = try await ManagementInput.body(request)
-            guard let email = body["email"]?.stringValue else { throw IdentityError.invalidInput("'email' is required") }
+            guard let email = body["email"]?.stringValue else {
+                throw IdentityError.invalidInput(phrase: "input.required", ["field": "email"])
+            }
             var usage = UsageType.generic
             if let raw = body["usageType"] {
                 guard let value = raw.stringValue.flatMap(UsageType.init(rawValue:)) else {
-                    throw IdentityError.invalidInput("'usageType' must be Register, SignIn, ForgotPassword or Generic")
+                    throw IdentityError.invalidInput(phrase: "input.one_of", [
+                        "field": "usageType", "values": "Register, SignIn, ForgotPassword, Generic",
+                    ])
                 }
                 usage = value
             }
@@ -181,7 +191,7 @@ struct SettingsRoutes: Sendable {
     private func connector(_ id: String) async throws -> JSONValue {
         guard let stored = try await runtime.connectors.store.connector(id: id),
               let factory = runtime.connectors.registry.emailFactory(id: id)
-        else { throw IdentityError(.notFound, "connector '\(id)' is not configured") }
+        else { throw IdentityError(.notFound, phrase: "connector.not_configured", ["id": id]) }
         return Self.json(stored, factory.metadata)
     }
 

@@ -36,7 +36,7 @@ struct UsersRoutes: Sendable {
             let body = try await ManagementInput.body(request)
             for key in body.objectValue?.keys.sorted() ?? [] where !["username", "primaryEmail", "primaryPhone", "name",
                                                                     "avatar"].contains(key) {
-                throw IdentityError.invalidInput("'\(key)' cannot be changed here")
+                throw IdentityError.invalidInput(phrase: "input.cannot_change", ["field": key])
             }
             let user = try await runtime.users.update(id: context.parameters.get("id") ?? "", .init(
                 username: try ManagementInput.optionalString(body, "username"),
@@ -49,7 +49,7 @@ struct UsersRoutes: Sendable {
         api.patch("users/:id/password") { request, context in
             let body = try await ManagementInput.body(request)
             guard let password = body["password"]?.stringValue else {
-                throw IdentityError.invalidInput("'password' is required")
+                throw IdentityError.invalidInput(phrase: "input.required", ["field": "password"])
             }
             let policy = try await runtime.signInExperience().passwordPolicy
             let user = try await runtime.users.changePassword(userID: context.parameters.get("id") ?? "",
@@ -60,7 +60,7 @@ struct UsersRoutes: Sendable {
         api.patch("users/:id/is-suspended") { request, context in
             let body = try await ManagementInput.body(request)
             guard let suspended = body["isSuspended"]?.boolValue else {
-                throw IdentityError.invalidInput("'isSuspended' must be true or false")
+                throw IdentityError.invalidInput(phrase: "input.must_be_boolean", ["field": "isSuspended"])
             }
             let user = try await runtime.users.setSuspended(id: context.parameters.get("id") ?? "", suspended)
             // A suspended user is signed out everywhere (`setSuspended`).

@@ -5,33 +5,33 @@ import Mustache
 import SesameIdentity
 import SesameOIDC
 
-/// Renders the hosted pages from the Mustache templates compiled into the binary.
+/// Renders the hosted pages from the Mustache templates under `Resources/pages/` (compiled into the binary),
+/// inside `layout.mustache` with the stylesheet `pages.css`.
 struct PageRenderer: Sendable {
-    private let library: MustacheLibrary
-
-    init() {
-        library = MustacheLibrary(compiling: PageTemplates.all)
-    }
+    private let templates = TemplateSource(folder: "pages")
 
     /// Renders `template` with `model` inside the layout, in the page's language and branding.
     func render(_ template: String, title: String, model: [String: Any], look: PageLook = .standard) -> String {
+        let library = templates.current
         var model = model
         model["t"] = look.localizer.table
-        var body = library.render(model, withTemplate: template) ?? ""
+        var body = library.render(model, template: template) ?? ""
         // A preview framed in the Console must not pull the Console's focus (and scroll) into itself.
         if look.isPreview { body = body.replacingOccurrences(of: " autofocus", with: "") }
         var layout: [String: Any] = [
             "title": title, "body": body, "lang": look.localizer.language, "primaryColor": look.branding.primaryColor,
+            "styles": ServerResources.text("pages/pages.css") ?? "", "t": look.localizer.table,
             "colorScheme": look.branding.isDarkModeEnabled ? "light dark" : "light",
             "isDarkModeEnabled": look.branding.isDarkModeEnabled,
             "terms": look.localizer("terms"), "privacy": look.localizer("privacy"),
             "hasLegal": look.branding.termsOfUseURL != nil || look.branding.privacyPolicyURL != nil,
         ]
+        layout["hasBrand"] = look.branding.logoURL != nil || look.branding.appName != nil
         layout["logoURL"] = look.branding.logoURL
         layout["appName"] = look.branding.appName
         layout["termsURL"] = look.branding.termsOfUseURL
         layout["privacyURL"] = look.branding.privacyPolicyURL
-        return library.render(layout, withTemplate: "layout") ?? body
+        return library.render(layout, template: "layout") ?? body
     }
 
     func page(_ template: String, title: String, model: [String: Any], look: PageLook = .standard,
@@ -44,17 +44,12 @@ struct PageRenderer: Sendable {
     }
 
     func error(_ error: OAuthError, look: PageLook = .standard) -> Response {
-        page("error", title: look.localizer("errorTitle"),
-             model: ["code": error.code.rawValue, "description": error.description], look: look,
+        // A plain explanation in the page's language; the protocol's own description stays as the detail.
+        let key = look.localizer.book.has("pages", "oauth.\(error.code.rawValue)") ? "oauth.\(error.code.rawValue)" : "oauth.other"
+        return page("error", title: look.localizer("errorTitle"),
+             model: ["code": error.code.rawValue, "description": error.description, "explanation": look.localizer(key)],
+             look: look,
              status: HTTPResponse.Status(code: error.status))
-    }
-}
-
-extension MustacheLibrary {
-    /// A library of templates compiled into the binary. They are covered by tests, so a parse error is a
-    /// build defect, not a runtime condition.
-    init(compiling sources: [String: String]) {
-        self.init(templates: sources.mapValues { try! MustacheTemplate(string: $0) })
     }
 }
 

@@ -14,8 +14,8 @@ extension SesameRuntime {
 
     /// Validates and saves the settings, refusing a change that would lock everyone out.
     public func saveSignInExperience(_ settings: SignInExperience) async throws {
-        let canSendEmail = try await canSendEmailCodes()
-        try settings.validate(canSendCode: { $0 == .email && canSendEmail })
+        let channels = try await codeChannels()
+        try settings.validate(canSendCode: { channels.contains($0) }, assetOrigin: configuration.endpoint)
         try await store.saveSignInExperience(settings, now: provider.now())
     }
 
@@ -24,11 +24,13 @@ extension SesameRuntime {
     /// replace. Throws `IdentityError.invalidInput` for an unknown setting or a result of the wrong shape.
     public static func merge(_ patch: JSONValue, into current: SignInExperience) throws -> SignInExperience {
         guard let changes = patch.objectValue else {
-            throw IdentityError.invalidInput("the settings must be a JSON object")
+            throw IdentityError.invalidInput(phrase: "sign_in_experience.settings_not_object")
         }
         var merged = try JSONValue.decode(try JSONEncoder().encode(current)).objectValue ?? [:]
         for (key, value) in changes {
-            guard merged[key] != nil else { throw IdentityError.invalidInput("unknown setting '\(key)'") }
+            guard merged[key] != nil else {
+                throw IdentityError.invalidInput(phrase: "sign_in_experience.unknown_setting", ["key": key])
+            }
             if case .object(var inner)? = merged[key], case .object(let innerChanges) = value {
                 for (innerKey, innerValue) in innerChanges { inner[innerKey] = innerValue }
                 merged[key] = .object(inner)
@@ -39,22 +41,25 @@ extension SesameRuntime {
         do {
             return try JSONDecoder().decode(SignInExperience.self, from: JSONValue.object(merged).encoded())
         } catch {
-            throw IdentityError.invalidInput("the settings do not have the expected shape: \(describe(error))")
+            throw shapeError(error)
         }
     }
 
-    /// Where a decoded document went wrong, in one line.
-    public static func describe(_ error: any Error) -> String {
+    /// Where a decoded document went wrong, in one line, as an `invalidInput` error.
+    public static func shapeError(_ error: any Error) -> IdentityError {
         switch error {
         case DecodingError.keyNotFound(let key, let context):
-            return "missing '\((context.codingPath + [key]).map(\.stringValue).joined(separator: "."))'"
+            return .invalidInput(phrase: "sign_in_experience.shape_missing",
+                                 ["path": (context.codingPath + [key]).map(\.stringValue).joined(separator: ".")])
         case DecodingError.typeMismatch(_, let context), DecodingError.valueNotFound(_, let context):
-            return "wrong type at '\(context.codingPath.map(\.stringValue).joined(separator: "."))'"
+            return .invalidInput(phrase: "sign_in_experience.shape_wrong_type",
+                                 ["path": context.codingPath.map(\.stringValue).joined(separator: ".")])
         case DecodingError.dataCorrupted(let context):
             let path = context.codingPath.map(\.stringValue).joined(separator: ".")
-            return path.isEmpty ? "not valid JSON" : "invalid value at '\(path)'"
+            return path.isEmpty ? .invalidInput(phrase: "sign_in_experience.shape_not_json")
+                : .invalidInput(phrase: "sign_in_experience.shape_invalid_value", ["path": path])
         default:
-            return String(describing: error)
+            return .invalidInput(phrase: "sign_in_experience.shape_other", ["detail": String(describing: error)])
         }
     }
 
@@ -73,9 +78,21 @@ extension SesameRuntime {
     }
 
     /// Whether email codes reach people: an enabled email connector, or, on a plain-http development
-    /// endpoint only, the development console. No SMS connector ships yet, so phone codes never can.
+    /// endpoint only, the development console.
     public func canSendEmailCodes() async throws -> Bool {
         try await connectors.enabledEmailConnector() != nil || !configuration.isSecure
+    }
+
+    /// The identifiers a verification code can be sent to now: email addresses when `canSendEmailCodes()`,
+    /// phone numbers when an SMS connector of the registry is enabled.
+    public func codeChannels() async throws -> Set<SignInExperience.Identifier> {
+        var channels: Set<SignInExperience.Identifier> = []
+        if try await canSendEmailCodes() { channels.insert(.email) }
+        let smsIDs = Set(connectors.registry.smsFactories.map(\.metadata.id))
+        if try await connectors.store.connectors().contains(where: { $0.isEnabled && smsIDs.contains($0.id) }) {
+            channels.insert(.phone)
+        }
+        return channels
     }
 
     /// Turns a connector on or off; turning off the connector the sign-in experience needs is refused.
@@ -87,7 +104,7 @@ extension SesameRuntime {
     /// Deletes a connector's configuration, with the same lock-out check as disabling it.
     public func deleteConnector(id: String) async throws {
         guard try await connectors.store.connector(id: id) != nil else {
-            throw IdentityError(.notFound, "connector '\(id)' is not configured")
+            throw IdentityError(.notFound, phrase: "connector.not_configured", ["id": id])
         }
         try await checkStillReachable(withoutConnector: id)
         try await connectors.store.deleteConnector(id: id)
@@ -97,9 +114,8 @@ extension SesameRuntime {
         guard configuration.isSecure, try await connectors.enabledEmailConnector()?.id == id else { return }
         do {
             try await signInExperience().validate(canSendCode: { _ in false })
-        } catch let error as IdentityError {
-            throw IdentityError.invalidInput("this connector delivers the sign-in experience's email codes "
-                + "(\(error.message)): change the sign-in experience first")
+        } catch is IdentityError {
+            throw IdentityError.invalidInput(phrase: "connector.needed_by_sign_in_experience")
         }
     }
 

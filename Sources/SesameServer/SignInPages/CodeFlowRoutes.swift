@@ -147,7 +147,7 @@ struct CodeFlowRoutes: Sendable {
     }
 
     private func codePage(_ flow: Flow, _ visit: Visit, identifier: String, codeError: String? = nil,
-                          passwordError: String? = nil, name: String? = nil,
+                          passwordError: String? = nil, name: String? = nil, code: String? = nil,
                           status: HTTPResponse.Status = .ok) -> Response
     {
         let askPassword = flow == .forgotPassword || (flow == .register && visit.settings.signUp.password)
@@ -159,6 +159,8 @@ struct CodeFlowRoutes: Sendable {
         model["codeError"] = codeError
         model["passwordError"] = passwordError
         model["name"] = name
+        // A refused password keeps the code that came with it: the same code works for the next try.
+        model["code"] = passwordError == nil ? nil : code
         return visit.page(pages, "code-form", title: visit.t(flow.titleKey), model: model, status: status)
     }
 
@@ -204,7 +206,7 @@ struct CodeFlowRoutes: Sendable {
                 try Self.checkNewPassword(password, email: email, name: name, visit.settings)
             } catch let error as IdentityError {
                 return codePage(flow, visit, identifier: email, passwordError: visit.t.message(error), name: name,
-                                status: .badRequest)
+                                code: code, status: .badRequest)
             }
         }
         let engine = ExperienceEngine(runtime: runtime)
@@ -236,7 +238,7 @@ struct CodeFlowRoutes: Sendable {
                 return codePage(flow, visit, identifier: email, codeError: visit.t("noAccount"), status: .notFound)
             case .weakPassword:
                 return codePage(flow, visit, identifier: email, passwordError: visit.t.message(error), name: name,
-                                status: .badRequest)
+                                code: code, status: .badRequest)
             case .notFound:
                 return codePage(flow, visit, identifier: email, codeError: visit.t("codeInvalid"), name: name,
                                 status: .badRequest)
@@ -262,7 +264,7 @@ struct CodeFlowRoutes: Sendable {
     private static func checkNewPassword(_ password: String?, email: String, name: String?,
                                          _ settings: SignInExperience) throws
     {
-        guard let password else { throw IdentityError(.weakPassword, "enter a password") }
+        guard let password else { throw IdentityError(.weakPassword, phrase: "password.required") }
         try PasswordPolicyChecker(policy: settings.passwordPolicy).check(password, userInfo: [email, name].compactMap { $0 })
     }
 
@@ -281,6 +283,7 @@ struct CodeFlowRoutes: Sendable {
             model["buttonText"] = visit.t("createWithThis")
             model["askPassword"] = visit.settings.signUp.password
             model["askName"] = true
+            model["focusPassword"] = true
         default:
             model["title"] = visit.t("signIn")
             model["lead"] = visit.t("accountExists")

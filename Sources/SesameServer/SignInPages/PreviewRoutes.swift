@@ -27,7 +27,7 @@ struct PreviewRoutes: Sendable {
                       let decoded = try? JSONValue.decode(SignInExperience.self, from: data)
                 else { throw OAuthError.invalidRequest("settings must be base64url-encoded sign-in experience JSON") }
                 do {
-                    try decoded.validate(canSendCode: { $0 == .email })
+                    try decoded.validate(canSendCode: { $0 == .email }, assetOrigin: runtime.configuration.endpoint)
                 } catch let error as IdentityError {
                     throw OAuthError.invalidRequest(error.message)
                 }
@@ -51,7 +51,8 @@ struct PreviewRoutes: Sendable {
             }
             // A preview may be framed by the Console on the same origin.
             response.headers[HTTPField.Name("X-Frame-Options")!] = "SAMEORIGIN"
-            response.headers[.contentSecurityPolicy] = "default-src 'none'; style-src 'unsafe-inline'; img-src https: data:; "
+            response.headers[.contentSecurityPolicy] = "default-src 'none'; style-src 'unsafe-inline'; "
+                + "img-src 'self' https: data:; "
                 + "form-action 'none'; frame-ancestors 'self'; base-uri 'none'"
             return response
         }

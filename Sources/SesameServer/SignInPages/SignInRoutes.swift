@@ -116,7 +116,7 @@ struct SignInRoutes: Sendable {
             throw OAuthError.sessionExpired
         }
         return visit.page(pages, "consent", title: "\(visit.t("authorize")) \(appName)", model: [
-            "scopes": interaction.request.scopes.map { Self.describe($0, language: visit.t.language) },
+            "scopes": interaction.request.scopes.map { Self.describe($0, visit.t) },
         ])
     }
 
@@ -133,15 +133,8 @@ struct SignInRoutes: Sendable {
         return Responses.redirect("/oidc/auth/resume")
     }
 
-    static func describe(_ scope: String, language: String) -> String {
-        let chinese = language == "zh-CN"
-        switch scope {
-        case "openid": return chinese ? "使用你的账户登录" : "Sign you in with your account"
-        case "profile": return chinese ? "查看你的姓名、用户名和头像" : "See your name, username and picture"
-        case "email": return chinese ? "查看你的邮箱地址" : "See your email address"
-        case "phone": return chinese ? "查看你的手机号码" : "See your phone number"
-        case "offline_access": return chinese ? "保持登录状态（刷新令牌）" : "Keep you signed in (refresh tokens)"
-        default: return chinese ? "使用权限“\(scope)”" : "Use the permission \u{201C}\(scope)\u{201D}"
-        }
+    static func describe(_ scope: String, _ t: Localizer) -> String {
+        ["openid", "profile", "email", "phone", "offline_access"].contains(scope)
+            ? t("scope." + scope) : t("scope.other", ["scope": scope])
     }
 }

@@ -46,6 +46,16 @@ struct Visit: Sendable {
 
     var t: Localizer { look.localizer }
 
+    /// The password policy in a sentence, shown beside every new-password field.
+    var passwordHint: String {
+        let policy = settings.passwordPolicy
+        var hint = t.book.counted("pages", "passwordHintLength", count: policy.minLength)
+        if policy.characterTypes > 1 {
+            hint += " " + t.book.counted("pages", "passwordHintTypes", count: policy.characterTypes)
+        }
+        return hint
+    }
+
     var csrfToken: String { CSRF.token(runtime.csrf, binding: binding) }
 
     func verifyCSRF(_ form: RequestParameters) throws {
@@ -54,7 +64,8 @@ struct Visit: Sendable {
 
     /// Common model values for every page.
     func model(_ values: [String: Any] = [:]) -> [String: Any] {
-        var model: [String: Any] = ["csrfToken": csrfToken, "canCancel": interaction != nil]
+        var model: [String: Any] = ["csrfToken": csrfToken, "canCancel": interaction != nil,
+                                    "passwordHint": passwordHint]
         model["appName"] = appName
         for (key, value) in values { model[key] = value }
         return model

@@ -45,6 +45,7 @@ public enum SesameApplication {
         codeFlows.register(on: router)
         PreviewRoutes(runtime: runtime, signIn: signIn, codeFlows: codeFlows).register(on: router)
         ExperienceRoutes(runtime: runtime, pages: pages, cookies: cookies).register(on: router)
+        BrandingAssetRoutes(runtime: runtime).register(on: router)
         let openAPI = OpenAPIDocument.document(endpoint: runtime.configuration.endpoint).encoded()
         router.get("api/swagger.json") { _, _ in
             Response(status: .ok, headers: [.contentType: "application/json"],

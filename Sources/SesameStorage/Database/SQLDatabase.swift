@@ -137,7 +137,7 @@ extension SQLValue {
     /// decoded base64, CLI arguments). Throws `IdentityError.invalidInput`.
     static func checkText(_ binds: [SQLValue]) throws {
         for case .text(let value) in binds where value.utf8.contains(0) {
-            throw IdentityError.invalidInput("text must not contain NUL characters")
+            throw IdentityError.invalidInput(phrase: "input.nul_character")
         }
     }
 

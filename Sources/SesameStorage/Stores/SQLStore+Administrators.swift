@@ -10,7 +10,7 @@ extension SQLStore: AdministratorStore {
             VALUES (?, ?, ?, ?, ?, ?)
             """, [.text(administrator.id), .text(administrator.username), .text(administrator.username.lowercased()),
                   .text(administrator.passwordHash), .date(administrator.createdAt), .date(administrator.lastSignInAt)],
-            conflict: { _ in "an administrator with this username exists" })
+            conflict: { _ in IdentityError(.conflict, phrase: "administrator.username_taken") })
     }
 
     public func administrator(id: String) async throws -> Administrator? {

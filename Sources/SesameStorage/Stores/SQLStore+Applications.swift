@@ -11,7 +11,8 @@ extension SQLStore: ClientStore, ApplicationStore {
     public func insertClient(_ client: Client) async throws {
         defer { clientCache.removeAll() }
         try await insert("INSERT INTO applications (\(Self.columns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                         Self.binds(client), conflict: { _ in "an application with this id exists" })
+                         Self.binds(client),
+                         conflict: { _ in IdentityError(.conflict, phrase: "application.id_taken") })
     }
 
     public func client(id: String) async throws -> Client? {
@@ -39,7 +40,8 @@ extension SQLStore: ClientStore, ApplicationStore {
             INSERT INTO application_secrets (application_id, name, secret_hash, created_at, expires_at)
             VALUES (?, ?, ?, ?, ?)
             """, [.text(applicationID), .text(secret.name), .text(secret.hash), .date(secret.createdAt),
-                  .date(secret.expiresAt)], conflict: { _ in "the application already has a secret named '\(secret.name)'" })
+                  .date(secret.expiresAt)],
+            conflict: { _ in IdentityError(.conflict, phrase: "application.secret_name_taken", ["name": secret.name]) })
     }
 
     public func deleteClientSecret(name: String, applicationID: String) async throws -> Bool {

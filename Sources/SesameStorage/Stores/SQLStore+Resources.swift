@@ -20,7 +20,7 @@ extension SQLStore: ResourceStore, ResourceAdminStore {
             try await database.transaction(statements)
         } catch {
             if Self.uniqueViolation(error) != nil {
-                throw IdentityError(.conflict, "a resource with the indicator '\(resource.indicator)' already exists")
+                throw IdentityError(.conflict, phrase: "resource.indicator_taken", ["indicator": resource.indicator])
             }
             throw error
         }
@@ -65,7 +65,9 @@ extension SQLStore: ResourceStore, ResourceAdminStore {
         defer { resourceCache.removeAll() }
         try await insert("INSERT INTO resource_scopes (id, resource_id, name, description) VALUES (?, ?, ?, ?)",
                          [.text(scope.id), .text(resourceID), .text(scope.name), .string(scope.description)],
-                         conflict: { _ in "the resource already has the scope '\(scope.name)'" })
+                         conflict: { _ in
+                             IdentityError(.conflict, phrase: "resource.scope_exists", ["scope": scope.name])
+                         })
     }
 
     public func deleteScope(id: String, resourceID: String) async throws {

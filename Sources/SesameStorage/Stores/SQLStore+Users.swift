@@ -9,7 +9,7 @@ extension SQLStore: UserStore {
 
     public func insertUser(_ user: User) async throws {
         try await insert("INSERT INTO users (\(Self.columns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                         Self.binds(user), conflict: Self.conflictMessage)
+                         Self.binds(user), conflict: Self.conflictError)
     }
 
     public func user(id: String) async throws -> User? {
@@ -43,7 +43,7 @@ extension SQLStore: UserStore {
                 WHERE id = ?
                 """, Array(binds.dropFirst()) + [binds[0]])
         } catch {
-            if let detail = Self.uniqueViolation(error) { throw IdentityError(.conflict, Self.conflictMessage(detail)) }
+            if let detail = Self.uniqueViolation(error) { throw Self.conflictError(detail) }
             throw error
         }
     }
@@ -97,11 +97,11 @@ extension SQLStore: UserStore {
             + [("DELETE FROM users WHERE id = ?", [.text(id)])])
     }
 
-    private static func conflictMessage(_ detail: String) -> String {
-        if detail.contains("email") { return "this email address is already in use" }
-        if detail.contains("phone") { return "this phone number is already in use" }
-        if detail.contains("username") { return "this username is already in use" }
-        return "a user with these details already exists"
+    private static func conflictError(_ detail: String) -> IdentityError {
+        if detail.contains("email") { return IdentityError(.conflict, phrase: "user.email_taken") }
+        if detail.contains("phone") { return IdentityError(.conflict, phrase: "user.phone_taken") }
+        if detail.contains("username") { return IdentityError(.conflict, phrase: "user.username_taken") }
+        return IdentityError(.conflict, phrase: "user.already_exists")
     }
 
     private static func binds(_ user: User) -> [SQLValue] {

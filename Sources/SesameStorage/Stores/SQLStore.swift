@@ -28,12 +28,13 @@ public struct SQLStore: Sendable {
         resourceCache = ReadCache(ttl: configurationTTL)
     }
 
-    /// Runs a write and turns a unique-constraint violation into `IdentityError.conflict`.
-    func insert(_ sql: String, _ binds: [SQLValue], conflict: (String) -> String) async throws {
+    /// Runs a write and turns a unique-constraint violation into the error `conflict` makes of its detail
+    /// (an `IdentityError.conflict`).
+    func insert(_ sql: String, _ binds: [SQLValue], conflict: (String) -> IdentityError) async throws {
         do {
             try await database.query(sql, binds)
         } catch {
-            if let detail = Self.uniqueViolation(error) { throw IdentityError(.conflict, conflict(detail)) }
+            if let detail = Self.uniqueViolation(error) { throw conflict(detail) }
             throw error
         }
     }

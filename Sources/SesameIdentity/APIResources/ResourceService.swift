@@ -34,12 +34,14 @@ public struct ResourceService: Sendable {
     {
         guard let url = URL(string: indicator), let scheme = url.scheme, ["http", "https"].contains(scheme.lowercased()),
               url.host?.isEmpty == false, url.fragment == nil
-        else { throw IdentityError.invalidInput("the indicator must be an absolute http(s) URI without a fragment") }
+        else { throw IdentityError.invalidInput(phrase: "resource.indicator_invalid") }
         try Self.validateTTL(accessTokenTTL)
         var seen = Set<String>()
         for scope in scopes {
             try Self.validateScopeName(scope)
-            guard seen.insert(scope).inserted else { throw IdentityError.invalidInput("scope '\(scope)' is repeated") }
+            guard seen.insert(scope).inserted else {
+                throw IdentityError.invalidInput(phrase: "resource.scope_repeated", ["scope": scope])
+            }
         }
         let name = name?.trimmingCharacters(in: .whitespacesAndNewlines).nilIfEmpty ?? indicator
         let resource = APIResource(
@@ -51,7 +53,7 @@ public struct ResourceService: Sendable {
 
     public func resource(id: String) async throws -> APIResource {
         guard let resource = try await store.resource(id: id) else {
-            throw IdentityError(.notFound, "API resource '\(id)' does not exist")
+            throw IdentityError(.notFound, phrase: "resource.not_found", ["id": id])
         }
         return resource
     }
@@ -62,7 +64,7 @@ public struct ResourceService: Sendable {
         if let name {
             let trimmed = name.trimmingCharacters(in: .whitespacesAndNewlines)
             guard !trimmed.isEmpty, trimmed.count <= 256 else {
-                throw IdentityError.invalidInput("the name must have 1 to 256 characters")
+                throw IdentityError.invalidInput(phrase: "resource.name_length")
             }
             resource.name = trimmed
         }
@@ -78,7 +80,7 @@ public struct ResourceService: Sendable {
         let resource = try await resource(id: resourceID)
         try Self.validateScopeName(name)
         guard !resource.scopes.contains(where: { $0.name == name }) else {
-            throw IdentityError(.conflict, "the resource already has the scope '\(name)'")
+            throw IdentityError(.conflict, phrase: "resource.scope_exists", ["scope": name])
         }
         let scope = ResourceScope(id: SecureRandom.identifier(), name: name,
                                   description: description?.trimmingCharacters(in: .whitespacesAndNewlines).nilIfEmpty)
@@ -89,10 +91,10 @@ public struct ResourceService: Sendable {
     public func deleteScope(resourceID: String, scopeID: String) async throws {
         let resource = try await resource(id: resourceID)
         guard let scope = resource.scopes.first(where: { $0.id == scopeID }) else {
-            throw IdentityError(.notFound, "scope '\(scopeID)' does not exist on this resource")
+            throw IdentityError(.notFound, phrase: "resource.scope_not_found", ["id": scopeID])
         }
         if resource.indicator == protectedIndicator {
-            throw IdentityError.invalidInput("the Management API's scope '\(scope.name)' cannot be removed")
+            throw IdentityError.invalidInput(phrase: "resource.management_scope_protected", ["scope": scope.name])
         }
         try await store.deleteScope(id: scope.id, resourceID: resource.id)
     }
@@ -100,19 +102,19 @@ public struct ResourceService: Sendable {
     public func delete(id: String) async throws {
         let resource = try await resource(id: id)
         if resource.indicator == protectedIndicator {
-            throw IdentityError.invalidInput("the Management API resource cannot be deleted")
+            throw IdentityError.invalidInput(phrase: "resource.management_resource_protected")
         }
         try await store.deleteResource(id: resource.id)
     }
 
     static func validateTTL(_ seconds: Int) throws {
         guard (60...86_400).contains(seconds) else {
-            throw IdentityError.invalidInput("the access token lifetime must be 60 to 86400 seconds")
+            throw IdentityError.invalidInput(phrase: "resource.access_token_ttl_range")
         }
     }
 
     static func validateScopeName(_ scope: String) throws {
         guard !scope.isEmpty, !scope.contains(where: { $0.isWhitespace || $0 == "\"" || $0 == "\\" }), scope.count <= 256
-        else { throw IdentityError.invalidInput("'\(scope)' is not a valid scope name (no spaces, quotes or backslashes)") }
+        else { throw IdentityError.invalidInput(phrase: "resource.scope_name_invalid", ["scope": scope]) }
     }
 }
