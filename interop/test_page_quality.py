@@ -5,12 +5,14 @@ The pages are fetched over real HTTP with requests (following the flows that lea
 wrong password, an unknown app), then each is shown in Chromium at the server's origin, so its stylesheet,
 script and Content-Security-Policy-free rendering match the real page."""
 import base64
+import json
 import hashlib
 import os
 import secrets
 import re
 import shutil
 import subprocess
+import time
 import sys
 import urllib.parse
 from pathlib import Path
@@ -21,7 +23,7 @@ from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.support.ui import WebDriverWait
 
-from conftest import PASSWORD, REDIRECT_URI
+from conftest import PASSWORD, REDIRECT_URI, ROOT, binary, free_port, serve, stop
 from test_browser import chromium_paths, mailbox_code
 
 ADMIN = ("page_admin", "Valid-Markup-2026")
@@ -49,7 +51,38 @@ def csrf(html: str) -> str:
     return match.group(1)
 
 
-def hosted_pages(sesame, language):
+def sent_to(sesame, address, usage):
+    return [m for m in requests.get(sesame.base + "/dev/mailbox", timeout=5).json()
+            if m["to"] == address and m["usageType"] == usage]
+
+
+def fresh_code(sesame, address, usage, seen):
+    """The code of the first message to `address` after the `seen` earlier ones."""
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        messages = sent_to(sesame, address, usage)
+        if len(messages) > seen:
+            return messages[-1]["code"]
+        time.sleep(0.1)
+    raise AssertionError(f"no new {usage} code for {address}")
+
+
+def third_party_app(sesame):
+    """A third-party app (its users see the consent page), made with the CLI against the running server's database."""
+    created = subprocess.run([binary(), "app", "create", "--name", "Partner Portal", "--type", "traditional",
+                              "--redirect-uri", REDIRECT_URI, "--third-party", "--json"], env=sesame.env,
+                             capture_output=True, text=True, check=True)
+    return json.loads(created.stdout)["id"]
+
+
+def authorize_query(client_id):
+    return urllib.parse.urlencode({
+        "client_id": client_id, "redirect_uri": REDIRECT_URI, "response_type": "code", "scope": "openid profile email",
+        "state": "s", "code_challenge": challenge(secrets.token_urlsafe(48)), "code_challenge_method": "S256",
+    })
+
+
+def hosted_pages(sesame, language, partner_id):
     """(name, path, html) of every hosted page state, in `language`."""
     base = sesame.base
     pages = []
@@ -62,10 +95,7 @@ def hosted_pages(sesame, language):
         pages.append((f"{name}-{language}", urllib.parse.urlsplit(response.url).path, response.text))
         return response.text
 
-    query = urllib.parse.urlencode({
-        "client_id": sesame.app_id, "redirect_uri": REDIRECT_URI, "response_type": "code", "scope": "openid profile email",
-        "state": "s", "code_challenge": challenge(secrets.token_urlsafe(48)), "code_challenge_method": "S256",
-    })
+    query = authorize_query(sesame.app_id)
     sign_in = keep("sign-in", s.get(f"{base}/oidc/auth?{query}"))
     keep("sign-in-error", s.post(f"{base}/sign-in", data={
         "csrf_token": csrf(sign_in), "identifier": "alice", "password": "not-the-password"}), (401, 422, 200))
@@ -83,16 +113,36 @@ def hosted_pages(sesame, language):
     keep("verified-choice", s.post(f"{base}/sign-in/code/verify", data={
         "csrf_token": csrf(code_form), "identifier": address, "code": code}))
     # A password that the policy refuses keeps the code and shows the policy beside the field.
+    # (Each language resets its own user: codes to one address are limited to one a minute.)
+    reset_address = f"reset-{language.lower()}@example.com"
+    subprocess.run([binary(), "user", "create", "--email", reset_address, "--password", PASSWORD, "--json"],
+                   env=sesame.env, capture_output=True, check=True)
     reset = requests.Session()
     reset.headers["Accept-Language"] = language
     form = reset.get(f"{base}/forgot-password").text
+    seen = len(sent_to(sesame, reset_address, "ForgotPassword"))
     reset_form = reset.post(f"{base}/forgot-password/send", data={"csrf_token": csrf(form),
-                                                                  "identifier": "alice@example.com"}).text
-    reset_code = mailbox_code(sesame, "alice@example.com", "ForgotPassword")
+                                                                  "identifier": reset_address}).text
+    reset_code = fresh_code(sesame, reset_address, "ForgotPassword", seen)
     refused = reset.post(f"{base}/forgot-password/verify", data={
-        "csrf_token": csrf(reset_form), "identifier": "alice@example.com", "code": reset_code, "newPassword": "short"})
+        "csrf_token": csrf(reset_form), "identifier": reset_address, "code": reset_code, "newPassword": "short"})
     assert refused.status_code == 400 and f'value="{reset_code}"' in refused.text
     keep("code-form-weak-password", refused, (400,))
+    # The same code with a good password: the success page (the password stays the one the other tests use).
+    keep("password-changed", reset.post(f"{base}/forgot-password/verify", data={
+        "csrf_token": csrf(reset_form), "identifier": reset_address, "code": reset_code, "newPassword": PASSWORD}))
+    # Registration by username, as the preview renders it for settings that ask for it.
+    settings = {"signUp": {"identifiers": ["username"], "password": True, "verify": False},
+                "signIn": {"methods": [{"identifier": "username", "password": True, "verificationCode": False,
+                                        "isPasswordPrimary": True}]},
+                "passwordPolicy": {"minLength": 8, "characterTypes": 1, "rejectUserInfo": True, "rejectCommon": True,
+                                   "bcryptCost": 10},
+                "branding": {"primaryColor": "#5D34F2", "isDarkModeEnabled": True, "appName": "Bookstore"},
+                "languages": [language]}
+    encoded = base64.urlsafe_b64encode(json.dumps(settings).encode()).rstrip(b"=").decode()
+    username_form = s.get(f"{base}/preview/register", params={"settings": encoded, "language": language})
+    assert 'name="username"' in username_form.text, username_form.text[:500]
+    keep("username-form", username_form)
     keep("error-unknown-client", s.get(f"{base}/oidc/auth?client_id=nobody&response_type=code"), (400,))
     keep("not-found", s.get(f"{base}/no-such-page"), (404,))
     # Signed in: consent is skipped for first-party apps, so the sign-out pages come next.
@@ -102,10 +152,20 @@ def hosted_pages(sesame, language):
     signed.post(f"{base}/sign-in", data={"csrf_token": csrf(page), "identifier": "alice", "password": PASSWORD},
                 allow_redirects=False)
     signed.get(f"{base}/oidc/auth/resume", allow_redirects=False)
+    # A third-party app asks for consent.
+    consent = signed.get(f"{base}/oidc/auth?{authorize_query(partner_id)}")
+    assert urllib.parse.urlsplit(consent.url).path == "/consent", consent.url
+    keep("consent", consent)
     logout = signed.get(f"{base}/oidc/session/end")
     keep("logout", logout)
     keep("signed-out", signed.post(f"{base}/oidc/session/end/confirm", data={
         "csrf_token": csrf(logout.text), "logout": "yes"}))
+    # Signing in without an app's request ends on the signed-in page.
+    direct = requests.Session()
+    direct.headers["Accept-Language"] = language
+    form = direct.get(f"{base}/sign-in").text
+    keep("signed-in", direct.post(f"{base}/sign-in", data={"csrf_token": csrf(form), "identifier": "alice",
+                                                             "password": PASSWORD}))
     return pages
 
 
@@ -122,6 +182,7 @@ def console_pages(sesame):
 
     link = re.search(r"(http\S+/console/setup\?token=[\w-]+)", sesame.log_path.read_text())
     keep("console-sign-in", s.get(f"{base}/console/sign-in"))
+    keep("console-setup-link-invalid", s.get(f"{base}/console/setup", params={"token": "wrong"}), (403,))
     if link:
         setup = keep("console-setup", s.get(link.group(1)))
         done = s.post(f"{base}/console/setup", data={"csrf_token": csrf(setup), "token": re.search(
@@ -132,6 +193,12 @@ def console_pages(sesame):
         page = s.get(f"{base}/console/sign-in").text
         s.post(f"{base}/console/sign-in", data={"csrf_token": csrf(page), "username": ADMIN[0], "password": ADMIN[1],
                                                 "next": "/console"})
+    page = s.get(f"{base}/console/resources").text
+    created = s.post(f"{base}/console/resources", data={
+        "csrf_token": csrf(page), "name": "Bookstore API", "indicator": "https://api.bookstore.test",
+        "scopes": "read:books\nwrite:books", "accessTokenTtl": "3600"})
+    resource_path = urllib.parse.urlsplit(created.url).path
+    assert resource_path.startswith("/console/resources/") and resource_path != "/console/resources/", created.url
     for lang in ("en", "zh-CN"):
         s.get(f"{base}/console/language", params={"lang": lang, "next": "/console"})
         suffix = "" if lang == "en" else "-zh"
@@ -143,9 +210,15 @@ def console_pages(sesame):
                                                          params={"framework": "authjs"}))
         keep("console-application" + suffix, s.get(f"{base}/console/applications/{sesame.app_id}"))
         keep("console-resources" + suffix, s.get(f"{base}/console/resources"))
+        keep("console-resource" + suffix, s.get(base + resource_path))
         keep("console-connectors" + suffix, s.get(f"{base}/console/connectors"))
         keep("console-connector" + suffix, s.get(f"{base}/console/connectors/aliyun-direct-mail"))
         keep("console-connector-smtp" + suffix, s.get(f"{base}/console/connectors/smtp"))
+        connector = s.get(f"{base}/console/connectors/aliyun-direct-mail").text
+        keep("console-connector-error" + suffix, s.post(f"{base}/console/connectors/aliyun-direct-mail/test", data={
+            "csrf_token": csrf(connector), "config.accessKeyId": "LTAI", "config.accessKeySecret": "typed-secret",
+            "config.accountName": "noreply@example.com", "config.templates": "[{", "testAddress": "a@example.com"}),
+            (400,))
         keep("console-sign-in-experience" + suffix, s.get(f"{base}/console/sign-in-experience"))
         keep("console-users" + suffix, s.get(f"{base}/console/users"))
         keep("console-user" + suffix, s.get(f"{base}/console/users/{sesame.user_id}"))
@@ -157,8 +230,9 @@ def console_pages(sesame):
 @pytest.fixture(scope="module")
 def all_pages(sesame, tmp_path_factory):
     pages = []
+    partner_id = third_party_app(sesame)
     for language in ("en", "zh-CN", "ja", "de"):
-        pages += hosted_pages(sesame, language)
+        pages += hosted_pages(sesame, language, partner_id)
     pages += console_pages(sesame)
     folder = tmp_path_factory.mktemp("pages")
     for name, _, html in pages:
@@ -208,6 +282,7 @@ def test_no_page_overflows_or_fails_axe(all_pages, chromium, sesame):
     _, pages = all_pages
     axe = axe_source()
     problems = []
+    buttons_seen = 0
     for name, _, html in pages:
         for width in WIDTHS:
             show(chromium, sesame, html, width)
@@ -222,6 +297,29 @@ def test_no_page_overflows_or_fails_axe(all_pages, chromium, sesame):
             """)
             if overflow["scroll"] > overflow["width"] or overflow["wide"]:
                 problems.append(f"{name} at {width}px overflows: {overflow}")
+            # No text squeezed to a letter or two per line (a table column too narrow for its words).
+            squeezed = chromium.execute_script("""
+                const found = [];
+                const walker = document.createTreeWalker(document.querySelector('main') || document.body, NodeFilter.SHOW_TEXT);
+                for (let node = walker.nextNode(); node && found.length < 3; node = walker.nextNode()) {
+                  const text = node.textContent.trim();
+                  if (text.length < 4) continue;
+                  const range = document.createRange();
+                  range.selectNodeContents(node);
+                  const lines = new Set([...range.getClientRects()].filter(r => r.width > 0).map(r => Math.round(r.top))).size;
+                  if (lines > 1 && text.length / lines < 3) found.push(text.slice(0, 40) + ' (' + lines + ' lines)');
+                }
+                return found;
+            """)
+            if squeezed:
+                problems.append(f"{name} at {width}px squeezes text: {squeezed}")
+            # Every copyable value and every code block has its Copy button.
+            copies = chromium.execute_script(
+                "return [document.querySelectorAll('[data-copyable], main pre > code').length,"
+                " document.querySelectorAll('button.copy').length]")
+            buttons_seen += copies[1]
+            if copies[0] != copies[1]:
+                problems.append(f"{name}: {copies[0]} copyable values or code blocks but {copies[1]} Copy buttons")
             if width == WIDTHS[0] or name.startswith("console"):
                 chromium.execute_script(axe)
                 violations = chromium.execute_async_script("""
@@ -234,3 +332,33 @@ def test_no_page_overflows_or_fails_axe(all_pages, chromium, sesame):
                         problems.append(f"{name} at {width}px: axe {violation['id']} ({violation['impact']}) "
                                         f"on {violation['nodes']}")
     assert not problems, "\n".join(problems)
+    assert buttons_seen > 0, "the Console's script never ran"
+
+
+def test_live_resources_show_edits_without_a_restart(tmp_path):
+    """SESAME_LIVE_RESOURCES reads templates and phrases from a checkout on every request; a broken template
+    shows a line naming it, and the server keeps serving."""
+    checkout = tmp_path / "checkout"
+    for module in ("SesameServer", "SesameIdentity"):
+        shutil.copytree(ROOT / "Sources" / module / "Resources", checkout / "Sources" / module / "Resources")
+    port = free_port()
+    env = {**os.environ, "SESAME_DB": f"sqlite://{tmp_path}/sesame.db", "SESAME_PORT": str(port),
+           "SESAME_HOST": "127.0.0.1", "SESAME_ENDPOINT": f"http://127.0.0.1:{port}",
+           "SESAME_SECRET": secrets.token_hex(24), "SESAME_LIVE_RESOURCES": str(checkout)}
+    server = serve(env, tmp_path, tmp_path / "server.log")
+    try:
+        base = f"http://127.0.0.1:{port}"
+        assert "Sign in" in requests.get(base + "/sign-in", timeout=5).text
+        template = checkout / "Sources/SesameServer/Resources/pages/sign-in.mustache"
+        template.write_text(template.read_text().replace("<h1>{{t.signIn}}</h1>", "<h1>{{t.signIn}} (edited)</h1>"))
+        phrases = checkout / "Sources/SesameIdentity/Resources/phrases/en.json"
+        document = json.loads(phrases.read_text())
+        document["pages"]["signIn"] = "Log on"
+        phrases.write_text(json.dumps(document))
+        assert "<h1>Log on (edited)</h1>" in requests.get(base + "/sign-in", timeout=5).text
+        template.write_text("{{#unclosed}}")
+        broken = requests.get(base + "/sign-in", timeout=5)
+        assert "template sign-in does not parse" in broken.text
+        assert requests.get(base + "/register", timeout=5).status_code == 200
+    finally:
+        stop(server)

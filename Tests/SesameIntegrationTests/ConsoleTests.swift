@@ -229,7 +229,7 @@ struct ConsoleTests {
             let location = try #require(created.location)
             let id = String(try #require(location.split(separator: "?").first).split(separator: "/").last ?? "")
             let details = try await browser.get(location)
-            let secret = try #require(details.text.firstMatch(of: /id="app-secret">([^<]+)</)?.1)
+            let secret = try #require(details.text.firstMatch(of: /id="app-secret" data-copyable>([^<]+)</)?.1)
             #expect(details.text.contains("AUTH_LOGTO_ISSUER=" + fixture.issuer))
             #expect(details.text.contains("AUTH_LOGTO_ID=" + id))
             #expect(details.text.contains("AUTH_LOGTO_SECRET=" + secret))
@@ -260,7 +260,7 @@ struct ConsoleTests {
             let rotated = try await Self.submit(browser, page: "/console/applications/\(id)",
                                                 to: "/console/applications/\(id)/secret", [])
             let rotatedPage = try await browser.get(try #require(rotated.location))
-            let newSecret = try #require(rotatedPage.text.firstMatch(of: /id="app-secret">([^<]+)</)?.1)
+            let newSecret = try #require(rotatedPage.text.firstMatch(of: /id="app-secret" data-copyable>([^<]+)</)?.1)
             #expect(newSecret != secret)
             let rotatedApp = try #require(try await fixture.runtime.store.client(id: id))
             #expect(!rotatedApp.verifySecret(String(secret)) && rotatedApp.verifySecret(String(newSecret)))
@@ -274,7 +274,7 @@ struct ConsoleTests {
                                               to: "/console/applications/\(id)/secrets",
                                               [("secretName", "ci / deploy"), ("expiresInDays", "30")])
             let addedPage = try await browser.get(try #require(added.location))
-            let named = String(try #require(addedPage.text.firstMatch(of: /id="app-secret">([^<]+)</)?.1))
+            let named = String(try #require(addedPage.text.firstMatch(of: /id="app-secret" data-copyable>([^<]+)</)?.1))
             #expect(addedPage.text.contains("“ci / deploy”"))
             #expect(addedPage.text.contains("/secrets/ci%20%2F%20deploy/delete"))
             _ = try await Self.submit(browser, page: "/console/applications/\(id)",
@@ -299,8 +299,8 @@ struct ConsoleTests {
                 ("framework", "m2m"), ("name", "Provisioner"), ("management", "1"),
             ])
             let details = try await browser.get(try #require(created.location))
-            let secret = String(try #require(details.text.firstMatch(of: /id="app-secret">([^<]+)</)?.1))
-            let id = String(try #require(details.text.firstMatch(of: /id="app-id">([^<]+)</)?.1))
+            let secret = String(try #require(details.text.firstMatch(of: /id="app-secret" data-copyable>([^<]+)</)?.1))
+            let id = String(try #require(details.text.firstMatch(of: /id="app-id" data-copyable>([^<]+)</)?.1))
             #expect(details.text.contains("grant_type=client_credentials"))
             let token = try await browser.post("/oidc/token", form: [
                 ("grant_type", "client_credentials"), ("resource", ManagementAPITests.managementResource),

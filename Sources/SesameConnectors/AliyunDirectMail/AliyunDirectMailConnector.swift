@@ -156,31 +156,15 @@ public struct AliyunDirectMailFactory: EmailConnectorFactory {
 
     public let metadata = ConnectorMetadata(
         id: "aliyun-direct-mail", kind: .email,
-        name: ["en": "Aliyun Direct Mail", "zh-CN": "阿里云邮件推送"],
-        description: [
-            "en": "Send one-time codes by email with Aliyun Direct Mail (DirectMail).",
-            "zh-CN": "使用阿里云邮件推送发送邮件验证码。",
-        ],
         fields: [
-            .init("accessKeyId", label: "AccessKey ID"),
-            .init("accessKeySecret", secret: true, label: "AccessKey Secret"),
-            .init("accountName", label: "Sender address (发信地址)"),
-            .init("fromAlias", optional: true, label: "Sender alias (发信人昵称)"),
-            .init("regionId", optional: true, label: "Region ID (default cn-hangzhou)"),
-            .init("endpoint", optional: true, label: "Endpoint (default https://dm.aliyuncs.com/)"),
-            .init("templates", .templates, label: "Templates"),
-        ],
-        readme: """
-            # Aliyun Direct Mail
-
-            1. In the Direct Mail console, add a sender domain (发信域名) and a sender address (发信地址).
-            2. Create an AccessKey pair (AccessKey 管理) for a RAM user allowed to send mail.
-            3. Fill in `accessKeyId`, `accessKeySecret`, `accountName` (the sender address) and optionally
-               `fromAlias`. Other regions: set `regionId` and `endpoint`, e.g. `ap-southeast-1` and
-               `https://dm.ap-southeast-1.aliyuncs.com/`.
-            4. Add one template per usage type: `Register`, `SignIn`, `ForgotPassword` and `Generic`. Each
-               `content` must contain `{{code}}`. A usage type without a template uses `Generic`.
-            """)
+            .init("accessKeyId"),
+            .init("accessKeySecret", secret: true),
+            .init("accountName"),
+            .init("fromAlias", optional: true),
+            .init("regionId", optional: true),
+            .init("endpoint", optional: true),
+            .init("templates", .templates),
+        ])
 
     public func validate(_ config: JSONValue) throws {
         _ = try AliyunDirectMailConfig(config)

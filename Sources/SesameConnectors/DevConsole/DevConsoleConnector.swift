@@ -22,13 +22,7 @@ public struct DevConsoleConnectorFactory: EmailConnectorFactory {
 
     public let metadata = ConnectorMetadata(
         id: "dev-console", kind: .email,
-        name: ["en": "Development console", "zh-CN": "开发控制台"],
-        description: [
-            "en": "Writes each message, code included, to the server log. For development only.",
-            "zh-CN": "把邮件（包括验证码）写到服务器日志中，仅用于开发。",
-        ],
-        fields: [],
-        readme: "# Development console\n\nNo configuration. Messages appear in the server log; never enable it in production.")
+        fields: [])
 
     public func validate(_ config: JSONValue) throws {
         guard config.objectValue != nil else { throw ConnectorError.invalidConfig("the configuration must be a JSON object") }

@@ -1,7 +1,11 @@
 import Foundation
 import SesameOIDC
 
-/// What the Console and the CLI show about a connector, in English and Simplified Chinese.
+/// What the Console, the CLI and the Management API show about a connector (Logto's connector metadata).
+/// Its texts are files beside the connector, as a Logto connector package keeps them: the name and
+/// description in English and Simplified Chinese and the form labels in
+/// `Resources/connectors/<id>/metadata.json`, and the setup guide in `Resources/connectors/<id>/README.md`
+/// (Markdown), compiled into the binary.
 public struct ConnectorMetadata: Sendable {
     public enum Kind: String, Sendable, Codable {
         case email = "Email"
@@ -19,19 +23,20 @@ public struct ConnectorMetadata: Sendable {
         public let type: FieldType
         public let isSecret: Bool
         public let isOptional: Bool
-        public let label: String
+        /// The form label, from `metadata.json`'s `labels` (the key itself when it has none).
+        public internal(set) var label: String
         /// The allowed values of a string field, the first the default; empty for free text.
         public let options: [String]
 
         public init(_ key: String, _ type: FieldType = .string, secret: Bool = false, optional: Bool = false,
-                    options: [String] = [], label: String)
+                    options: [String] = [])
         {
             self.options = options
             self.key = key
             self.type = type
             isSecret = secret
             isOptional = optional
-            self.label = label
+            label = key
         }
     }
 
@@ -43,15 +48,27 @@ public struct ConnectorMetadata: Sendable {
     /// Markdown shown beside the configuration form.
     public let readme: String
 
-    public init(id: String, kind: Kind, name: [String: String], description: [String: String], fields: [Field],
-                readme: String)
-    {
+    /// The metadata of connector `id`, its texts read from its resource folder. A missing or malformed file
+    /// leaves the id as the name and the keys as labels; a test holds every shipped connector to complete files.
+    public init(id: String, kind: Kind, fields: [Field]) {
+        let texts = Self.texts(id: id)
         self.id = id
         self.kind = kind
-        self.name = name
-        self.description = description
-        self.fields = fields
-        self.readme = readme
+        name = texts?["name"]?.objectValue?.compactMapValues(\.stringValue) ?? ["en": id]
+        description = texts?["description"]?.objectValue?.compactMapValues(\.stringValue) ?? [:]
+        let labels = texts?["labels"]?.objectValue?.compactMapValues(\.stringValue) ?? [:]
+        self.fields = fields.map { field in
+            var field = field
+            field.label = labels[field.key] ?? field.key
+            return field
+        }
+        readme = EmbeddedResources.files["connectors/\(id)/README.md"] ?? ""
+    }
+
+    /// `Resources/connectors/<id>/metadata.json`, parsed.
+    static func texts(id: String) -> JSONValue? {
+        guard let text = EmbeddedResources.files["connectors/\(id)/metadata.json"] else { return nil }
+        return try? JSONValue.decode(Data(text.utf8))
     }
 
     public var secretKeys: Set<String> { Set(fields.filter(\.isSecret).map(\.key)) }

@@ -85,32 +85,18 @@ public struct SMTPConnectorFactory: EmailConnectorFactory {
 
     public let metadata = ConnectorMetadata(
         id: "smtp", kind: .email,
-        name: ["en": "SMTP", "zh-CN": "SMTP 邮件"],
-        description: [
-            "en": "Send one-time codes through any SMTP server (STARTTLS, TLS, AUTH PLAIN or LOGIN).",
-            "zh-CN": "通过任意 SMTP 服务器发送验证码（支持 STARTTLS、TLS、PLAIN 和 LOGIN 认证）。",
-        ],
         fields: [
-            .init("host", label: "Host"),
-            .init("port", .number, optional: true, label: "Port (587 for starttls, 465 for tls)"),
-            .init("security", optional: true, options: ["starttls", "tls", "none"], label: "Security"),
-            .init("username", optional: true, label: "User name"),
-            .init("password", secret: true, optional: true, label: "Password"),
-            .init("fromEmail", label: "From address"),
-            .init("fromName", optional: true, label: "From name"),
-            .init("trustedCertificate", .text, optional: true, label: "Trusted certificate (PEM), for a private CA"),
-            .init("timeoutSeconds", .number, optional: true, label: "Time limit per message in seconds (default 20)"),
-            .init("templates", .templates, label: "Templates"),
-        ],
-        readme: """
-            # SMTP
-
-            Any mail server or relay: `host`, `port`, `security` (`starttls` upgrades a plain connection,
-            `tls` connects with TLS, `none` sends in the clear and should stay on a private network),
-            `username` and `password` when the server needs them, and `fromEmail` / `fromName`.
-            Add one template per usage type (`Register`, `SignIn`, `ForgotPassword`, `Generic`); each
-            `content` is HTML and must contain `{{code}}`.
-            """)
+            .init("host"),
+            .init("port", .number, optional: true),
+            .init("security", optional: true, options: ["starttls", "tls", "none"]),
+            .init("username", optional: true),
+            .init("password", secret: true, optional: true),
+            .init("fromEmail"),
+            .init("fromName", optional: true),
+            .init("trustedCertificate", .text, optional: true),
+            .init("timeoutSeconds", .number, optional: true),
+            .init("templates", .templates),
+        ])
 
     public func validate(_ config: JSONValue) throws {
         _ = try SMTPConfig(config)

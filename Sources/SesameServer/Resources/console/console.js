@@ -27,16 +27,19 @@ if (settings && previewButton) {
   settings.addEventListener('input', refresh);
   settings.addEventListener('change', refresh);
 }
-// Every code block gets a Copy button (labels from the page's language, on <body>), unless it has one.
-document.querySelectorAll('main pre > code').forEach((code, index) => {
-  const block = code.parentElement;
-  if (block.nextElementSibling && block.nextElementSibling.matches('button.copy')) { return; }
-  if (!code.id) { code.id = 'code-block-' + index; }
+// Copy buttons exist only where the script can copy: one after every value marked `data-copyable` and
+// every code block, labelled in the page's language (from <body>).
+const addCopyButton = (source, after, className) => {
   const button = document.createElement('button');
   button.type = 'button';
-  button.className = 'copy block-copy';
-  button.dataset.copy = code.id;
+  button.className = className;
+  button.dataset.copy = source.id;
   button.dataset.copied = document.body.dataset.copied || 'Copied';
   button.textContent = document.body.dataset.copyLabel || 'Copy';
-  block.after(button);
+  after.after(button);
+};
+document.querySelectorAll('[data-copyable]').forEach((value) => addCopyButton(value, value, 'copy'));
+document.querySelectorAll('main pre > code').forEach((code, index) => {
+  if (!code.id) { code.id = 'code-block-' + index; }
+  addCopyButton(code, code.parentElement, 'copy block-copy');
 });
