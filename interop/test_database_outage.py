@@ -117,9 +117,14 @@ def test_requests_fail_fast_and_the_server_recovers(outage):
                                   timeout=15)
     assert token().status_code == 200
     assert requests.get(base + "/oidc/jwks", timeout=5).status_code == 200
+    assert requests.get(base + "/api/status/ready", timeout=5).status_code == 204
 
     proxy.cut()
     time.sleep(0.2)
+    # Readiness says so at once (a load balancer stops sending traffic); liveness stays up.
+    ready, elapsed = timed(lambda: requests.get(base + "/api/status/ready", timeout=15))
+    assert ready.status_code == 503 and ready.headers.get("Retry-After") == "5" and elapsed < 2.5
+    assert requests.get(base + "/api/status", timeout=5).status_code == 204
     # A request that must write fails fast with 503 and Retry-After, again and again.
     for _ in range(3):
         response, elapsed = timed(token)
@@ -143,3 +148,4 @@ def test_requests_fail_fast_and_the_server_recovers(outage):
     while token().status_code != 200:
         assert time.monotonic() < deadline, "the server did not recover within 15 s of the database's return"
         time.sleep(0.2)
+    assert requests.get(base + "/api/status/ready", timeout=5).status_code == 204

@@ -21,7 +21,7 @@ import pytest
 import requests
 from requests.adapters import HTTPAdapter
 
-from conftest import PASSWORD, POST_LOGOUT_URI, REDIRECT_URI, Sesame, binary, free_port, postgres_database
+from conftest import PASSWORD, POST_LOGOUT_URI, REDIRECT_URI, ROOT, Sesame, binary, free_port, postgres_database
 from test_browser import browser, callback_code, fill, id_token_claims, start, submit  # noqa: F401 (fixture)
 
 # ClientAuthenticationGuard: 50 failed client authentications per IP in a fixed 5-minute window.
@@ -60,11 +60,9 @@ http {{
 {servers}    }}
     server {{
         listen 127.0.0.1:{port};
+        # The documented proxy settings, verbatim (deploy/nginx/sesame-proxy.conf).
         location / {{
-            proxy_pass http://sesame;
-            proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
-            proxy_set_header Host $host:$server_port;
-            proxy_set_header X-Forwarded-Proto $scheme;
+            include {ROOT / "deploy/nginx/sesame-proxy.conf"};
         }}
     }}
 }}
@@ -88,7 +86,7 @@ class Instance:
     def requests_for(self, path: str) -> int:
         """How many requests for `path` this instance has logged (one `request` line each)."""
         text = self.log_path.read_text(errors="replace")
-        return len(re.findall(rf" path={re.escape(path)} status=\d+ .*\] request$", text, re.MULTILINE))
+        return len(re.findall(rf" path={re.escape(path)} (?:\S+ )*status=\d+ .*\] request$", text, re.MULTILINE))
 
 
 @dataclass
@@ -364,3 +362,17 @@ def test_right_after_the_limit_every_instance_refuses_the_address(cluster):
     assert [token_status(cluster, attacker, wrong) for _ in range(CLIENT_AUTH_LIMIT)] == [401] * CLIENT_AUTH_LIMIT
     # Round-robin: one request to each instance.
     assert [token_status(cluster, attacker, cluster.m2m_secret) for _ in range(2)] == [429, 429]
+
+
+def test_one_request_id_follows_a_request_through_nginx_and_sesame(cluster):
+    # nginx's $request_id (32 hex) goes to Sesame as X-Request-Id, which keeps it in its log line and answer.
+    response = requests.get(cluster.sesame.base + "/oidc/jwks", timeout=5)
+    request_id = response.headers["X-Request-Id"]
+    assert re.fullmatch(r"[0-9a-f]{32}", request_id)
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        logs = "".join(i.log_path.read_text(errors="replace") for i in cluster.instances)
+        if f"request_id={request_id}" in logs:
+            break
+        time.sleep(0.05)
+    assert f"request_id={request_id}" in logs

@@ -5,6 +5,7 @@ import Logging
 import SesameOIDC
 import SesameServer
 import SesameStorage
+import ServiceLifecycle
 
 struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Run the server (migrates the database first).")
@@ -15,16 +16,26 @@ struct Serve: AsyncParsableCommand {
         try await withRuntime(options, quiet: false) { runtime in
             _ = try await runtime.provider.keys.snapshot()  // the first signing key exists before traffic
             if let link = try await runtime.consoleSetupLink() {
-                // Printed, never logged: the link is a one-time secret for whoever started the server.
-                FileHandle.standardError.write(Data("""
+                // Printed, never logged: the link is a one-time secret for whoever started the server. With
+                // JSON logs it is one JSON line too, so the stream stays parseable.
+                let text: String
+                if runtime.configuration.logFormat == .json {
+                    text = JSONLogHandler.line(
+                        time: Date(), level: .notice, label: "sesame",
+                        message: "No Console administrator exists yet: open the one-time setup link (valid 24 hours)",
+                        metadata: ["setup_link": "\(link)"])
+                } else {
+                    text = """
 
-                    No Console administrator exists yet. Open this one-time link to create the first one
-                    (valid 24 hours; `sesame admin setup-link` prints a new one):
+                        No Console administrator exists yet. Open this one-time link to create the first one
+                        (valid 24 hours; `sesame admin setup-link` prints a new one):
 
-                        \(link)
+                            \(link)
 
 
-                    """.utf8))
+                        """
+                }
+                FileHandle.standardError.write(Data(text.utf8))
             }
             let configuration = runtime.configuration
             let openFiles = ConnectionLimits.raiseOpenFileLimit()
@@ -39,7 +50,14 @@ struct Serve: AsyncParsableCommand {
                 ])
             }
             // SIGTERM: requests in flight get a bounded time to finish, then the process ends regardless.
-            try await ConnectionLimits.run(app, logger: runtime.logger)
+            var services: [any Service] = [app]
+            if let metrics = SesameApplication.buildMetrics(runtime: runtime) {
+                services.append(metrics)
+                if let address = configuration.metricsAddress {
+                    runtime.logger.notice("metrics", metadata: ["listening": "\(address.host):\(address.port)/metrics"])
+                }
+            }
+            try await ConnectionLimits.run(services, logger: runtime.logger)
         }
     }
 }

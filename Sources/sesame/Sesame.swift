@@ -87,14 +87,25 @@ func withRuntime<T>(_ options: GlobalOptions, quiet: Bool = true,
         Console.error("\(error)")
         throw ExitCode.failure
     }
+    let level = quiet ? max(configuration.logLevel, .warning) : configuration.logLevel
     LoggingSystem.bootstrap { label in
-        var handler = StreamLogHandler.standardError(label: label)
-        handler.logLevel = quiet ? max(configuration.logLevel, .warning) : configuration.logLevel
-        return handler
+        switch configuration.logFormat {
+        case .json:
+            var handler = JSONLogHandler(label: label)
+            handler.logLevel = level
+            return handler
+        case .text:
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
     }
     let logger = Logger(label: "sesame")
     if !quiet {
-        for warning in configuration.developmentDefaults { Console.warning(warning) }
+        for warning in configuration.developmentDefaults {
+            // With JSON logs every line on standard error is a JSON object.
+            if configuration.logFormat == .json { logger.warning("\(warning)") } else { Console.warning(warning) }
+        }
     }
     let runtime: SesameRuntime
     do {

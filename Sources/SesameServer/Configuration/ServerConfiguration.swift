@@ -27,6 +27,16 @@ public struct ServerConfiguration: Sendable {
     public var trustedProxies = TrustedProxies()
     /// How long a rotated-in signing key is published before it signs (tests shorten it).
     public var keyActivationDelay: TimeInterval = 70
+    /// `SESAME_METRICS_ADDRESS` (`127.0.0.1:9464`, `[::1]:9464`): where `GET /metrics` listens, apart from the
+    /// public listener; nil (the default) serves no metrics.
+    public var metricsAddress: (host: String, port: Int)?
+    /// `SESAME_LOG_FORMAT`: `text` (default) or `json`, one object per line for log shippers.
+    public var logFormat: LogFormat = .text
+
+    /// How log lines are written.
+    public enum LogFormat: String, Sendable {
+        case text, json
+    }
 
     public var issuer: String { endpoint + "/oidc" }
     public var isSecure: Bool { endpoint.hasPrefix("https://") }
@@ -55,7 +65,8 @@ public struct ConfigurationError: Error, Sendable, CustomStringConvertible {
 /// Reads and validates the configuration.
 public struct ConfigurationLoader: Sendable {
     public static let keys = ["SESAME_ENDPOINT", "SESAME_HOST", "SESAME_PORT", "SESAME_DB", "SESAME_SECRET",
-                              "SESAME_LOG_LEVEL", "SESAME_DEV_MAILBOX", "SESAME_TRUSTED_PROXIES", "SESAME_TRUSTED_PROXY_HEADER"]
+                              "SESAME_LOG_LEVEL", "SESAME_DEV_MAILBOX", "SESAME_TRUSTED_PROXIES", "SESAME_TRUSTED_PROXY_HEADER",
+                              "SESAME_METRICS_ADDRESS", "SESAME_LOG_FORMAT"]
 
     public var flags: [String: String]
     public var environment: [String: String]
@@ -124,7 +135,32 @@ public struct ConfigurationLoader: Sendable {
         configuration.trustedProxies = try TrustedProxies(parsing: value("SESAME_TRUSTED_PROXIES") ?? "",
                                                           header: value("SESAME_TRUSTED_PROXY_HEADER"))
         if value("SESAME_SECRET") == nil { configuration.secretFile = secretFile }
+        if let address = value("SESAME_METRICS_ADDRESS") { configuration.metricsAddress = try Self.address(address) }
+        let format = (value("SESAME_LOG_FORMAT") ?? "text").lowercased()
+        guard let logFormat = ServerConfiguration.LogFormat(rawValue: format) else {
+            throw ConfigurationError("SESAME_LOG_FORMAT: '\(format)' is not one of text, json")
+        }
+        configuration.logFormat = logFormat
         return configuration
+    }
+
+    /// `HOST:PORT` or `[IPV6]:PORT`.
+    static func address(_ raw: String) throws -> (host: String, port: Int) {
+        let host: Substring
+        let portText: Substring
+        if raw.hasPrefix("["), let close = raw.firstIndex(of: "]"), raw[raw.index(after: close)...].hasPrefix(":") {
+            host = raw[raw.index(after: raw.startIndex)..<close]
+            portText = raw[raw.index(close, offsetBy: 2)...]
+        } else if let colon = raw.lastIndex(of: ":"), !raw[..<colon].contains(":") {
+            host = raw[..<colon]
+            portText = raw[raw.index(after: colon)...]
+        } else {
+            throw ConfigurationError("SESAME_METRICS_ADDRESS: '\(raw)' must be HOST:PORT, like 127.0.0.1:9464")
+        }
+        guard !host.isEmpty, let port = Int(portText), (0...65535).contains(port) else {
+            throw ConfigurationError("SESAME_METRICS_ADDRESS: '\(raw)' must be HOST:PORT, like 127.0.0.1:9464")
+        }
+        return (String(host), port)
     }
 
     static func endpoint(_ raw: String) throws -> String {

@@ -97,8 +97,13 @@ struct ExperienceEngine: Sendable {
             throw IdentityError.invalidInput(phrase: "experience.identifier_mismatch")
         }
         try Self.checkAllowed(experience.event, identifier.type, settings: session.visit.settings)
-        try await runtime.codes.verify(identifier: identifier.value, usage: Self.usage(experience.event).rawValue,
-                                       code: code)
+        do {
+            try await runtime.codes.verify(identifier: identifier.value, usage: Self.usage(experience.event).rawValue,
+                                           code: code)
+        } catch {
+            if experience.event == .signIn { runtime.metrics.signIn(method: "verificationCode", result: "failure") }
+            throw error
+        }
         try experience.markVerified(verification.id, at: runtime.provider.now())
         try await session.save(experience)
         return verification.id
@@ -129,6 +134,7 @@ struct ExperienceEngine: Sendable {
             account: account?.id ?? SecretDigest.sha256Hex(identifier.type.rawValue + ":" + unknownKey),
             ip: session.visit.clientIP,
             onFailure: { failures in
+                runtime.metrics.signIn(method: "password", result: "failure")
                 runtime.audit.record(AuditEvent(
                     key: "SignIn.Failure", applicationID: session.visit.interaction?.request.clientID,
                     ip: session.visit.clientIP, payload: ["identifierType": .string(identifier.type.rawValue)],
@@ -246,6 +252,10 @@ struct ExperienceEngine: Sendable {
         var userID: String?
         if case .signedIn(let user) = outcome { userID = user.id } else { userID = experience.identifiedUserID }
         let method = experience.verifications.first(where: \.isVerified)?.kind.rawValue ?? "unknown"
+        if key == "SignIn.Success" {
+            let kind = experience.verifications.first(where: \.isVerified)?.kind
+            runtime.metrics.signIn(method: kind == .password ? "password" : "verificationCode", result: "success")
+        }
         runtime.audit.record(AuditEvent(key: key, userID: userID,
                                         applicationID: session.visit.interaction?.request.clientID,
                                         ip: session.visit.clientIP, payload: ["method": .string(method)],

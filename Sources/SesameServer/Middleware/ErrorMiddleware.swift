@@ -12,15 +12,23 @@ protocol RenderedError: Error, Sendable {
 }
 
 /// Turns every error into its answer in one place: OAuth JSON for clients, a page for people, and a
-/// logged, generic 500 for anything unexpected. Also writes one log line per request, without the query
-/// string (it carries codes and tokens).
+/// logged, generic 500 for anything unexpected. Also gives each request an id (`X-Request-Id`: the one a
+/// client or proxy sent when it is 1 to 64 of `A-Z a-z 0-9 . _ -`, else a fresh one) that every log line
+/// of the request carries and the response returns, writes one log line per request without the query
+/// string (it carries codes and tokens), and records the request's metrics.
 struct ErrorMiddleware: RouterMiddleware {
     typealias Context = SesameRequestContext
+    static let requestIDHeader = HTTPField.Name("X-Request-Id")!
     let pages: PageRenderer
+    let metrics: SesameMetrics
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
         -> Response
     {
+        let started = ContinuousClock.now
+        var context = context
+        let requestID = request.headers[Self.requestIDHeader].flatMap(Self.acceptedRequestID) ?? Self.newRequestID()
+        context.logger[metadataKey: "request_id"] = "\(requestID)"
         var response: Response
         do {
             response = try await next(request, context)
@@ -32,10 +40,33 @@ struct ErrorMiddleware: RouterMiddleware {
         if response.status == .serviceUnavailable, response.headers[.retryAfter] == nil {
             response.headers[.retryAfter] = "5"
         }
+        response.headers[Self.requestIDHeader] = requestID
+        let elapsed = ContinuousClock.now - started
         context.logger.info("request", metadata: [
             "method": "\(request.method)", "path": "\(request.uri.path)", "status": "\(response.status.code)",
         ])
+        metrics.request(method: request.method.rawValue, route: context.endpointPath ?? "unmatched",
+                        status: response.status.code, duration: elapsed)
         return response
+    }
+
+    /// An inbound request id kept as it is: 1 to 64 characters of a safe alphabet (never a log injection).
+    static func acceptedRequestID(_ value: String) -> String? {
+        guard (1...64).contains(value.utf8.count),
+              value.unicodeScalars.allSatisfy({ $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0)
+                  || $0 == "." || $0 == "_" || $0 == "-") })
+        else { return nil }
+        return value
+    }
+
+    /// 16 random bytes in hex.
+    static func newRequestID() -> String {
+        var generator = SystemRandomNumberGenerator()
+        return (0..<2).map { _ in
+            let value = generator.next() as UInt64
+            let hex = String(value, radix: 16)
+            return String(repeating: "0", count: 16 - hex.count) + hex
+        }.joined()
     }
 
     private func render(_ error: any Error, request: Request, context: Context) -> Response {

@@ -35,6 +35,8 @@ struct OIDCRoutes: Sendable {
             return try await clientGuard.run(ip: context.clientIP) {
                 let response = try await provider.token(params, authorization: request.headers[.authorization])
                 let grant = params["grant_type"] ?? "unknown"
+                let authenticated = request.headers[.authorization] != nil || params["client_secret"] != nil
+                runtime.metrics.tokenGranted(grantType: grant, clientKind: authenticated ? "confidential" : "public")
                 let client = params["client_id"] ?? Self.basicClientID(request.headers[.authorization])
                 if grant == GrantType.clientCredentials.rawValue {
                     // Machine grants can run at thousands a second: one event per client and second, with a count.

@@ -124,12 +124,20 @@ extension SesameRuntime {
     public func sendEmailCode(to address: String, usage: UsageType, ip: String, locale: String?) async throws {
         let code = try await codes.issue(to: address, usage: usage.rawValue, ip: ip)
         let payload = MessagePayload(code: code, locale: locale)
-        if let enabled = try await connectors.enabledEmailConnector() {
-            try await enabled.connector.sendMessage(to: address, type: usage, payload: payload)
-        } else {
-            logger.warning("no email connector is enabled: the code goes to the development console")
-            try await DevConsoleConnector(logger: logger).sendMessage(to: address, type: usage, payload: payload)
+        let enabled = try await connectors.enabledEmailConnector()
+        let connectorID = enabled?.id ?? "dev-console"
+        do {
+            if let enabled {
+                try await enabled.connector.sendMessage(to: address, type: usage, payload: payload)
+            } else {
+                logger.warning("no email connector is enabled: the code goes to the development console")
+                try await DevConsoleConnector(logger: logger).sendMessage(to: address, type: usage, payload: payload)
+            }
+        } catch {
+            metrics.codeSent(connector: connectorID, result: "failure")
+            throw error
         }
+        metrics.codeSent(connector: connectorID, result: "success")
         mailbox?.record(to: address, usage: usage.rawValue, code: code)
         audit.record(AuditEvent(key: "VerificationCode.Sent", ip: ip,
                                 payload: ["to": .string(address), "usageType": .string(usage.rawValue)],

@@ -9,6 +9,8 @@ import SesameStorage
 public struct SesameRuntime: Sendable {
     public let configuration: ServerConfiguration
     public let database: any SQLDatabase
+    /// Prometheus metrics of this runtime (`GET /metrics` on `SESAME_METRICS_ADDRESS`).
+    public let metrics = SesameMetrics()
     public let store: SQLStore
     public let provider: OIDCProvider
     public let users: UserService

@@ -44,10 +44,10 @@ public enum ConnectionLimits {
         max(64, openFileLimit - reservedDescriptors)
     }
 
-    /// Runs `service` (the application) until SIGTERM or SIGINT, then shuts down gracefully within
+    /// Runs `services` (the application, and the metrics listener when configured) until SIGTERM or SIGINT, then shuts down gracefully within
     /// `gracefulShutdown`, cancelling what is left, and ends the process after `cancellation` more at most.
-    public static func run(_ service: some Service, logger: Logger) async throws {
-        var configuration = ServiceGroupConfiguration(services: [service], gracefulShutdownSignals: [.sigterm, .sigint],
+    public static func run(_ services: [any Service], logger: Logger) async throws {
+        var configuration = ServiceGroupConfiguration(services: services, gracefulShutdownSignals: [.sigterm, .sigint],
                                                       logger: logger)
         configuration.maximumGracefulShutdownDuration = gracefulShutdown
         configuration.maximumCancellationDuration = cancellation

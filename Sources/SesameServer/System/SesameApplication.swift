@@ -2,7 +2,9 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import Logging
+import NIOCore
 import SesameOIDC
+import SesameStorage
 
 /// Builds the HTTP application: routes by surface, middleware, and the background services.
 public enum SesameApplication {
@@ -28,6 +30,26 @@ public enum SesameApplication {
             logger: runtime.logger)
     }
 
+    /// The metrics listener on `SESAME_METRICS_ADDRESS`, apart from the public one: `GET /metrics` in the
+    /// Prometheus text format (version 0.0.4), nothing else. Nil when no address is configured.
+    public static func buildMetrics(runtime: SesameRuntime) -> (any ApplicationProtocol)? {
+        guard let address = runtime.configuration.metricsAddress else { return nil }
+        let router = Router()
+        router.get("metrics") { _, _ in
+            let keys = try? await runtime.provider.keys.snapshot()
+            let body = runtime.metrics.scrape(
+                database: runtime.database.statistics,
+                signingKeys: keys.map { [($0.current.algorithm.rawValue, $0.current.createdAt)] } ?? [],
+                now: runtime.provider.now())
+            return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8",
+                                                   .cacheControl: "no-store"],
+                            body: .init(byteBuffer: ByteBuffer(bytes: body)))
+        }
+        return Application(router: router, configuration: .init(address: .hostname(address.host, port: address.port),
+                                                                serverName: "Sesame metrics"),
+                           logger: runtime.logger)
+    }
+
     public static func buildRouter(runtime: SesameRuntime) -> Router<SesameRequestContext> {
         // HEAD wherever GET works (RFC 9110 §9.3.2): the GET route's status and headers, no body.
         let router = Router(context: SesameRequestContext.self, options: .autoGenerateHeadEndpoints)
@@ -35,7 +57,7 @@ public enum SesameApplication {
         let cookies = CookieJar(isSecure: runtime.configuration.isSecure)
         router.add(middleware: ClientAddressMiddleware(proxies: runtime.configuration.trustedProxies))
         router.add(middleware: CORSMiddleware())
-        router.add(middleware: ErrorMiddleware(pages: pages))
+        router.add(middleware: ErrorMiddleware(pages: pages, metrics: runtime.metrics))
         router.add(middleware: BodyLimitMiddleware())
         OIDCRoutes(runtime: runtime, pages: pages, cookies: cookies,
                    clientGuard: ClientAuthenticationGuard(limiter: runtime.rateLimiter)).register(on: router)
@@ -61,6 +83,18 @@ public enum SesameApplication {
         }
         router.get("api/status") { _, _ in
             Response(status: .noContent)
+        }
+        // Readiness: 204 once the database answers and every migration this binary knows is applied; 503 (with
+        // `Retry-After`) otherwise, so a load balancer sends nothing to an instance that cannot serve.
+        router.get("api/status/ready") { _, _ in
+            let applied = Set(try await Migrator(database: runtime.database).appliedVersions())
+            let pending = Migration.all.map(\.version).filter { !applied.contains($0) }
+            guard pending.isEmpty else {
+                return Responses.json(["code": "migrations_pending",
+                                       "message": .string("migrations not applied: \(pending)")],
+                                      status: .serviceUnavailable, headers: [.retryAfter: "5", .cacheControl: "no-store"])
+            }
+            return Response(status: .noContent, headers: [.cacheControl: "no-store"])
         }
         router.get("/") { _, _ in
             Responses.redirect("/sign-in")

@@ -8,6 +8,7 @@ import Synchronization
 /// PostgreSQL through PostgresNIO's pooled client, which runs in a task owned by this value.
 public final class PostgresDatabase: SQLDatabase {
     public let dialect = SQLDialect.postgres
+    public let statistics: ConnectionStatistics? = ConnectionStatistics()
     private let client: PostgresClient
     private let runner: Task<Void, Never>
     private let logger: Logger
@@ -101,10 +102,14 @@ public final class PostgresDatabase: SQLDatabase {
     {
         let lease = Lease()
         let client = client
+        let statistics = statistics
+        let asked = ContinuousClock.now
         return try await withThrowingTaskGroup(of: LeaseOutcome<T>.self) { group in
             group.addTask {
                 .done(try await client.withConnection { connection in
                     guard lease.settle(.leased) else { throw DatabaseUnavailable() }
+                    statistics?.leased(after: ContinuousClock.now - asked)
+                    defer { statistics?.released() }
                     return try await body(connection)
                 })
             }

@@ -76,6 +76,12 @@ public protocol SQLDatabase: Sendable {
     /// it is `READ COMMITTED`, and `SELECT ... FOR UPDATE` (see `SQLDialect.forUpdate`) orders writers.
     func withTransaction<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T
     func close() async throws
+    /// How the connection pool is used (the metrics endpoint reads it); nil inside a transaction.
+    var statistics: ConnectionStatistics? { get }
+}
+
+extension SQLDatabase {
+    public var statistics: ConnectionStatistics? { nil }
 }
 
 extension SQLDialect {

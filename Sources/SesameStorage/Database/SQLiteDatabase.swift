@@ -8,6 +8,7 @@ import SQLiteNIO
 public final class SQLiteDatabase: SQLDatabase {
     public let dialect = SQLDialect.sqlite
     private let pool: ConnectionPool
+    public let statistics: ConnectionStatistics? = ConnectionStatistics()
 
     public static func open(path: String, connections: Int = 4, logger: Logger) async throws -> SQLiteDatabase {
         // One thread per connection, of its own: a statement waiting on the busy timeout blocks its thread,
@@ -73,7 +74,10 @@ public final class SQLiteDatabase: SQLDatabase {
     }
 
     private func withConnection<T: Sendable>(_ body: (SQLiteConnection) async throws -> T) async throws -> T {
+        let asked = ContinuousClock.now
         let connection = await pool.acquire()
+        statistics?.leased(after: ContinuousClock.now - asked)
+        defer { statistics?.released() }
         do {
             let result = try await body(connection)
             await pool.release(connection)

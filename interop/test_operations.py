@@ -1,0 +1,82 @@
+"""Operations against the real binary: the metrics listener apart from the public one, Prometheus text that a
+Prometheus parser reads, the Grafana dashboard's queries naming only metrics Sesame exports, JSON log lines
+carrying the request id the response returned, and readiness."""
+import json
+import os
+import re
+import secrets
+
+import pytest
+import requests
+
+from conftest import ROOT, free_port, serve, stop
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    directory = tmp_path_factory.mktemp("operations")
+    port, metrics_port = free_port(), free_port()
+    env = {**os.environ, "SESAME_DB": f"sqlite://{directory}/sesame.db", "SESAME_PORT": str(port),
+           "SESAME_HOST": "127.0.0.1", "SESAME_ENDPOINT": f"http://127.0.0.1:{port}",
+           "SESAME_SECRET": secrets.token_hex(24), "SESAME_LOG_FORMAT": "json",
+           "SESAME_METRICS_ADDRESS": f"127.0.0.1:{metrics_port}"}
+    process = serve(env, directory, directory / "server.log")
+    try:
+        yield f"http://127.0.0.1:{port}", f"http://127.0.0.1:{metrics_port}", directory / "server.log"
+    finally:
+        stop(process)
+
+
+def families(text):
+    """Metric family names and sample names of a Prometheus text exposition (format 0.0.4), checked line by line."""
+    names = set()
+    for line in text.splitlines():
+        if not line or line.startswith("#"):
+            assert re.match(r"# (HELP|TYPE) \w+ ", line) or not line, line
+            continue
+        match = re.fullmatch(r'([a-zA-Z_:][a-zA-Z0-9_:]*)(\{([a-zA-Z_]\w*="(?:[^"\\\n]|\\.)*",?)*\})? (\S+)', line)
+        assert match, f"not a Prometheus sample line: {line!r}"
+        float(match.group(4))
+        names.add(match.group(1))
+    return names
+
+
+def test_metrics_are_served_only_on_their_own_listener(server):
+    public, metrics, _ = server
+    for _ in range(3):
+        assert requests.get(public + "/oidc/.well-known/openid-configuration", timeout=5).status_code == 200
+    assert requests.get(public + "/metrics", timeout=5).status_code == 404
+    response = requests.get(metrics + "/metrics", timeout=5)
+    assert response.status_code == 200
+    assert response.headers["Content-Type"].startswith("text/plain; version=0.0.4")
+    names = families(response.text)
+    assert "sesame_http_requests_total" in names
+    assert "sesame_http_request_duration_seconds_bucket" in names
+    assert "sesame_database_connections_in_use" in names and "sesame_signing_key_age_seconds" in names
+    assert 'route="/oidc/.well-known/openid-configuration"' in response.text
+    # The dashboard asks only for what Sesame exports.
+    dashboard = json.loads((ROOT / "deploy/grafana/sesame-dashboard.json").read_text())
+    asked = {name for panel in dashboard["panels"] for target in panel["targets"]
+             for name in re.findall(r"sesame_\w+", target["expr"])}
+    exported = names | {n.removesuffix("_bucket") + "_bucket" for n in names}
+    # Counters appear once something was counted; the families below are exported from the first of each.
+    later = {"sesame_token_grants_total", "sesame_sign_ins_total", "sesame_codes_sent_total",
+             "sesame_rate_limit_refusals_total"}
+    assert asked - exported <= later, asked - exported
+
+
+def test_readiness_and_liveness(server):
+    public, _, _ = server
+    assert requests.get(public + "/api/status", timeout=5).status_code == 204
+    assert requests.get(public + "/api/status/ready", timeout=5).status_code == 204
+
+
+def test_json_log_lines_carry_the_request_id(server):
+    public, _, log_path = server
+    response = requests.get(public + "/oidc/jwks", headers={"X-Request-Id": "probe-42"}, timeout=5)
+    assert response.headers["X-Request-Id"] == "probe-42"
+    lines = [line for line in log_path.read_text().splitlines() if line.strip()]
+    records = [json.loads(line) for line in lines]  # every line is JSON
+    assert all({"time", "level", "label", "message"} <= set(record) for record in records)
+    assert any(record.get("request_id") == "probe-42" and record["message"] == "request"
+               and record.get("path") == "/oidc/jwks" for record in records)
