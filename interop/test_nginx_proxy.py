@@ -221,6 +221,7 @@ def test_both_instances_share_one_signing_key(cluster):
 
 
 def test_round_robin_reaches_both_instances(cluster):
+    time.sleep(0.3)  # log lines are written every 50 ms: let earlier requests' lines land before counting
     before = [i.requests_for("/api/status") for i in cluster.instances]
     seen = len(cluster.access_log_lines())
     for _ in range(10):

@@ -5,6 +5,7 @@ import json
 import os
 import re
 import secrets
+import time
 
 import pytest
 import requests
@@ -75,8 +76,13 @@ def test_json_log_lines_carry_the_request_id(server):
     public, _, log_path = server
     response = requests.get(public + "/oidc/jwks", headers={"X-Request-Id": "probe-42"}, timeout=5)
     assert response.headers["X-Request-Id"] == "probe-42"
-    lines = [line for line in log_path.read_text().splitlines() if line.strip()]
-    records = [json.loads(line) for line in lines]  # every line is JSON
-    assert all({"time", "level", "label", "message"} <= set(record) for record in records)
-    assert any(record.get("request_id") == "probe-42" and record["message"] == "request"
-               and record.get("path") == "/oidc/jwks" for record in records)
+    deadline = time.monotonic() + 5  # log lines are buffered and written every 50 ms
+    while True:
+        lines = [line for line in log_path.read_text().splitlines() if line.strip()]
+        records = [json.loads(line) for line in lines]  # every line is JSON
+        assert all({"time", "level", "label", "message"} <= set(record) for record in records)
+        if any(record.get("request_id") == "probe-42" and record["message"] == "request"
+               and record.get("path") == "/oidc/jwks" for record in records):
+            break
+        assert time.monotonic() < deadline, lines[-5:]
+        time.sleep(0.05)

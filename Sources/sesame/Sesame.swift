@@ -95,12 +95,14 @@ func withRuntime<T>(_ options: GlobalOptions, quiet: Bool = true,
             handler.logLevel = level
             return handler
         case .text:
-            var handler = StreamLogHandler.standardError(label: label)
+            var handler = TextLogHandler(label: label)
             handler.logLevel = level
             return handler
         }
     }
     let logger = Logger(label: "sesame")
+    // Log lines are buffered off the request path (`LogOutput`): whatever way the verb ends, they are written.
+    defer { LogOutput.standardError.flush() }
     if !quiet {
         for warning in configuration.developmentDefaults {
             // With JSON logs every line on standard error is a JSON object.

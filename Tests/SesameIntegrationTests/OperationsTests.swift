@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import HTTPTypes
 import HummingbirdTesting
 import Logging
@@ -124,6 +127,29 @@ struct OperationsTests {
         #expect(object["message"] == "request \"quoted\"\n\u{1}")
         #expect(object["level"] == "info" && object["path"] == "/a\\b" && object["request_id"] == "abc")
         #expect(object["time"] == "2027-01-15T08:00:00.250Z")
+    }
+
+    @Test func logLinesAreBufferedInOrderAndUrgentOnesWrittenAtOnce() throws {
+        var descriptors: [Int32] = [0, 0]
+        #expect(pipe(&descriptors) == 0)
+        defer { close(descriptors[0]); close(descriptors[1]) }
+        let output = LogOutput(descriptor: descriptors[1])
+        var logger = Logger(label: "sesame") { TextLogHandler(label: $0, output: output) }
+        logger.logLevel = .info
+        for index in 0..<100 { logger.info("request", metadata: ["path": "/p\(index)", "request_id": "r\(index)"]) }
+        logger.error("failed")  // urgent: written with everything before it, in order
+        var bytes = [UInt8](repeating: 0, count: 1 << 16)
+        var text = ""
+        while !text.contains("failed\n") {
+            let count = read(descriptors[0], &bytes, bytes.count)
+            #expect(count > 0)
+            text += String(decoding: bytes[..<max(count, 0)], as: UTF8.self)
+        }
+        let lines = text.split(separator: "\n")
+        #expect(lines.count == 101)
+        #expect(lines[7].hasSuffix(" info sesame: path=/p7 request_id=r7 [SesameIntegrationTests] request"), "\(lines[7])")
+        #expect(lines[7].firstMatch(of: #/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d{4} /#) != nil)
+        #expect(lines.last?.hasSuffix("[SesameIntegrationTests] failed") == true)
     }
 
     @Test func metricsAddressesAreParsed() throws {

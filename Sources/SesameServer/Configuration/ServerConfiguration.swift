@@ -129,6 +129,10 @@ public struct ConfigurationLoader: Sendable {
             }
             defaults.append("SESAME_DEV_MAILBOX=1: sent codes are readable at /dev/mailbox")
         }
+        if let live = environment["SESAME_LIVE_RESOURCES"], !live.isEmpty {
+            defaults.append("SESAME_LIVE_RESOURCES is set: templates, styles and phrases are read from \(live) on "
+                + "every request (development only)")
+        }
         var configuration = ServerConfiguration(endpoint: endpoint, host: host, port: port, databaseURL: databaseURL,
                                                 secret: secret, logLevel: logLevel, developmentDefaults: defaults,
                                                 isDevMailboxEnabled: mailbox == "1")

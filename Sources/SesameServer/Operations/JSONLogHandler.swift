@@ -2,17 +2,18 @@ import Foundation
 import Logging
 import Synchronization
 
-/// `SESAME_LOG_FORMAT=json`: one JSON object per line on standard error, for log shippers (Loki, Elastic,
+/// `SESAME_LOG_FORMAT=json`: one JSON object per line on standard error (buffered by `LogOutput`), for log shippers (Loki, Elastic,
 /// CloudWatch): `{"time":"2026-12-01T10:30:00.123Z","level":"info","label":"sesame","message":"request",
 /// "request_id":"…","method":"GET",…}`, metadata values as strings, keys sorted after the fixed four.
 public struct JSONLogHandler: LogHandler {
     public var metadata: Logger.Metadata = [:]
     public var logLevel: Logger.Level = .info
     private let label: String
-    private static let output = Mutex(())
+    private let output: LogOutput
 
-    public init(label: String) {
+    public init(label: String, output: LogOutput = .standardError) {
         self.label = label
+        self.output = output
     }
 
     public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
@@ -25,7 +26,7 @@ public struct JSONLogHandler: LogHandler {
         if let extra = event.metadata { merged.merge(extra) { _, new in new } }
         let line = Self.line(time: Date(), level: event.level, label: label, message: "\(event.message)",
                              metadata: merged)
-        Self.output.withLock { _ in FileHandle.standardError.write(Data(line.utf8)) }
+        output.write(line, urgent: event.level >= .error)
     }
 
     /// One log line, newline included.
