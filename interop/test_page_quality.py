@@ -28,6 +28,7 @@ from test_browser import chromium_paths, mailbox_code
 
 ADMIN = ("page_admin", "Valid-Markup-2026")
 WIDTHS = (360, 1280)
+LANGUAGES = ["en", "zh-CN", "zh-TW", "ja", "ko", "de", "fr", "es", "pt-BR"]
 
 
 def axe_source() -> str:
@@ -92,6 +93,7 @@ def hosted_pages(sesame, language, partner_id):
 
     def keep(name, response, expected=(200,)):
         assert response.status_code in expected, (name, response.status_code, response.text[:300])
+        assert f'<html lang="{language}">' in response.text, (name, language, response.text[:200])
         pages.append((f"{name}-{language}", urllib.parse.urlsplit(response.url).path, response.text))
         return response.text
 
@@ -231,7 +233,12 @@ def console_pages(sesame):
 def all_pages(sesame, tmp_path_factory):
     pages = []
     partner_id = third_party_app(sesame)
-    for language in ("en", "zh-CN", "ja", "de"):
+    # Every language the hosted pages ship in, offered by the settings (a language not offered falls back).
+    settings = sesame.log_path.parent / "languages.json"
+    settings.write_text(json.dumps({"languages": LANGUAGES}))
+    subprocess.run([binary(), "sign-in-exp", "set", "--file", str(settings)], env=sesame.env, capture_output=True,
+                   check=True)
+    for language in LANGUAGES:
         pages += hosted_pages(sesame, language, partner_id)
     pages += console_pages(sesame)
     folder = tmp_path_factory.mktemp("pages")

@@ -3,7 +3,8 @@ import SesameOIDC
 
 /// Every locale's phrases, read from the JSON files under `Sources/SesameIdentity/Resources/phrases/`
 /// (one file per locale, `en.json`, `zh-CN.json`, ...), which the EmbedResources plugin compiles into the
-/// binary. A file is an object of groups (`pages`, `console`, `errors`, `emails`, `languages`), each an
+/// binary. A file is an object of groups (`meta`, `pages`, `errors`, `emails`, and `console` for the Console's
+/// languages), each an
 /// object from a stable key to a phrase: a string, or for counted phrases an object of CLDR plural
 /// categories (`one`, `other`, ...). Placeholders are `%{name}`.
 ///

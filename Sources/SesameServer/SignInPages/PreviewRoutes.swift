@@ -5,7 +5,7 @@ import SesameIdentity
 import SesameOIDC
 
 /// Renders the hosted pages with settings that are not saved yet, for the Console's live preview:
-/// `GET /preview/PAGE?settings=BASE64URL(JSON)&language=en|zh-CN`. Nothing is stored and no form works.
+/// `GET /preview/PAGE?settings=BASE64URL(JSON)&language=TAG` (any of the hosted pages' languages). Nothing is stored and no form works.
 struct PreviewRoutes: Sendable {
     let runtime: SesameRuntime
     let signIn: SignInRoutes
