@@ -5,6 +5,7 @@ import NIOCore
 import SesameIdentity
 import SesameOIDC
 import SesameStorage
+import Synchronization
 
 /// An error that carries its own complete answer (a Management API body with more than code and message).
 protocol RenderedError: Error, Sendable {
@@ -59,15 +60,20 @@ struct ErrorMiddleware: RouterMiddleware {
         return value
     }
 
-    /// 16 random bytes in hex.
+    /// 32 hex characters: a random prefix drawn once per process, then a counter, so ids are unique across
+    /// instances and restarts without a system call per request.
     static func newRequestID() -> String {
-        var generator = SystemRandomNumberGenerator()
-        return (0..<2).map { _ in
-            let value = generator.next() as UInt64
-            let hex = String(value, radix: 16)
-            return String(repeating: "0", count: 16 - hex.count) + hex
-        }.joined()
+        let number = requestCounter.add(1, ordering: .relaxed).newValue
+        let hex = String(number, radix: 16)
+        return requestIDPrefix + String(repeating: "0", count: max(0, 16 - hex.count)) + hex
     }
+
+    private static let requestCounter = Atomic<UInt64>(0)
+    private static let requestIDPrefix: String = {
+        var generator = SystemRandomNumberGenerator()
+        let hex = String(generator.next() as UInt64, radix: 16)
+        return String(repeating: "0", count: 16 - hex.count) + hex
+    }()
 
     private func render(_ error: any Error, request: Request, context: Context) -> Response {
         let oauthError: OAuthError
