@@ -10,12 +10,13 @@ struct EmbedResources: BuildToolPlugin {
     func createBuildCommands(context: PluginContext, target: any Target) throws -> [Command] {
         let root = target.directoryURL.appending(path: "Resources")
         let output = context.pluginWorkDirectoryURL.appending(path: "EmbeddedResources.swift")
+        let files = Self.files(under: root)
         return [
             .buildCommand(
                 displayName: "Embedding \(target.name)'s Resources",
                 executable: try context.tool(named: "sesame-embed").url,
-                arguments: [root.path, output.path],
-                inputFiles: Self.files(under: root),
+                arguments: [root.path, output.path] + files.map(\.path),
+                inputFiles: files,
                 outputFiles: [output]
             ),
         ]

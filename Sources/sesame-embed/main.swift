@@ -1,12 +1,13 @@
 import Foundation
 
-// Build tool for the EmbedResources plugin: `sesame-embed ROOT OUTPUT` writes OUTPUT, a Swift file
-// declaring `EmbeddedResources.files`, a dictionary from each file's path under ROOT ("pages/layout.mustache")
-// to its UTF-8 text. Files that are not UTF-8 fail the build with the file's name.
+// Build tool for the EmbedResources plugin: `sesame-embed ROOT OUTPUT FILE...` writes OUTPUT, a Swift file
+// declaring `EmbeddedResources.files`, a dictionary from each FILE's path under ROOT ("pages/layout.mustache")
+// to its UTF-8 text. The plugin lists the files (they are the build command's inputs). Files that are not
+// UTF-8 fail the build with the file's name.
 
 let arguments = CommandLine.arguments
-guard arguments.count == 3 else {
-    FileHandle.standardError.write(Data("usage: sesame-embed ROOT OUTPUT\n".utf8))
+guard arguments.count >= 3 else {
+    FileHandle.standardError.write(Data("usage: sesame-embed ROOT OUTPUT FILE...\n".utf8))
     exit(2)
 }
 let root = URL(fileURLWithPath: arguments[1]).standardizedFileURL
@@ -37,20 +38,19 @@ func literal(_ text: String) -> String {
 }
 
 var entries: [(String, String)] = []
-if let walker = FileManager.default.enumerator(
-    at: root, includingPropertiesForKeys: [.isRegularFileKey], options: [.skipsHiddenFiles])
-{
-    for case let url as URL in walker {
-        guard (try? url.resourceValues(forKeys: [.isRegularFileKey]))?.isRegularFile == true else { continue }
-        let path = String(url.standardizedFileURL.path.dropFirst(root.path.count + 1))
-        guard let data = FileManager.default.contents(atPath: url.path),
-              let text = String(data: data, encoding: .utf8)
-        else {
-            FileHandle.standardError.write(Data("sesame-embed: \(url.path) is not UTF-8 text\n".utf8))
-            exit(1)
-        }
-        entries.append((path, text))
+for file in arguments.dropFirst(3) {
+    let url = URL(fileURLWithPath: file).standardizedFileURL
+    guard url.path.hasPrefix(root.path + "/") else {
+        FileHandle.standardError.write(Data("sesame-embed: \(url.path) is not under \(root.path)\n".utf8))
+        exit(1)
     }
+    let path = String(url.path.dropFirst(root.path.count + 1))
+    guard let data = FileManager.default.contents(atPath: url.path), let text = String(data: data, encoding: .utf8)
+    else {
+        FileHandle.standardError.write(Data("sesame-embed: \(url.path) is not UTF-8 text\n".utf8))
+        exit(1)
+    }
+    entries.append((path, text))
 }
 entries.sort { $0.0 < $1.0 }
 

@@ -20,7 +20,7 @@ struct Serve: AsyncParsableCommand {
                 // JSON logs it is one JSON line too, so the stream stays parseable.
                 let text: String
                 if runtime.configuration.logFormat == .json {
-                    text = JSONLogHandler.line(
+                    text = SesameLogHandler.jsonLine(
                         time: Date(), level: .notice, label: "sesame",
                         message: "No Console administrator exists yet: open the one-time setup link (valid 24 hours)",
                         metadata: ["setup_link": "\(link)"])

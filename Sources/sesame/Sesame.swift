@@ -89,16 +89,9 @@ func withRuntime<T>(_ options: GlobalOptions, quiet: Bool = true,
     }
     let level = quiet ? max(configuration.logLevel, .warning) : configuration.logLevel
     LoggingSystem.bootstrap { label in
-        switch configuration.logFormat {
-        case .json:
-            var handler = JSONLogHandler(label: label)
-            handler.logLevel = level
-            return handler
-        case .text:
-            var handler = TextLogHandler(label: label)
-            handler.logLevel = level
-            return handler
-        }
+        var handler = SesameLogHandler(label: label, format: configuration.logFormat)
+        handler.logLevel = level
+        return handler
     }
     let logger = Logger(label: "sesame")
     // Log lines are buffered off the request path (`LogOutput`): whatever way the verb ends, they are written.

@@ -119,7 +119,7 @@ struct OperationsTests {
     }
 
     @Test func jsonLogLinesAreJSONWhateverTheyHold() throws {
-        let line = JSONLogHandler.line(time: Date(timeIntervalSince1970: 1_800_000_000.25), level: .info,
+        let line = SesameLogHandler.jsonLine(time: Date(timeIntervalSince1970: 1_800_000_000.25), level: .info,
                                        label: "sesame", message: "request \"quoted\"\n\u{1}",
                                        metadata: ["path": "/a\\b", "request_id": "abc", "level": "spoof"])
         #expect(line.hasSuffix("}\n") && line.split(separator: "\n").count == 1)
@@ -134,7 +134,7 @@ struct OperationsTests {
         #expect(pipe(&descriptors) == 0)
         defer { close(descriptors[0]); close(descriptors[1]) }
         let output = LogOutput(descriptor: descriptors[1])
-        var logger = Logger(label: "sesame") { TextLogHandler(label: $0, output: output) }
+        var logger = Logger(label: "sesame") { SesameLogHandler(label: $0, format: .text, output: output) }
         logger.logLevel = .info
         for index in 0..<100 { logger.info("request", metadata: ["path": "/p\(index)", "request_id": "r\(index)"]) }
         logger.error("failed")  // urgent: written with everything before it, in order

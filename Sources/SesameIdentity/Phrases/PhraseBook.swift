@@ -16,6 +16,11 @@ public struct PhraseBook: Sendable {
     public let locale: String
     private let catalog: PhraseCatalog
 
+    /// A locale's name in itself (`meta.name`: "Deutsch", "简体中文"), as language pickers show it.
+    public static func displayName(of locale: String) -> String {
+        PhraseBook(locale: locale)("meta", "name")
+    }
+
     public init(locale: String, catalog: PhraseCatalog = .current) {
         self.locale = locale
         self.catalog = catalog
@@ -67,22 +72,13 @@ public struct PhraseBook: Sendable {
 
     /// A group as a key-to-text table for templates (`{{t.key}}`); plural phrases give their `other` form.
     public func table(_ group: String) -> [String: String] {
-        var table = (locale == "en" ? [:] : catalog.locales["en"]?[group] ?? [:]).mapValues(Self.plainText)
-        for (key, phrase) in catalog.locales[locale]?[group] ?? [:] { table[key] = Self.plainText(phrase) }
-        return table
-    }
-
-    private static func plainText(_ phrase: PhraseCatalog.Phrase) -> String {
-        switch phrase {
-        case .text(let text): text
-        case .plural(let forms): forms["other"] ?? ""
-        }
+        catalog.tables[locale]?[group] ?? catalog.tables["en"]?[group] ?? [:]
     }
 
     /// The phrase `group.key` with `%{name}` replaced by `parameters[name]`; the key itself when no locale has it.
     public func callAsFunction(_ group: String, _ key: String, _ parameters: [String: String] = [:]) -> String {
         guard let phrase = lookup(group, key) else { return key }
-        return Self.fill(Self.plainText(phrase), parameters)
+        return Self.fill(phrase.plainText, parameters)
     }
 
     /// The counted phrase `group.key` in the form for `count` (placeholder `%{count}`), plus `parameters`.

@@ -16,10 +16,21 @@ public struct PhraseCatalog: Sendable {
         case text(String)
         /// CLDR plural category (`zero`, `one`, `two`, `few`, `many`, `other`) to text.
         case plural([String: String])
+
+        /// The text, or for plural forms the `other` form.
+        public var plainText: String {
+            switch self {
+            case .text(let text): text
+            case .plural(let forms): forms["other"] ?? ""
+            }
+        }
     }
 
     /// Locale tag to group to key to phrase.
     public let locales: [String: [String: [String: Phrase]]]
+    /// Locale tag to group to key to text, for templates (`{{t.key}}`): plural phrases as their `other` form,
+    /// English behind any key a locale lacks. Made once with the catalog, so a page render only looks it up.
+    public let tables: [String: [String: [String: String]]]
     /// Files that did not parse, with the reason (empty for the embedded files: a test checks them).
     public let problems: [String]
 
@@ -47,6 +58,13 @@ public struct PhraseCatalog: Sendable {
         }
         self.locales = locales
         self.problems = problems.sorted()
+        let english = locales["en"] ?? [:]
+        tables = locales.mapValues { groups in
+            Dictionary(uniqueKeysWithValues: Set(groups.keys).union(english.keys).map { group in
+                let merged = english[group, default: [:]].merging(groups[group, default: [:]]) { _, own in own }
+                return (group, merged.mapValues(\.plainText))
+            })
+        }
     }
 
     private struct ShapeError: Error, CustomStringConvertible {

@@ -36,7 +36,7 @@ public struct BrandingAsset: Sendable, Equatable {
         guard let (contentType, fileExtension) = kind(of: data) else {
             throw IdentityError.invalidInput(phrase: "branding.logo_not_image")
         }
-        let digest = SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
+        let digest = SecretDigest.hex(SHA256.hash(data: data))
         return BrandingAsset(id: digest + "." + fileExtension, contentType: contentType, data: data, createdAt: now)
     }
 

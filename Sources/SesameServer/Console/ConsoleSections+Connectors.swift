@@ -190,10 +190,9 @@ extension ConsoleSections {
         var error = error
         var errorDetail: String?
         if let failure {
-            let specific = "connectorHint.\(factory.metadata.id).\(failure.code.rawValue)"
-            error = visit.text.has(specific) ? visit.t(specific)
-                : visit.text.has("connectorHint." + failure.code.rawValue) ? visit.t("connectorHint." + failure.code.rawValue)
-                : visit.t("connectorHint.other")
+            let hints = ["connectorHint.\(factory.metadata.id).\(failure.code.rawValue)",
+                         "connectorHint.\(failure.code.rawValue)", "connectorHint.other"]
+            error = visit.t(hints.first(where: visit.text.has) ?? "connectorHint.other")
             errorDetail = failure.message
         }
         let metadata = factory.metadata

@@ -180,7 +180,7 @@ extension ConsoleSections {
                        "bcryptCost": policy.bcryptCost] as [String: Any],
             "branding": branding,
             "languageOptions": PhraseBook.pageLocales.map { code in
-                ["code": code, "label": PhraseBook(locale: code)("meta", "name"), "isOn": settings.languages.contains(code),
+                ["code": code, "label": PhraseBook.displayName(of: code), "isOn": settings.languages.contains(code),
                  "isDefault": settings.languages.first == code] as [String: Any]
             },
             "previewPages": Self.previewPages.map { value in

@@ -7,7 +7,7 @@ import SesameIdentity
 struct ConsoleText: Sendable {
     /// The Console's languages, each named in itself (`meta.name` of its phrase file).
     static var languages: [(code: String, label: String)] {
-        PhraseBook.consoleLocales.map { ($0, PhraseBook(locale: $0)("meta", "name")) }
+        PhraseBook.consoleLocales.map { ($0, PhraseBook.displayName(of: $0)) }
     }
 
     let book: PhraseBook

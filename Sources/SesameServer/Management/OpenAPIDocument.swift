@@ -19,6 +19,9 @@ enum OpenAPIDocument {
 
     static let operations: [Operation] = [
         .init(method: "get", path: "/api/status", tag: "Status", summary: "Health check", isPublic: true, status: "204"),
+        .init(method: "get", path: "/api/status/ready", tag: "Status",
+              summary: "Readiness: the database answers and every migration is applied", isPublic: true,
+              status: "204", errors: ["503": "The database is unreachable or migrations are pending (Retry-After)"]),
         .init(method: "get", path: "/api/applications", tag: "Applications", summary: "List applications",
               response: "Application", isList: true),
         .init(method: "post", path: "/api/applications", tag: "Applications",

@@ -64,16 +64,11 @@ struct ErrorMiddleware: RouterMiddleware {
     /// instances and restarts without a system call per request.
     static func newRequestID() -> String {
         let number = requestCounter.add(1, ordering: .relaxed).newValue
-        let hex = String(number, radix: 16)
-        return requestIDPrefix + String(repeating: "0", count: max(0, 16 - hex.count)) + hex
+        return requestIDPrefix + SecretDigest.hex(withUnsafeBytes(of: number.bigEndian) { Array($0) })
     }
 
     private static let requestCounter = Atomic<UInt64>(0)
-    private static let requestIDPrefix: String = {
-        var generator = SystemRandomNumberGenerator()
-        let hex = String(generator.next() as UInt64, radix: 16)
-        return String(repeating: "0", count: 16 - hex.count) + hex
-    }()
+    private static let requestIDPrefix = SecretDigest.hex(SecureRandom.bytes(8))
 
     private func render(_ error: any Error, request: Request, context: Context) -> Response {
         let oauthError: OAuthError

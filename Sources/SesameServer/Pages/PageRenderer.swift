@@ -13,17 +13,17 @@ struct PageRenderer: Sendable {
     /// Renders `template` with `model` inside the layout, in the page's language and branding.
     func render(_ template: String, title: String, model: [String: Any], look: PageLook = .standard) -> String {
         let library = templates.current
+        let phrases = look.localizer.table
         var model = model
-        model["t"] = look.localizer.table
+        model["t"] = phrases
         var body = library.render(model, template: template) ?? ""
         // A preview framed in the Console must not pull the Console's focus (and scroll) into itself.
         if look.isPreview { body = body.replacingOccurrences(of: " autofocus", with: "") }
         var layout: [String: Any] = [
             "title": title, "body": body, "lang": look.localizer.language, "primaryColor": look.branding.primaryColor,
-            "styles": ServerResources.text("pages/pages.css") ?? "", "t": look.localizer.table,
+            "styles": ServerResources.text("pages/pages.css") ?? "", "t": phrases,
             "colorScheme": look.branding.isDarkModeEnabled ? "light dark" : "light",
             "isDarkModeEnabled": look.branding.isDarkModeEnabled,
-            "terms": look.localizer("terms"), "privacy": look.localizer("privacy"),
             "hasLegal": look.branding.termsOfUseURL != nil || look.branding.privacyPolicyURL != nil,
         ]
         layout["hasBrand"] = look.branding.logoURL != nil || look.branding.appName != nil

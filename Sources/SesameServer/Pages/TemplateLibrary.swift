@@ -11,10 +11,12 @@ enum ServerResources {
         return EmbeddedResources.files.filter { $0.key.hasPrefix(folder + "/") }
     }
 
-    /// One file's text (`console/console.css`), or nil when there is none.
+    /// One file's text (`console/console.css`), or nil when there is none: a dictionary lookup for the
+    /// embedded files (pages read their stylesheet on every render).
     static func text(_ path: String) -> String? {
+        guard LiveResources.root != nil else { return EmbeddedResources.files[path] }
         let folder = String(path.split(separator: "/").first ?? "")
-        return files(under: folder)[path]
+        return LiveResources.files(module: "SesameServer", under: folder)[path]
     }
 }
 
