@@ -22,10 +22,17 @@ struct EngineFixture {
         "picture": "https://example.test/alice.png", "phone_number": "8613800000000",
     ])
 
-    init() {
+    /// `permitted`: the scopes of the Books API the user's and the M2M app's roles hold.
+    init(permitted: Set<String> = ["read:books", "write:books"], roles: [String] = [],
+         idTokenClaims: Set<String> = ["roles"])
+    {
         let clock = clock
         provider = OIDCProvider(configuration: ProviderConfiguration(issuer: Self.issuer), storage: storage,
-                                accounts: InMemoryAccounts(accounts: [Self.user.id: Self.user]), now: { clock.now })
+                                accounts: InMemoryAccounts(accounts: [Self.user.id: Self.user],
+                                                           roles: [Self.user.id: roles], idTokenClaims: idTokenClaims),
+                                now: { clock.now })
+        storage.permit(.account(Self.user.id), permitted)
+        storage.permit(.client("m2m"), permitted)
         let created = clock.now
         storage.state.withLock { state in
             for client in [

@@ -16,6 +16,8 @@ final class InMemoryStorage: ProviderStorage, Sendable {
         var accessTokens: [String: AccessTokenRecord] = [:]
         var refreshTokens: [String: RefreshTokenRecord] = [:]
         var resources: [String: APIResource] = [:]
+        /// What each subject's roles hold, by resource id.
+        var permissions: [PermissionSubject: [String: Set<String>]] = [:]
     }
 
     let state = Mutex(State())
@@ -150,12 +152,30 @@ final class InMemoryStorage: ProviderStorage, Sendable {
     func refreshToken(id: String) async throws -> RefreshTokenRecord? { state.withLock { $0.refreshTokens[id] } }
 
     func resource(indicator: String) async throws -> APIResource? { state.withLock { $0.resources[indicator] } }
+
+    func permittedScopes(of subject: PermissionSubject, resourceID: String) async throws -> Set<String> {
+        state.withLock { $0.permissions[subject]?[resourceID] ?? [] }
+    }
+
+    func permit(_ subject: PermissionSubject, _ scopes: Set<String>, resourceID: String = "api") {
+        state.withLock { $0.permissions[subject, default: [:]][resourceID] = scopes }
+    }
 }
 
 struct InMemoryAccounts: AccountProvider {
     let accounts: [String: Account]
+    var roles: [String: [String]] = [:]
+    var idTokenClaims: Set<String> = []
 
     func account(id: String) async throws -> Account? { accounts[id] }
+
+    func account(id: String, releasing scopes: [String]) async throws -> Account? {
+        guard var account = accounts[id] else { return nil }
+        if scopes.contains("roles") { account.claims["roles"] = .array((roles[id] ?? []).map { .string($0) }) }
+        return account
+    }
+
+    func enabledExtendedIDTokenClaims() async throws -> Set<String> { idTokenClaims }
 }
 
 /// A clock the test moves by hand.

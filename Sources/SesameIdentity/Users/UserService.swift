@@ -5,11 +5,16 @@ import SesameOIDC
 /// Creating users and checking their passwords; also the engine's `AccountProvider`.
 public struct UserService: AccountProvider {
     public let store: any UserStore
+    /// Role names for the `roles` claim and the ID token config; without it no `roles` claim is released.
+    public let claimsStore: (any AccountClaimsStore)?
     public let hasher: PasswordHasher
     public let now: @Sendable () -> Date
 
-    public init(store: any UserStore, hasher: PasswordHasher, now: @escaping @Sendable () -> Date = { Date() }) {
+    public init(store: any UserStore, claimsStore: (any AccountClaimsStore)? = nil, hasher: PasswordHasher,
+                now: @escaping @Sendable () -> Date = { Date() })
+    {
         self.store = store
+        self.claimsStore = claimsStore
         self.hasher = hasher
         self.now = now
     }
@@ -185,6 +190,20 @@ public struct UserService: AccountProvider {
     public func account(id: String) async throws -> Account? {
         guard let user = try await store.user(id: id), !user.isSuspended else { return nil }
         return Account(id: user.id, claims: user.claims)
+    }
+
+    /// With the `roles` scope, the account also carries `roles`: the names of the user's `User` roles
+    /// (Logto's claim; organization roles are not in it).
+    public func account(id: String, releasing scopes: [String]) async throws -> Account? {
+        guard var account = try await account(id: id) else { return nil }
+        if scopes.contains("roles"), let claimsStore {
+            account.claims["roles"] = .array(try await claimsStore.roleNames(ofUser: id).map { .string($0) })
+        }
+        return account
+    }
+
+    public func enabledExtendedIDTokenClaims() async throws -> Set<String> {
+        Set(try await claimsStore?.idTokenConfig().enabledExtendedClaims ?? [])
     }
 
     public static func validateUsername(_ raw: String) throws -> String {

@@ -230,7 +230,7 @@ extension OIDCProvider {
         guard client.isThirdParty else { return false }
         if request.prompts.contains(.consent) { return true }
         let consented = try await storage.consentedScopes(accountID: accountID, clientID: client.id)
-        return !Set(request.scopes).isSubset(of: consented)
+        return try await !consentDetails(for: request, accountID: accountID).entries.isSubset(of: consented)
     }
 
     /// Records the grant and a single-use code, and returns the redirect that carries it; nil when

@@ -47,12 +47,14 @@ extension OIDCProvider {
         token.isEmpty ? nil : SecretDigest.sha256Hex(token)
     }
 
-    /// The user accepted the consent page: remember it for this client.
+    /// The user accepted the consent page: remember what it showed (`consentDetails`) for this client; later
+    /// tokens for a third-party app never carry an API permission outside it.
     public func completeConsent(interactionToken: String) async throws {
         guard var interaction = try await interaction(token: interactionToken), let accountID = interaction.accountID
         else { throw OAuthError.sessionExpired }
+        let details = try await consentDetails(for: interaction.request, accountID: accountID)
         try await storage.saveConsent(accountID: accountID, clientID: interaction.request.clientID,
-                                      scopes: Set(interaction.request.scopes), now: now())
+                                      scopes: details.entries, now: now())
         interaction.isConsentGiven = true
         try await storage.updateInteraction(interaction)
     }

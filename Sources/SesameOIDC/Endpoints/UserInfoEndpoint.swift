@@ -20,7 +20,7 @@ extension OIDCProvider {
             throw OAuthError(.insufficientScope, "the access token lacks the openid scope", status: 403,
                              wwwAuthenticate: "Bearer realm=\"oidc\", error=\"insufficient_scope\", scope=\"openid\"")
         }
-        guard let account = try await accounts.account(id: accountID) else {
+        guard let account = try await accounts.account(id: accountID, releasing: record.scopes) else {
             throw OAuthError.invalidToken("the user no longer exists")
         }
         var claims = StandardScope.claims(of: account, scopes: record.scopes)

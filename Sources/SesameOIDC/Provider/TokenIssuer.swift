@@ -12,14 +12,15 @@ extension OIDCProvider {
     }
 
     /// An opaque token (stored as a digest, for userinfo) or, for an API resource, a JWT (RFC 9068) whose
-    /// audience is the resource and whose scopes are the ones that resource defines.
+    /// audience is the resource and whose scopes are the requested ones that resource defines and `permitted`
+    /// holds (requested ∩ allowed, as Logto and node-oidc-provider decide it).
     func prepareAccessToken(clientID: String, accountID: String?, grantID: String?, scopes: [String],
-                            resource: APIResource?) async throws -> PreparedAccessToken
+                            resource: APIResource?, permitted: Set<String> = []) async throws -> PreparedAccessToken
     {
         let now = now()
         if let resource {
             let defined = Set(resource.scopes.map(\.name))
-            let granted = scopes.filter { defined.contains($0) }
+            let granted = scopes.filter { defined.contains($0) && permitted.contains($0) }
             var claims: [String: JSONValue] = [
                 "iss": .string(issuer), "sub": .string(accountID ?? clientID), "aud": .string(resource.indicator),
                 "client_id": .string(clientID), "iat": .int(now.epochSeconds),
@@ -47,6 +48,11 @@ extension OIDCProvider {
         let now = now()
         let key = try await keys.snapshot().current
         var claims = StandardScope.claims(of: account, scopes: context.scopes)
+        let extended = StandardScope.extendedClaims.filter { claims[$0] != nil }
+        if !extended.isEmpty {
+            let enabled = try await accounts.enabledExtendedIDTokenClaims()
+            for name in extended where !enabled.contains(name) { claims[name] = nil }
+        }
         claims["iss"] = .string(issuer)
         claims["sub"] = .string(account.id)
         claims["aud"] = .string(context.clientID)
@@ -66,19 +72,25 @@ extension OIDCProvider {
     func exchangeForTokens(spending spent: TokenExchange.Spent, context: IssuanceContext, scopes: [String],
                            resource: APIResource?, includeNonce: Bool) async throws -> OAuthResponse
     {
-        guard let account = try await accounts.account(id: context.accountID) else {
+        guard let account = try await accounts.account(id: context.accountID, releasing: scopes) else {
             try await storage.revokeGrant(id: context.grantID)
             throw OAuthError.invalidGrant("the user no longer exists")
         }
+        let client = try await storage.client(id: context.clientID)
         var scoped = context
         scoped.scopes = scopes
+        // Recomputed on every exchange: a role removed since the last token is gone from this one, and one
+        // added appears (for a third-party app, only within what the user consented to).
+        var permitted = Set<String>()
+        if let resource {
+            permitted = try await permittedScopes(.account(context.accountID), resource: resource, client: client)
+        }
         let access = try await prepareAccessToken(clientID: context.clientID, accountID: context.accountID,
-                                                  grantID: context.grantID, scopes: scopes, resource: resource)
+                                                  grantID: context.grantID, scopes: scopes, resource: resource,
+                                                  permitted: permitted)
         var refreshToken: String?
         var refreshRecord: RefreshTokenRecord?
-        if context.scopes.contains(StandardScope.offlineAccess),
-           let client = try await storage.client(id: context.clientID), client.allows(.refreshToken)
-        {
+        if context.scopes.contains(StandardScope.offlineAccess), let client, client.allows(.refreshToken) {
             let now = now()
             let token = SecureRandom.token()
             refreshToken = token
@@ -107,6 +119,19 @@ extension OIDCProvider {
         }
         if let refreshToken { body["refresh_token"] = .string(refreshToken) }
         return .noStore(.object(body))
+    }
+
+    /// The scopes of `resource` that `subject` may hold now: those its roles hold and, for a user of a
+    /// third-party application, only those the user consented to (`ConsentScope`).
+    func permittedScopes(_ subject: PermissionSubject, resource: APIResource, client: Client?) async throws
+        -> Set<String>
+    {
+        let permitted = try await storage.permittedScopes(of: subject, resourceID: resource.id)
+        guard case .account(let accountID) = subject, let client, client.isThirdParty, !permitted.isEmpty else {
+            return permitted
+        }
+        let consented = try await storage.consentedScopes(accountID: accountID, clientID: client.id)
+        return permitted.filter { consented.contains(ConsentScope.qualified($0, of: resource.indicator)) }
     }
 
     /// The API resource a token request names with `resource`, among those the grant covers.

@@ -104,6 +104,19 @@ public protocol ResourceStore: Sendable {
     func resource(indicator: String) async throws -> APIResource?
 }
 
+/// Who holds permissions: an end user (by account id) or a machine-to-machine client (by client id).
+public enum PermissionSubject: Sendable, Hashable {
+    case account(String)
+    case client(String)
+}
+
+/// The engine's question to the authorization layer: which of a resource's scopes may this subject hold?
+/// The identity layer answers from roles; one indexed query per call.
+public protocol PermissionStore: Sendable {
+    /// The names of the scopes of the resource `resourceID` that `subject`'s roles hold.
+    func permittedScopes(of subject: PermissionSubject, resourceID: String) async throws -> Set<String>
+}
+
 /// Removes what has expired; run periodically by the host.
 public protocol ExpiryStore: Sendable {
     func deleteExpired(before now: Date) async throws
@@ -111,11 +124,25 @@ public protocol ExpiryStore: Sendable {
 
 /// Everything the engine stores, in one value the host passes in.
 public typealias ProviderStorage = ClientStore & SigningKeyStore & InteractionStore & SessionStore & GrantStore
-    & AuthorizationCodeStore & TokenStore & ResourceStore
+    & AuthorizationCodeStore & TokenStore & ResourceStore & PermissionStore
 
 /// The engine's question to the identity layer: who is this account, and which claims may a client see.
 public protocol AccountProvider: Sendable {
     func account(id: String) async throws -> Account?
+    /// The account with the claims `scopes` release that cost a lookup of their own (`roles`); the engine
+    /// calls this when it will release claims. The default is `account(id:)`.
+    func account(id: String, releasing scopes: [String]) async throws -> Account?
+    /// The extended claims (`StandardScope.extendedClaims`) an ID token may carry; the others go to userinfo
+    /// only (Logto's `idToken.enabledExtendedClaims`). The default is none.
+    func enabledExtendedIDTokenClaims() async throws -> Set<String>
+}
+
+extension AccountProvider {
+    public func account(id: String, releasing scopes: [String]) async throws -> Account? {
+        try await account(id: id)
+    }
+
+    public func enabledExtendedIDTokenClaims() async throws -> Set<String> { [] }
 }
 
 public struct Account: Sendable, Equatable {

@@ -10,16 +10,23 @@ public enum StandardScope {
                     "preferred_username", "profile", "website", "gender", "birthdate", "zoneinfo", "locale",
                     "updated_at"],
         "email": ["email", "email_verified"],
-        "phone": ["phone_number", "phone_number_verified"],
+        "phone": ["phone_number", "phone_number_verified", "roles"],
         "address": ["address"],
+        "roles": ["roles"],
     ]
 
-    /// The scopes discovery advertises, in a stable order.
-    public static let supported = ["openid", "offline_access", "profile", "email", "phone"]
+    /// The scopes discovery advertises, in a stable order. `roles` releases the user's role names (Logto's
+    /// plain `roles` scope).
+    public static let supported = ["openid", "offline_access", "profile", "email", "phone", "roles"]
+
+    /// Claims that go in userinfo whenever their scope is granted, but in the ID token only when the
+    /// administrator enables them (Logto's extended claims, `GET/PUT /api/configs/id-token`).
+    public static let extendedClaims: Set<String> = ["custom_data", "identities", "sso_identities", "roles",
+                                                     "organizations", "organization_data", "organization_roles"]
 
     public static let supportedClaims = ["sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "at_hash", "name",
                                          "username", "picture", "updated_at", "email", "email_verified",
-                                         "phone_number", "phone_number_verified"]
+                                         "phone_number", "phone_number_verified", "roles"]
 
     /// The claims of `account` released by `scopes`.
     public static func claims(of account: Account, scopes: some Sequence<String>) -> [String: JSONValue] {
@@ -46,4 +53,11 @@ public enum ScopeList {
     public static func format(_ scopes: [String]) -> String {
         scopes.joined(separator: " ")
     }
+}
+
+/// What a user consented to, stored per user and application: OIDC scopes by name, API permissions as
+/// `<resource indicator>#<scope>`, since two resources may define scopes of the same name (a resource
+/// indicator has no fragment, RFC 8707 §2, so the first `#` always ends it).
+public enum ConsentScope {
+    public static func qualified(_ scope: String, of indicator: String) -> String { indicator + "#" + scope }
 }

@@ -128,6 +128,7 @@ struct ErrorMiddleware: RouterMiddleware {
         case .notFound, .userNotExist: 404
         case .tooManyAttempts: 429
         case .invalidCredentials, .weakPassword, .suspended, .emailAlreadyInUse: 422
+        case _ where IdentityError.Code.unprocessable.contains(code): 422
         default: 400
         }
     }

@@ -16,6 +16,8 @@ public struct SesameRuntime: Sendable {
     public let users: UserService
     public let applications: ApplicationService
     public let resources: ResourceService
+    /// Roles and who holds them (RBAC).
+    public let roles: RoleService
     public let rateLimiter: RateLimiter
     public let connectors: ConnectorService
     public let codes: VerificationCodeService
@@ -60,13 +62,15 @@ public struct SesameRuntime: Sendable {
         self.logger = logger
         store = SQLStore(database: database, secretBox: SecretBox(secret: configuration.secret),
                          secret: configuration.secret)
-        users = UserService(store: store, hasher: PasswordHasher(), now: now)
+        users = UserService(store: store, claimsStore: store, hasher: PasswordHasher(), now: now)
         var providerConfiguration = ProviderConfiguration(issuer: configuration.issuer)
         providerConfiguration.keyActivationDelay = configuration.keyActivationDelay
         provider = OIDCProvider(configuration: providerConfiguration, storage: store, accounts: users, now: now)
         applications = ApplicationService(store: store, now: now)
         resources = ResourceService(store: store, protectedIndicator: provider.configuration.managementResource,
                                     now: now)
+        roles = RoleService(store: store, users: store, applications: store,
+                            managementIndicator: provider.configuration.managementResource, now: now)
         rateLimiter = RateLimiter(store: store, now: now)
         connectors = ConnectorService(store: store, context: ConnectorContext(logger: logger), now: now)
         codes = VerificationCodeService(store: store, limiter: rateLimiter,
@@ -78,15 +82,18 @@ public struct SesameRuntime: Sendable {
         csrf = SecretBox(secret: configuration.secret, purpose: "sesame.csrf")
     }
 
-    /// The Management API's resource (Logto's indicator, scope `all`), created on first start.
+    /// The Management API's resource (Logto's indicator, scope `all`), created on first start, and its
+    /// permission on the built-in "Management API access" role.
     func ensureManagementResource() async throws {
         let indicator = provider.configuration.managementResource
-        guard try await store.resource(indicator: indicator) == nil else { return }
-        do {
-            _ = try await resources.create(name: "Management API", indicator: indicator, scopes: ["all"])
-        } catch let error as IdentityError where error.code == .conflict {
-            // Another instance created it first.
+        if try await store.resource(indicator: indicator) == nil {
+            do {
+                _ = try await resources.create(name: "Management API", indicator: indicator, scopes: ["all"])
+            } catch let error as IdentityError where error.code == .conflict {
+                // Another instance created it first.
+            }
         }
+        try await store.linkManagementRole(indicator: indicator)
     }
 
     /// The Console's one-time setup link while no administrator exists, else nil.

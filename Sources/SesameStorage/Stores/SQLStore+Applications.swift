@@ -4,21 +4,43 @@ import SesameOIDC
 
 extension SQLStore: ClientStore, ApplicationStore {
     private static let columns = """
-        id, name, description, type, secret_hash, redirect_uris, post_logout_redirect_uris, is_third_party, created_at,
-        can_manage
+        id, name, description, type, secret_hash, redirect_uris, post_logout_redirect_uris, is_third_party, created_at
+        """
+    /// The columns read back, with `can_manage`: whether one of the app's roles holds the Management API's
+    /// `all` permission.
+    static let clientColumns = """
+        applications.id, applications.name, applications.description, applications.type, applications.secret_hash,
+        applications.redirect_uris, applications.post_logout_redirect_uris, applications.is_third_party,
+        applications.created_at, CASE WHEN EXISTS (
+            SELECT 1 FROM applications_roles ar JOIN roles_scopes rs ON rs.role_id = ar.role_id
+            JOIN resource_scopes s ON s.id = rs.scope_id JOIN resources r ON r.id = s.resource_id
+            WHERE ar.application_id = applications.id AND r.indicator = 'https://default.logto.app/api'
+            AND s.name = 'all') THEN 1 ELSE 0 END AS can_manage
         """
 
+    /// Inserts the application; with `canManage`, it gets the built-in "Management API access" role in the
+    /// same transaction.
     public func insertClient(_ client: Client) async throws {
         defer { clientCache.removeAll() }
-        try await insert("INSERT INTO applications (\(Self.columns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                         Self.binds(client),
-                         conflict: { _ in IdentityError(.conflict, phrase: "application.id_taken") })
+        var statements: [(String, [SQLValue])] = [
+            ("INSERT INTO applications (\(Self.columns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", Self.binds(client)),
+        ]
+        if client.canManage {
+            statements.append(("INSERT INTO applications_roles (application_id, role_id) VALUES (?, ?)",
+                               [.text(client.id), .text(RoleService.managementRoleID)]))
+        }
+        do {
+            try await database.transaction(statements)
+        } catch {
+            if Self.uniqueViolation(error) != nil { throw IdentityError(.conflict, phrase: "application.id_taken") }
+            throw error
+        }
     }
 
     public func client(id: String) async throws -> Client? {
         try await clientCache.value(id) {
-            guard var client = try await database.query("SELECT \(Self.columns) FROM applications WHERE id = ?",
-                                                        .text(id)).first.map(Self.client)
+            guard var client = try await database.query("SELECT \(Self.clientColumns) FROM applications WHERE id = ?",
+                                                        .text(id)).first.map(Self.clientFromRow)
             else { return nil }
             client.secrets = try await secrets(condition: "application_id = ?", [.text(id)])[id] ?? []
             return client
@@ -27,8 +49,8 @@ extension SQLStore: ClientStore, ApplicationStore {
 
     public func clients() async throws -> [Client] {
         let secrets = try await secrets(condition: "1 = 1", [])
-        return try await database.query("SELECT \(Self.columns) FROM applications ORDER BY created_at, id").map {
-            var client = try Self.client($0)
+        return try await database.query("SELECT \(Self.clientColumns) FROM applications ORDER BY created_at, id").map {
+            var client = try Self.clientFromRow($0)
             client.secrets = secrets[client.id] ?? []
             return client
         }
@@ -71,7 +93,7 @@ extension SQLStore: ClientStore, ApplicationStore {
         let binds = Self.binds(client)
         try await database.query("""
             UPDATE applications SET name = ?, description = ?, type = ?, secret_hash = ?, redirect_uris = ?,
-            post_logout_redirect_uris = ?, is_third_party = ?, created_at = ?, can_manage = ? WHERE id = ?
+            post_logout_redirect_uris = ?, is_third_party = ?, created_at = ? WHERE id = ?
             """, Array(binds.dropFirst()) + [binds[0]])
     }
 
@@ -86,10 +108,10 @@ extension SQLStore: ClientStore, ApplicationStore {
     private static func binds(_ client: Client) -> [SQLValue] {
         [.text(client.id), .text(client.name), .string(client.description), .text(client.type.rawValue),
          .string(client.secretHash), .json(client.redirectURIs), .json(client.postLogoutRedirectURIs),
-         .bool(client.isThirdParty), .date(client.createdAt), .bool(client.canManage)]
+         .bool(client.isThirdParty), .date(client.createdAt)]
     }
 
-    private static func client(_ row: SQLRow) throws -> Client {
+    static func clientFromRow(_ row: SQLRow) throws -> Client {
         guard let type = ApplicationType(rawValue: try row.string("type")) else { throw StorageError.corrupt("type") }
         return Client(
             id: try row.string("id"), name: try row.string("name"), description: row.optionalString("description"),

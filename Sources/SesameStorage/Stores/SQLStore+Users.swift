@@ -2,25 +2,34 @@ import Foundation
 import SesameIdentity
 
 extension SQLStore: UserStore {
-    private static let columns = """
+    static let userColumns = """
         id, username, username_key, primary_email, primary_phone, name, avatar, password_hash, is_suspended,
         created_at, updated_at, last_sign_in_at
         """
 
+    /// Inserts the user and gives them every default `User` role, in one transaction.
     public func insertUser(_ user: User) async throws {
-        try await insert("INSERT INTO users (\(Self.columns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                         Self.binds(user), conflict: Self.conflictError)
+        do {
+            try await database.transaction([
+                ("INSERT INTO users (\(Self.userColumns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", Self.binds(user)),
+                ("INSERT INTO users_roles (user_id, role_id) SELECT ?, id FROM roles WHERE type = 'User' AND is_default = 1",
+                 [.text(user.id)]),
+            ])
+        } catch {
+            if let detail = Self.uniqueViolation(error) { throw Self.conflictError(detail) }
+            throw error
+        }
     }
 
     public func user(id: String) async throws -> User? {
-        try await database.query("SELECT \(Self.columns) FROM users WHERE id = ?", .text(id)).first.map(Self.user)
+        try await database.query("SELECT \(Self.userColumns) FROM users WHERE id = ?", .text(id)).first.map(Self.userFromRow)
     }
 
     public func user(identifier: String) async throws -> User? {
         let key = identifier.lowercased()
         return try await database.query("""
-            SELECT \(Self.columns) FROM users WHERE username_key = ? OR primary_email = ? OR primary_phone = ?
-            """, .text(key), .text(key), .text(identifier.filter { $0 != "+" })).first.map(Self.user)
+            SELECT \(Self.userColumns) FROM users WHERE username_key = ? OR primary_email = ? OR primary_phone = ?
+            """, .text(key), .text(key), .text(identifier.filter { $0 != "+" })).first.map(Self.userFromRow)
     }
 
     public func updateUser(_ user: User) async throws {
@@ -67,9 +76,9 @@ extension SQLStore: UserStore {
     public func users(offset: Int, limit: Int) async throws -> (users: [User], total: Int) {
         let total = try await database.query("SELECT COUNT(*) AS total FROM users").first?.int("total") ?? 0
         let users = try await database.query(
-            "SELECT \(Self.columns) FROM users ORDER BY created_at DESC, id LIMIT ? OFFSET ?",
+            "SELECT \(Self.userColumns) FROM users ORDER BY created_at DESC, id LIMIT ? OFFSET ?",
             .integer(Int64(limit)), .integer(Int64(offset))
-        ).map(Self.user)
+        ).map(Self.userFromRow)
         return (users, Int(total))
     }
 
@@ -86,9 +95,9 @@ extension SQLStore: UserStore {
         let total = try await database.query("SELECT COUNT(*) AS total FROM users WHERE \(condition)", binds)
             .first?.int("total") ?? 0
         let users = try await database.query(
-            "SELECT \(Self.columns) FROM users WHERE \(condition) ORDER BY created_at DESC, id LIMIT ? OFFSET ?",
+            "SELECT \(Self.userColumns) FROM users WHERE \(condition) ORDER BY created_at DESC, id LIMIT ? OFFSET ?",
             binds + [.integer(Int64(limit)), .integer(Int64(offset))]
-        ).map(Self.user)
+        ).map(Self.userFromRow)
         return (users, Int(total))
     }
 
@@ -110,7 +119,7 @@ extension SQLStore: UserStore {
          .bool(user.isSuspended), .date(user.createdAt), .date(user.updatedAt), .date(user.lastSignInAt)]
     }
 
-    private static func user(_ row: SQLRow) throws -> User {
+    static func userFromRow(_ row: SQLRow) throws -> User {
         User(id: try row.string("id"), username: row.optionalString("username"),
              primaryEmail: row.optionalString("primary_email"), primaryPhone: row.optionalString("primary_phone"),
              name: row.optionalString("name"), avatar: row.optionalString("avatar"),

@@ -1,0 +1,257 @@
+import Foundation
+import SesameIdentity
+import SesameOIDC
+
+extension SQLStore: RoleStore, PermissionStore, AccountClaimsStore {
+    private static let roleColumns = "roles.id, roles.name, roles.description, roles.type, roles.is_default, roles.created_at"
+
+    /// The relation table, its holder column, and the holder's id.
+    private static func relation(_ subject: PermissionSubject) -> (table: String, column: String, id: String) {
+        switch subject {
+        case .account(let id): ("users_roles", "user_id", id)
+        case .client(let id): ("applications_roles", "application_id", id)
+        }
+    }
+
+    public func permittedScopes(of subject: PermissionSubject, resourceID: String) async throws -> Set<String> {
+        let (table, column, id) = Self.relation(subject)
+        return Set(try await database.query("""
+            SELECT DISTINCT s.name FROM \(table) h JOIN roles_scopes rs ON rs.role_id = h.role_id
+            JOIN resource_scopes s ON s.id = rs.scope_id WHERE h.\(column) = ? AND s.resource_id = ?
+            """, .text(id), .text(resourceID)).map { try $0.string("name") })
+    }
+
+    public func insertRole(_ role: Role, scopeIDs: [String]) async throws {
+        defer { clientCache.removeAll() }
+        var statements: [(String, [SQLValue])] = [(
+            "INSERT INTO roles (id, name, description, type, is_default, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+            [.text(role.id), .text(role.name), .text(role.description), .text(role.type.rawValue),
+             .bool(role.isDefault), .date(role.createdAt)]
+        )]
+        for scopeID in scopeIDs {
+            statements.append(("INSERT INTO roles_scopes (role_id, scope_id) VALUES (?, ?)",
+                               [.text(role.id), .text(scopeID)]))
+        }
+        do {
+            try await database.transaction(statements)
+        } catch {
+            if Self.uniqueViolation(error) != nil { throw Self.nameInUse(role.name) }
+            throw error
+        }
+    }
+
+    private static func nameInUse(_ name: String) -> IdentityError {
+        IdentityError(.roleNameInUse, phrase: "role.name_in_use", ["name": name])
+    }
+
+    public func role(id: String) async throws -> Role? {
+        try await database.query("SELECT \(Self.roleColumns) FROM roles WHERE id = ?", .text(id)).first
+            .map(Self.role)
+    }
+
+    public func roles(ids: [String]) async throws -> [Role] {
+        guard !ids.isEmpty else { return [] }
+        return try await database.query("""
+            SELECT \(Self.roleColumns) FROM roles WHERE id IN (\(Self.placeholders(ids.count))) ORDER BY name
+            """, ids.map { .text($0) }).map(Self.role)
+    }
+
+    public func roles(_ query: RoleQuery) async throws -> (roles: [RoleListing], total: Int) {
+        var conditions: [String] = []
+        var binds: [SQLValue] = []
+        if let type = query.type {
+            conditions.append("roles.type = ?")
+            binds.append(.text(type.rawValue))
+        }
+        if let search = query.search, !search.isEmpty {
+            conditions.append("(LOWER(roles.name) LIKE ? ESCAPE '\\' OR LOWER(roles.description) LIKE ? ESCAPE '\\')")
+            let pattern = SQLValue.text("%" + Self.likeEscaped(search.lowercased()) + "%")
+            binds += [pattern, pattern]
+        }
+        if let excluding = query.excluding {
+            let (table, column, id) = Self.relation(excluding)
+            conditions.append("roles.id NOT IN (SELECT role_id FROM \(table) WHERE \(column) = ?)")
+            binds.append(.text(id))
+        }
+        let filter = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
+        let total = try await database.query("SELECT COUNT(*) AS total FROM roles \(filter)", binds).first?
+            .int("total") ?? 0
+        let rows = try await database.query("""
+            SELECT \(Self.roleColumns),
+            (SELECT COUNT(*) FROM users_roles ur WHERE ur.role_id = roles.id) AS users_count,
+            (SELECT COUNT(*) FROM applications_roles ar WHERE ar.role_id = roles.id) AS applications_count
+            FROM roles \(filter) ORDER BY roles.created_at, roles.id LIMIT ? OFFSET ?
+            """, binds + [.integer(Int64(query.limit)), .integer(Int64(query.offset))])
+        return (try rows.map { row in
+            RoleListing(role: try Self.role(row), usersCount: Int(try row.int("users_count")),
+                        applicationsCount: Int(try row.int("applications_count")))
+        }, Int(total))
+    }
+
+    public func updateRole(_ role: Role) async throws {
+        defer { clientCache.removeAll() }
+        do {
+            try await database.query("UPDATE roles SET name = ?, description = ?, is_default = ? WHERE id = ?",
+                                     .text(role.name), .text(role.description), .bool(role.isDefault), .text(role.id))
+        } catch {
+            if Self.uniqueViolation(error) != nil { throw Self.nameInUse(role.name) }
+            throw error
+        }
+    }
+
+    public func deleteRole(id: String) async throws {
+        defer { clientCache.removeAll() }
+        try await database.query("DELETE FROM roles WHERE id = ?", .text(id))
+    }
+
+    public func permissions(ofRole roleID: String) async throws -> [Permission] {
+        try await permissions(where: "s.id IN (SELECT scope_id FROM roles_scopes WHERE role_id = ?)", [.text(roleID)])
+    }
+
+    public func permissions(scopeIDs: [String]) async throws -> [Permission] {
+        guard !scopeIDs.isEmpty else { return [] }
+        return try await permissions(where: "s.id IN (\(Self.placeholders(scopeIDs.count)))", scopeIDs.map { .text($0) })
+    }
+
+    private func permissions(where condition: String, _ binds: [SQLValue]) async throws -> [Permission] {
+        try await database.query("""
+            SELECT s.id, s.name, s.description, r.id AS resource_id, r.name AS resource_name, r.indicator
+            FROM resource_scopes s JOIN resources r ON r.id = s.resource_id WHERE \(condition)
+            ORDER BY r.name, r.id, s.name
+            """, binds).map { row in
+            Permission(scope: ResourceScope(id: try row.string("id"), name: try row.string("name"),
+                                            description: row.optionalString("description")),
+                       resourceID: try row.string("resource_id"), resourceName: try row.string("resource_name"),
+                       resourceIndicator: try row.string("indicator"))
+        }
+    }
+
+    public func addPermissions(roleID: String, scopeIDs: [String]) async throws {
+        defer { clientCache.removeAll() }
+        try await database.transaction(scopeIDs.map {
+            ("INSERT INTO roles_scopes (role_id, scope_id) VALUES (?, ?) ON CONFLICT DO NOTHING", [.text(roleID), .text($0)])
+        })
+    }
+
+    public func removePermission(roleID: String, scopeID: String) async throws -> Bool {
+        defer { clientCache.removeAll() }
+        return try await !database.query("""
+            DELETE FROM roles_scopes WHERE role_id = ? AND scope_id = ? RETURNING scope_id
+            """, .text(roleID), .text(scopeID)).isEmpty
+    }
+
+    public func roles(heldBy subject: PermissionSubject) async throws -> [Role] {
+        let (table, column, id) = Self.relation(subject)
+        return try await database.query("""
+            SELECT \(Self.roleColumns) FROM roles JOIN \(table) h ON h.role_id = roles.id WHERE h.\(column) = ?
+            ORDER BY roles.name
+            """, .text(id)).map(Self.role)
+    }
+
+    public func roleNames(ofUser userID: String) async throws -> [String] {
+        try await roles(heldBy: .account(userID)).map(\.name)
+    }
+
+    public func assign(roleIDs: [String], to subject: PermissionSubject) async throws {
+        defer { clientCache.removeAll() }
+        let (table, column, id) = Self.relation(subject)
+        try await database.transaction(roleIDs.map {
+            ("INSERT INTO \(table) (\(column), role_id) VALUES (?, ?) ON CONFLICT DO NOTHING", [.text(id), .text($0)])
+        })
+    }
+
+    public func assign(roleID: String, to subjects: [PermissionSubject]) async throws {
+        defer { clientCache.removeAll() }
+        try await database.transaction(subjects.map { subject in
+            let (table, column, id) = Self.relation(subject)
+            return ("INSERT INTO \(table) (\(column), role_id) VALUES (?, ?) ON CONFLICT DO NOTHING",
+                    [.text(id), .text(roleID)])
+        })
+    }
+
+    public func replaceRoles(of subject: PermissionSubject, with roleIDs: [String]) async throws {
+        defer { clientCache.removeAll() }
+        let (table, column, id) = Self.relation(subject)
+        try await database.transaction([("DELETE FROM \(table) WHERE \(column) = ?", [.text(id)])] + roleIDs.map {
+            ("INSERT INTO \(table) (\(column), role_id) VALUES (?, ?)", [.text(id), .text($0)])
+        })
+    }
+
+    public func unassign(roleID: String, from subject: PermissionSubject) async throws -> Bool {
+        defer { clientCache.removeAll() }
+        let (table, column, id) = Self.relation(subject)
+        return try await !database.query("""
+            DELETE FROM \(table) WHERE \(column) = ? AND role_id = ? RETURNING role_id
+            """, .text(id), .text(roleID)).isEmpty
+    }
+
+    public func users(holdingRole roleID: String, search: String?, offset: Int, limit: Int) async throws
+        -> (users: [User], total: Int)
+    {
+        var condition = "id IN (SELECT user_id FROM users_roles WHERE role_id = ?)"
+        var binds: [SQLValue] = [.text(roleID)]
+        if let search, !search.isEmpty {
+            let pattern = SQLValue.text("%" + Self.likeEscaped(search.lowercased()) + "%")
+            condition += """
+                 AND (username_key LIKE ? ESCAPE '\\' OR primary_email LIKE ? ESCAPE '\\'
+                 OR primary_phone LIKE ? ESCAPE '\\' OR LOWER(name) LIKE ? ESCAPE '\\')
+                """
+            binds += [pattern, pattern, pattern, pattern]
+        }
+        let total = try await database.query("SELECT COUNT(*) AS total FROM users WHERE \(condition)", binds).first?
+            .int("total") ?? 0
+        let users = try await database.query("""
+            SELECT \(Self.userColumns) FROM users WHERE \(condition) ORDER BY created_at DESC, id LIMIT ? OFFSET ?
+            """, binds + [.integer(Int64(limit)), .integer(Int64(offset))]).map(Self.userFromRow)
+        return (users, Int(total))
+    }
+
+    public func applications(holdingRole roleID: String, offset: Int, limit: Int) async throws
+        -> (applications: [Client], total: Int)
+    {
+        let condition = "applications.id IN (SELECT application_id FROM applications_roles WHERE role_id = ?)"
+        let total = try await database.query("SELECT COUNT(*) AS total FROM applications WHERE \(condition)",
+                                             .text(roleID)).first?.int("total") ?? 0
+        let clients = try await database.query("""
+            SELECT \(Self.clientColumns) FROM applications WHERE \(condition)
+            ORDER BY applications.created_at, applications.id LIMIT ? OFFSET ?
+            """, .text(roleID), .integer(Int64(limit)), .integer(Int64(offset))).map(Self.clientFromRow)
+        return (clients, Int(total))
+    }
+
+    public func config(key: String) async throws -> String? {
+        try await database.query("SELECT value FROM configs WHERE key = ?", .text(key)).first?.string("value")
+    }
+
+    public func saveConfig(key: String, json: String) async throws {
+        try await database.query("""
+            INSERT INTO configs (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value
+            """, .text(key), .text(json))
+    }
+
+    /// Links the built-in "Management API access" role to the Management API's `all` scope (idempotent; run at
+    /// every start, since the resource is made at first start, after the migration that made the role).
+    public func linkManagementRole(indicator: String) async throws {
+        defer { clientCache.removeAll() }
+        try await database.query("""
+            INSERT INTO roles_scopes (role_id, scope_id)
+            SELECT ?, s.id FROM resource_scopes s JOIN resources r ON r.id = s.resource_id
+            WHERE r.indicator = ? AND s.name = 'all' ON CONFLICT DO NOTHING
+            """, .text(RoleService.managementRoleID), .text(indicator))
+    }
+
+    static func placeholders(_ count: Int) -> String {
+        Array(repeating: "?", count: count).joined(separator: ", ")
+    }
+
+    static func likeEscaped(_ term: String) -> String {
+        term.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%")
+            .replacingOccurrences(of: "_", with: "\\_")
+    }
+
+    private static func role(_ row: SQLRow) throws -> Role {
+        guard let type = RoleType(rawValue: try row.string("type")) else { throw StorageError.corrupt("type") }
+        return Role(id: try row.string("id"), name: try row.string("name"), description: try row.string("description"),
+                    type: type, isDefault: try row.bool("is_default"), createdAt: try row.date("created_at"))
+    }
+}
