@@ -73,7 +73,15 @@ struct Fixture: Sendable {
                 name: "Indexer", type: .machineToMachine, redirectURIs: [], postLogoutRedirectURIs: []),
             user: try await runtime.users.create(.init(username: "alice", email: "Alice@Example.com",
                                                        name: "Alice Liddell", password: password)))
-        _ = try await runtime.resources.create(name: "Books", indicator: resource, scopes: ["read:books", "write:books"])
+        let books = try await runtime.resources.create(name: "Books", indicator: resource,
+                                                       scopes: ["read:books", "write:books"])
+        // Alice and the Indexer hold roles with both permissions of the Books API; RBACTests start from none.
+        let bookworm = try await runtime.roles.create(name: "bookworm", description: "Reads and writes books",
+                                                      scopeIDs: books.scopes.map(\.id))
+        let indexer = try await runtime.roles.create(name: "indexer", description: "Indexes books",
+                                                     type: .machineToMachine, scopeIDs: books.scopes.map(\.id))
+        try await runtime.roles.assign(roleIDs: [bookworm.id], to: .account(fixture.user.id))
+        try await runtime.roles.assign(roleIDs: [indexer.id], to: .client(fixture.machine.client.id))
         let app = SesameApplication.build(runtime: runtime)
         do {
             try await app.test(.live) { client in

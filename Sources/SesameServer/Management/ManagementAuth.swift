@@ -73,6 +73,29 @@ enum ManagementInput {
         }
     }
 
+    /// A required non-null string.
+    static func requiredString(_ body: JSONValue, _ key: String) throws -> String {
+        guard let value = try optionalString(body, key), let value else {
+            throw IdentityError.invalidInput(phrase: "input.required", ["field": key])
+        }
+        return value
+    }
+
+    static func optionalBool(_ body: JSONValue, _ key: String) throws -> Bool? {
+        guard let value = body[key] else { return nil }
+        guard let flag = value.boolValue else {
+            throw IdentityError.invalidInput(phrase: "input.must_be_boolean", ["field": key])
+        }
+        return flag
+    }
+
+    /// Refuses a body with a member outside `keys` (a misspelt field is an error, not silently ignored).
+    static func allowOnly(_ body: JSONValue, _ keys: Set<String>) throws {
+        for key in body.objectValue?.keys.sorted() ?? [] where !keys.contains(key) {
+            throw IdentityError.invalidInput(phrase: "input.unknown_field", ["field": key])
+        }
+    }
+
     static func stringList(_ value: JSONValue?, _ key: String) throws -> [String]? {
         guard let value else { return nil }
         guard let items = value.arrayValue, items.allSatisfy({ $0.stringValue != nil }) else {

@@ -15,7 +15,68 @@ enum OpenAPIDocument {
         var status = "200"
         /// Answers besides 400 that tell the caller something (status → description).
         var errors: [String: String] = [:]
+        /// Query parameters besides paging (name → schema).
+        var query: [String: JSONValue] = [:]
     }
+
+    static let roleErrors = ["422": "A Logto rule refused it (role.name_in_use, role.scope_exists, user.invalid_role_type, ...)"]
+    static let roleOperations: [Operation] = [
+        .init(method: "get", path: "/api/roles", tag: "Roles",
+              summary: "List roles with how many users and applications hold each", response: "RoleListing",
+              isList: true, query: ["type": ["type": "string", "enum": ["User", "MachineToMachine"]],
+                                    "search": ["type": "string"], "excludeUserId": ["type": "string"],
+                                    "excludeApplicationId": ["type": "string"]]),
+        .init(method: "post", path: "/api/roles", tag: "Roles", summary: "Create a role with permissions",
+              body: "RoleCreate", response: "Role", errors: roleErrors),
+        .init(method: "get", path: "/api/roles/{id}", tag: "Roles", summary: "Get a role", response: "Role"),
+        .init(method: "patch", path: "/api/roles/{id}", tag: "Roles", summary: "Rename a role or change isDefault",
+              body: "RolePatch", response: "Role", errors: roleErrors),
+        .init(method: "delete", path: "/api/roles/{id}", tag: "Roles",
+              summary: "Delete a role (every user and application loses it)", status: "204", errors: roleErrors),
+        .init(method: "get", path: "/api/roles/{id}/scopes", tag: "Roles", summary: "A role's permissions",
+              response: "RoleScope", isList: true),
+        .init(method: "post", path: "/api/roles/{id}/scopes", tag: "Roles", summary: "Add permissions to a role",
+              body: "ScopeIds", response: "RoleScope", isList: true, status: "201", errors: roleErrors),
+        .init(method: "delete", path: "/api/roles/{id}/scopes/{scopeId}", tag: "Roles",
+              summary: "Remove a permission from a role", status: "204", errors: roleErrors),
+        .init(method: "get", path: "/api/roles/{id}/users", tag: "Roles", summary: "Users holding a role",
+              response: "User", isList: true, query: ["search": ["type": "string"]]),
+        .init(method: "post", path: "/api/roles/{id}/users", tag: "Roles", summary: "Give a role to users",
+              body: "UserIds", status: "201", errors: roleErrors),
+        .init(method: "delete", path: "/api/roles/{id}/users/{userId}", tag: "Roles",
+              summary: "Take a role from a user", status: "204"),
+        .init(method: "get", path: "/api/roles/{id}/applications", tag: "Roles",
+              summary: "Machine-to-machine applications holding a role", response: "Application", isList: true),
+        .init(method: "post", path: "/api/roles/{id}/applications", tag: "Roles",
+              summary: "Give a role to machine-to-machine applications", body: "ApplicationIds", status: "201",
+              errors: roleErrors),
+        .init(method: "delete", path: "/api/roles/{id}/applications/{applicationId}", tag: "Roles",
+              summary: "Take a role from an application", status: "204"),
+        .init(method: "get", path: "/api/users/{id}/roles", tag: "Users", summary: "A user's roles", response: "Role",
+              isList: true),
+        .init(method: "post", path: "/api/users/{id}/roles", tag: "Users",
+              summary: "Give roles to a user (roles held already are skipped)", body: "RoleIds",
+              response: "RoleAssignment", status: "201", errors: roleErrors),
+        .init(method: "put", path: "/api/users/{id}/roles", tag: "Users", summary: "Replace a user's roles",
+              body: "RoleIds", response: "RoleAssignment", errors: roleErrors),
+        .init(method: "delete", path: "/api/users/{id}/roles/{roleId}", tag: "Users", summary: "Take a role from a user",
+              status: "204"),
+        .init(method: "get", path: "/api/applications/{id}/roles", tag: "Applications",
+              summary: "A machine-to-machine application's roles", response: "Role", isList: true, errors: roleErrors),
+        .init(method: "post", path: "/api/applications/{id}/roles", tag: "Applications",
+              summary: "Give roles to a machine-to-machine application", body: "RoleIds", response: "RoleAssignment",
+              status: "201", errors: roleErrors),
+        .init(method: "put", path: "/api/applications/{id}/roles", tag: "Applications",
+              summary: "Replace a machine-to-machine application's roles", body: "RoleIds", response: "RoleAssignment",
+              errors: roleErrors),
+        .init(method: "delete", path: "/api/applications/{id}/roles/{roleId}", tag: "Applications",
+              summary: "Take a role from an application", status: "204", errors: roleErrors),
+        .init(method: "get", path: "/api/configs/id-token", tag: "Configs",
+              summary: "Which extended claims (roles, ...) the ID token carries", response: "IDTokenConfig"),
+        .init(method: "put", path: "/api/configs/id-token", tag: "Configs",
+              summary: "Choose the extended claims the ID token carries", body: "IDTokenConfig",
+              response: "IDTokenConfig"),
+    ]
 
     static let operations: [Operation] = [
         .init(method: "get", path: "/api/status", tag: "Status", summary: "Health check", isPublic: true, status: "204"),
@@ -113,7 +174,7 @@ enum OpenAPIDocument {
               summary: "Set the new password (recovery)", body: "Password", isPublic: true, status: "204"),
         .init(method: "post", path: "/api/experience/submit", tag: "Experience", summary: "Finish",
               response: "Redirect", isPublic: true),
-    ]
+    ] + roleOperations
 
     static func string(_ description: String? = nil, nullable: Bool = false) -> JSONValue {
         var schema: [String: JSONValue] = ["type": nullable ? ["string", "null"] : "string"]
@@ -208,6 +269,29 @@ enum OpenAPIDocument {
         "ProfileField": object(["type": ["type": "string", "enum": ["username", "password", "name"]], "value": string()],
                                required: ["type", "value"]),
         "Redirect": object(["redirectTo": string()], required: ["redirectTo"]),
+        "Role": object(["id": string(), "name": string(), "description": string(),
+                        "type": ["type": "string", "enum": ["User", "MachineToMachine"]], "isDefault": boolean,
+                        "createdAt": integer], required: ["id", "name", "description", "type", "isDefault"]),
+        "RoleListing": object(["id": string(), "name": string(), "description": string(),
+                               "type": ["type": "string", "enum": ["User", "MachineToMachine"]], "isDefault": boolean,
+                               "createdAt": integer, "usersCount": integer, "applicationsCount": integer],
+                              required: ["id", "name", "type", "usersCount", "applicationsCount"]),
+        "RoleCreate": object(["name": string(), "description": string(),
+                              "type": ["type": "string", "enum": ["User", "MachineToMachine"]], "isDefault": boolean,
+                              "scopeIds": stringArray], required: ["name", "description"]),
+        "RolePatch": object(["name": string(), "description": string(), "isDefault": boolean]),
+        "RoleScope": object(["id": string(), "resourceId": string(), "name": string(),
+                             "description": string(nullable: true),
+                             "resource": object(["id": string(), "name": string(), "indicator": string()])],
+                            required: ["id", "name", "resource"]),
+        "ScopeIds": object(["scopeIds": stringArray], required: ["scopeIds"]),
+        "UserIds": object(["userIds": stringArray], required: ["userIds"]),
+        "ApplicationIds": object(["applicationIds": stringArray], required: ["applicationIds"]),
+        "RoleIds": object(["roleIds": stringArray], required: ["roleIds"]),
+        "RoleAssignment": object(["roleIds": stringArray, "addedRoleIds": stringArray], required: ["roleIds"]),
+        "IDTokenConfig": object(["enabledExtendedClaims": ["type": "array", "items": [
+            "type": "string", "enum": .array(StandardScope.extendedClaims.sorted().map { .string($0) })]]],
+                                required: ["enabledExtendedClaims"]),
         "Log": object(["id": string(), "key": string(), "payload": ["type": "object"], "createdAt": integer],
                       required: ["id", "key", "payload", "createdAt"]),
     ]
@@ -260,7 +344,9 @@ enum OpenAPIDocument {
             for name in pathParameters {
                 parameters.append(["name": .string(name), "in": "path", "required": true, "schema": ["type": "string"]])
             }
-            let unpaged: Set = ["/api/applications/{id}/secrets", "/api/resources", "/api/resources/{id}/scopes", "/api/connectors", "/api/connector-factories"]
+            let unpaged: Set = ["/api/applications/{id}/secrets", "/api/resources", "/api/resources/{id}/scopes",
+                                "/api/connectors", "/api/connector-factories", "/api/roles/{id}/scopes",
+                                "/api/users/{id}/roles", "/api/applications/{id}/roles"]
             if operation.isList, !unpaged.contains(operation.path) {
                 parameters.append(["name": "page", "in": "query", "schema": ["type": "integer", "minimum": 1]])
                 parameters.append(["name": "page_size", "in": "query",
@@ -268,6 +354,9 @@ enum OpenAPIDocument {
             }
             if operation.path == "/api/users", operation.method == "get" {
                 parameters.append(["name": "search", "in": "query", "schema": ["type": "string"]])
+            }
+            for (name, schema) in operation.query.sorted(by: { $0.key < $1.key }) {
+                parameters.append(["name": .string(name), "in": "query", "schema": schema])
             }
             if operation.path == "/api/logs" {
                 for name in ["userId", "applicationId", "logKey"] {

@@ -112,11 +112,18 @@ struct SignInRoutes: Sendable {
 
     private func consentPage(_ request: Request, context: SesameRequestContext) async throws -> Response {
         let visit = try await visit(request, context)
-        guard let interaction = visit.interaction, interaction.accountID != nil, let appName = visit.appName else {
-            throw OAuthError.sessionExpired
-        }
+        guard let interaction = visit.interaction, let accountID = interaction.accountID, let appName = visit.appName
+        else { throw OAuthError.sessionExpired }
+        // What accepting records: the OIDC scopes and, per API, the requested permissions the user's roles hold.
+        let details = try await provider.consentDetails(for: interaction.request, accountID: accountID)
         return visit.page(pages, "consent", title: "\(visit.t("authorize")) \(appName)", model: [
-            "scopes": interaction.request.scopes.map { Self.describe($0, visit.t) },
+            "scopes": details.scopes.map { Self.describe($0, visit.t) },
+            "apis": details.permissions.map { group in
+                ["heading": visit.t("consent.api", ["resource": group.resource.name]),
+                 "permissions": group.scopes.map { scope in
+                     ["name": scope.name, "description": scope.description ?? ""]
+                 }] as [String: Any]
+            },
         ])
     }
 
@@ -134,7 +141,7 @@ struct SignInRoutes: Sendable {
     }
 
     static func describe(_ scope: String, _ t: Localizer) -> String {
-        ["openid", "profile", "email", "phone", "offline_access"].contains(scope)
+        ["openid", "profile", "email", "phone", "offline_access", "roles"].contains(scope)
             ? t("scope." + scope) : t("scope.other", ["scope": scope])
     }
 }

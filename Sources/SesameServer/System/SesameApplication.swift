@@ -76,6 +76,7 @@ public enum SesameApplication {
         let management = router.group("api").add(middleware: ManagementAuth(runtime: runtime))
         ApplicationsRoutes(runtime: runtime).register(on: management)
         UsersRoutes(runtime: runtime).register(on: management)
+        RolesRoutes(runtime: runtime).register(on: management)
         SettingsRoutes(runtime: runtime).register(on: management)
         ConsoleRoutes(runtime: runtime, cookies: cookies).register(on: router)
         if let mailbox = runtime.mailbox {
