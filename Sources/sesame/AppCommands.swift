@@ -33,7 +33,7 @@ struct App: AsyncParsableCommand {
         @Option(name: .customLong("post-logout-redirect-uri"), help: "Allowed post sign-out URI (repeatable).")
         var postLogoutRedirectURIs: [String] = []
         @Flag(help: "A third-party app: users see a consent page.") var thirdParty = false
-        @Flag(help: "An m2m app allowed to use the Management API (resource https://default.logto.app/api, scope all).")
+        @Flag(help: "Give this m2m app the built-in role \"Management API access\" (resource https://default.logto.app/api, scope all).")
         var management = false
         @Flag(help: "Print JSON.") var json = false
 

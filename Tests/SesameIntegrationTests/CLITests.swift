@@ -108,6 +108,49 @@ struct CLITests {
         #expect(process.stdout.isEmpty)
     }
 
+    @Test func rolesFromTheCommandLine() throws {
+        defer { try? FileManager.default.removeItem(at: directory) }
+        #expect(try sesame("resource", "create", "--indicator", "https://api.books.test", "--name", "Books",
+                           "--scope", "read:books", "--scope", "write:books").status == 0)
+        let created = try sesame("role", "create", "--name", "reader", "--description", "Reads books", "--default",
+                                 "--permission", "https://api.books.test:read:books", "--json")
+        #expect(created.status == 0, "\(created.stderr)")
+        let role = try #require(created.json as? [String: Any])
+        #expect(role["isDefault"] as? Bool == true)
+        // By resource name too; an m2m role; a default m2m role is refused in one line.
+        #expect(try sesame("role", "create", "--name", "bot", "--type", "m2m", "--permission", "Books:write:books")
+            .status == 0)
+        let refused = try sesame("role", "create", "--name", "x", "--type", "m2m", "--default")
+        #expect(refused.status == 1)
+        #expect(refused.stderr.split(separator: "\n").count == 1)
+        let unknown = try sesame("role", "create", "--name", "y", "--permission", "https://api.books.test:delete:books")
+        #expect(unknown.status == 1)
+        #expect(unknown.stderr.contains("delete:books"))
+        // A new user gets the default role; assigning by email, unassigning, and the type rule.
+        #expect(try sesame("user", "create", "--email", "ann@example.com", "--password", "Correct-Horse-9").status == 0)
+        var list = try #require(try sesame("role", "list", "--json").json as? [[String: Any]])
+        #expect(list.first { $0["name"] as? String == "reader" }?["usersCount"] as? Int == 1)
+        #expect(try sesame("role", "unassign", "reader", "--user", "ann@example.com").status == 0)
+        #expect(try sesame("role", "assign", "reader", "--user", "ann@example.com").status == 0)
+        let wrongType = try sesame("role", "assign", "bot", "--user", "ann@example.com")
+        #expect(wrongType.status == 1)
+        #expect(wrongType.stderr.contains("machine-to-machine"))
+        let app = try #require(try sesame("app", "create", "--name", "Indexer", "--type", "m2m", "--json").json
+            as? [String: Any])
+        let appID = try #require(app["id"] as? String)
+        #expect(try sesame("role", "assign", "bot", "--app", appID).status == 0)
+        list = try #require(try sesame("role", "list", "--json").json as? [[String: Any]])
+        let bot = try #require(list.first { $0["name"] as? String == "bot" })
+        #expect(bot["applicationsCount"] as? Int == 1)
+        #expect(bot["permissions"] as? [String] == ["https://api.books.test:write:books"])
+        // --management gives the built-in role.
+        #expect(try sesame("app", "create", "--name", "Scripts", "--type", "m2m", "--management").status == 0)
+        list = try #require(try sesame("role", "list", "--json").json as? [[String: Any]])
+        #expect(list.first { $0["id"] as? String == "management-api-access" }?["applicationsCount"] as? Int == 1)
+        #expect(try sesame("role", "assign", "nope", "--user", "ann@example.com").status == 1)
+        #expect(try sesame("role", "assign", "reader").status != 0)
+    }
+
     @Test func administratorsFromTheCommandLine() throws {
         let link = try sesame("admin", "setup-link", "--json")
         #expect(link.status == 0)
