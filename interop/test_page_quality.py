@@ -68,17 +68,26 @@ def fresh_code(sesame, address, usage, seen):
     raise AssertionError(f"no new {usage} code for {address}")
 
 
+PARTNER_API = "https://api.orders.test"
+
+
 def third_party_app(sesame):
-    """A third-party app (its users see the consent page), made with the CLI against the running server's database."""
-    created = subprocess.run([binary(), "app", "create", "--name", "Partner Portal", "--type", "traditional",
-                              "--redirect-uri", REDIRECT_URI, "--third-party", "--json"], env=sesame.env,
-                             capture_output=True, text=True, check=True)
+    """A third-party app (its users see the consent page), made with the CLI against the running server's database,
+    and an API whose permission the user holds through a role, so the consent page lists it."""
+    def cli(*arguments):
+        return subprocess.run([binary(), *arguments], env=sesame.env, capture_output=True, text=True, check=True)
+    created = cli("app", "create", "--name", "Partner Portal", "--type", "traditional", "--redirect-uri", REDIRECT_URI,
+                  "--third-party", "--json")
+    cli("resource", "create", "--indicator", PARTNER_API, "--name", "Orders API", "--scope", "read:orders")
+    cli("role", "create", "--name", "customer", "--permission", PARTNER_API + ":read:orders")
+    cli("role", "assign", "customer", "--user", sesame.user_id)
     return json.loads(created.stdout)["id"]
 
 
 def authorize_query(client_id):
     return urllib.parse.urlencode({
-        "client_id": client_id, "redirect_uri": REDIRECT_URI, "response_type": "code", "scope": "openid profile email",
+        "client_id": client_id, "redirect_uri": REDIRECT_URI, "response_type": "code",
+        "scope": "openid profile email roles read:orders", "resource": PARTNER_API,
         "state": "s", "code_challenge": challenge(secrets.token_urlsafe(48)), "code_challenge_method": "S256",
     })
 
@@ -158,6 +167,7 @@ def hosted_pages(sesame, language, partner_id):
     consent = signed.get(f"{base}/oidc/auth?{authorize_query(partner_id)}")
     assert urllib.parse.urlsplit(consent.url).path == "/consent", consent.url
     keep("consent", consent)
+    assert "read:orders" in consent.text and "Orders API" in consent.text, "the consent page lists the API permission"
     logout = signed.get(f"{base}/oidc/session/end")
     keep("logout", logout)
     keep("signed-out", signed.post(f"{base}/oidc/session/end/confirm", data={
@@ -201,6 +211,20 @@ def console_pages(sesame):
         "scopes": "read:books\nwrite:books", "accessTokenTtl": "3600"})
     resource_path = urllib.parse.urlsplit(created.url).path
     assert resource_path.startswith("/console/resources/") and resource_path != "/console/resources/", created.url
+    scope_ids = re.findall(r"/scopes/([^/]+)/delete", s.get(base + resource_path).text)
+    page = s.get(f"{base}/console/roles").text
+    created = s.post(f"{base}/console/roles", data=[
+        ("csrf_token", csrf(page)), ("name", "editor"), ("description", "Edits the catalogue"), ("type", "User")]
+        + [("scope", scope_id) for scope_id in scope_ids[:2]])
+    role_path = urllib.parse.urlsplit(created.url).path
+    assert role_path.startswith("/console/roles/") and role_path != "/console/roles/", created.url
+    page = s.get(f"{base}{role_path}?tab=users").text
+    s.post(f"{base}{role_path}/users", data={"csrf_token": csrf(page), "user": sesame.user_id})
+    created = s.post(f"{base}/console/roles", data={
+        "csrf_token": csrf(page), "name": "reporting", "description": "Reads reports", "type": "MachineToMachine"})
+    m2m_role_path = urllib.parse.urlsplit(created.url).path
+    machine = json.loads(subprocess.run([binary(), "app", "create", "--name", "Reports job", "--type", "m2m", "--json"],
+                                        env=sesame.env, capture_output=True, text=True, check=True).stdout)["id"]
     for lang in ("en", "zh-CN"):
         s.get(f"{base}/console/language", params={"lang": lang, "next": "/console"})
         suffix = "" if lang == "en" else "-zh"
@@ -222,8 +246,17 @@ def console_pages(sesame):
             "config.accountName": "noreply@example.com", "config.templates": "[{", "testAddress": "a@example.com"}),
             (400,))
         keep("console-sign-in-experience" + suffix, s.get(f"{base}/console/sign-in-experience"))
+        keep("console-roles" + suffix, s.get(f"{base}/console/roles"))
+        keep("console-role" + suffix, s.get(base + role_path))
+        keep("console-role-users" + suffix, s.get(f"{base}{role_path}?tab=users"))
+        keep("console-role-apps" + suffix, s.get(f"{base}{m2m_role_path}?tab=applications"))
+        page = s.get(f"{base}/console/roles").text
+        keep("console-roles-error" + suffix, s.post(f"{base}/console/roles", data={
+            "csrf_token": csrf(page), "name": "editor", "description": "again", "type": "User"}), (400,))
         keep("console-users" + suffix, s.get(f"{base}/console/users"))
         keep("console-user" + suffix, s.get(f"{base}/console/users/{sesame.user_id}"))
+        keep("console-user-roles" + suffix, s.get(f"{base}/console/users/{sesame.user_id}/roles"))
+        keep("console-app-roles" + suffix, s.get(f"{base}/console/applications/{machine}/roles"))
         keep("console-audit-log" + suffix, s.get(f"{base}/console/audit-log"))
         keep("console-not-found" + suffix, s.get(f"{base}/console/no-such-section"), (404,))
     return pages

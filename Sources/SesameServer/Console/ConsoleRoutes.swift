@@ -44,6 +44,7 @@ struct ConsoleRoutes: Sendable {
         sections.registerConnectors(on: console)
         sections.registerSignInExperience(on: console)
         sections.registerResources(on: console)
+        sections.registerRoles(on: console)
         sections.registerUsers(on: console)
         sections.registerAuditLog(on: console)
         // Any other Console address: a 404 inside the Console, with its navigation, not the hosted error page.

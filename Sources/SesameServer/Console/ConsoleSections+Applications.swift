@@ -178,6 +178,8 @@ extension ConsoleSections {
         ]
         var model: [String: Any] = [
             "app": ["id": app.id, "name": app.name, "canManage": app.canManage] as [String: Any],
+            "tabs": app.type == .machineToMachine
+                ? Self.holderTabs(visit, base: "/console/applications/\(app.id)", first: "settings", isRoles: false) : [],
             "typeLabel": visit.t("type." + app.type.rawValue), "isConfidential": app.type.isConfidential,
             "hasRedirects": app.type != .machineToMachine, "created": created,
             "issuer": issuer, "discovery": issuer + "/.well-known/openid-configuration",

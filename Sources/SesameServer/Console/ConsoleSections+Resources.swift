@@ -120,6 +120,9 @@ extension ConsoleSections {
             ] as [String: Any],
             "resourceID": resource.id,
             "isProtected": resource.indicator == runtime.resources.protectedIndicator,
+            // The "Protect your API" guide, with this server's values.
+            "issuer": runtime.configuration.issuer, "jwksURI": runtime.configuration.issuer + "/jwks",
+            "exampleScope": resource.scopes.first?.name ?? "read:books",
         ]
         model["error"] = error
         model["scopeError"] = scopeError

@@ -116,6 +116,7 @@ extension ConsoleSections {
             "profile": ["id": user.id, "isSuspended": user.isSuspended] as [String: Any],
             "createdAt": ConsoleVisit.format(user.createdAt), "lastSignIn": ConsoleVisit.format(user.lastSignInAt),
             "hasPassword": user.passwordHash != nil,
+            "tabs": Self.holderTabs(visit, base: "/console/users/\(user.id)", first: "profile", isRoles: false),
             "form": form ?? [
                 "primaryEmail": user.primaryEmail ?? "", "username": user.username ?? "",
                 "primaryPhone": user.primaryPhone.map { "+" + $0 } ?? "", "name": user.name ?? "",

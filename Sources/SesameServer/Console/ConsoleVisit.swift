@@ -16,13 +16,14 @@ struct ConsoleRenderer: Sendable {
 
 /// The Console's sections, in the order of its navigation.
 enum ConsoleSection: String, CaseIterable, Sendable {
-    case home, applications, resources, connectors, signInExperience, users, auditLog
+    case home, applications, resources, roles, connectors, signInExperience, users, auditLog
 
     var path: String {
         switch self {
         case .home: "/console"
         case .applications: "/console/applications"
         case .resources: "/console/resources"
+        case .roles: "/console/roles"
         case .connectors: "/console/connectors"
         case .signInExperience: "/console/sign-in-experience"
         case .users: "/console/users"
@@ -35,6 +36,7 @@ enum ConsoleSection: String, CaseIterable, Sendable {
         case .home: "getStarted"
         case .applications: "applications"
         case .resources: "apiResources"
+        case .roles: "roles"
         case .connectors: "connectors"
         case .signInExperience: "signInExperience"
         case .users: "users"
@@ -95,6 +97,7 @@ struct ConsoleVisit: Sendable {
     {
         var model: [String: Any] = ["t": text.table, "csrfToken": csrfToken]
         for (key, value) in values { model[key] = value }
+        if let tabs = values["tabs"] as? [Any], !tabs.isEmpty { model["hasTabs"] = true }
         let body = renderer.render(template, model)
         var layout: [String: Any] = [
             "t": text.table, "lang": text.language, "title": title, "body": body, "csrfToken": csrfToken,
