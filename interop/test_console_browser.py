@@ -1,6 +1,7 @@
 """The seed's admin path in Chromium (Selenium) at a phone's width: first-run setup, the Auth.js app,
 Aliyun Direct Mail configured against the signature-checking fake and tested, email codes turned on
-with the live preview, a user created; then that user signs in to the new app with an emailed code."""
+with the live preview, a user created, an API and a role with two of its permissions given to that user;
+then that user signs in to the new app with an emailed code and gets both permissions in the access token."""
 import json
 import re
 
@@ -15,6 +16,7 @@ from aliyun_fake import AliyunFake
 from test_browser import _is_stale, browser, fill, find, fresh_cookies  # noqa: F401 (fixtures)
 
 AUTHJS_CALLBACK = "http://localhost:3000/api/auth/callback/logto"
+BOOKSTORE_API = "https://api.bookstore.test"
 ADMIN_PASSWORD = "Open-Sesame-2026"
 TEMPLATES = [
     {"usageType": "Register", "subject": "注册验证码", "content": "<p>您的注册验证码是 {{code}}</p>"},
@@ -112,11 +114,39 @@ def test_the_seed_admin_path_then_an_emailed_code_sign_in(sesame, browser):
         WebDriverWait(browser, 10).until(lambda b: "/console/users/" in b.current_url)
         assert notice(browser) == "Created."
 
+        # API resources and Roles: the Bookstore API, a role with its two permissions, given to Grace by email.
+        browser.get(sesame.base + "/console/resources")
+        fill(browser, "name", "Bookstore API")
+        fill(browser, "indicator", BOOKSTORE_API)
+        fill(browser, "scopes", "read:books\nwrite:books")
+        browser.find_element(By.CSS_SELECTOR, "form[action='/console/resources'] button[type=submit]").click()
+        WebDriverWait(browser, 10).until(lambda b: "/console/resources/" in b.current_url)
+        assert "jwtVerify" in browser.page_source  # the "Protect your API" guide
+        browser.get(sesame.base + "/console/roles")
+        fill(browser, "name", "librarian")
+        fill(browser, "description", "Reads and shelves books")
+        for scope in ("read:books", "write:books"):
+            box = browser.find_element(By.XPATH, f"//label[code[text()='{scope}']]/input[@name='scope']")
+            browser.execute_script("arguments[0].scrollIntoView({block: 'center'})", box)
+            box.click()
+        browser.find_element(By.CSS_SELECTOR, "form[action='/console/roles'] button[type=submit]").click()
+        WebDriverWait(browser, 10).until(lambda b: re.search(r"/console/roles/[^/?]+", b.current_url))
+        assert notice(browser) == "Created."
+        rows = browser.find_element(By.CSS_SELECTOR, "main table").text
+        assert "read:books" in rows and "write:books" in rows
+        browser.find_element(By.CSS_SELECTOR, "nav.tabs a[href$='tab=users']").click()
+        WebDriverWait(browser, 10).until(lambda b: "tab=users" in b.current_url)
+        fill(browser, "user", "grace@example.com")
+        browser.find_element(By.CSS_SELECTOR, "form[action$='/users'] button[type=submit]").click()
+        assert notice(browser) == "Role assigned."
+        assert "Grace Hopper" in browser.find_element(By.CSS_SELECTOR, "main table").text
+
         # The end user: the Auth.js app's authorization request, the code form, the code from Aliyun.
-        session = OAuth2Session(app_id, app_secret, scope="openid profile email offline_access",
+        session = OAuth2Session(app_id, app_secret, scope="openid profile email offline_access read:books write:books",
                                 redirect_uri=AUTHJS_CALLBACK, code_challenge_method="S256")
         verifier = "v" * 64
-        url, _ = session.create_authorization_url(sesame.issuer + "/auth", code_verifier=verifier)
+        url, _ = session.create_authorization_url(sesame.issuer + "/auth", code_verifier=verifier,
+                                                  resource=BOOKSTORE_API)
         browser.get(url)
         fill(browser, "identifier", "grace@example.com")
         browser.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
@@ -127,13 +157,17 @@ def test_the_seed_admin_path_then_an_emailed_code_sign_in(sesame, browser):
         browser.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
         WebDriverWait(browser, 10).until(lambda b: b.current_url.startswith(AUTHJS_CALLBACK))
         token = session.fetch_token(sesame.issuer + "/token", authorization_response=browser.current_url,
-                                    code_verifier=verifier)
+                                    code_verifier=verifier, resource=BOOKSTORE_API)
         jwks = JsonWebKey.import_key_set(requests.get(sesame.issuer + "/jwks", timeout=5).json())
         claims = jwt.decode(token["id_token"], jwks, claims_cls=CodeIDToken,
                             claims_params={"client_id": app_id, "access_token": token["access_token"]})
         claims.validate()
         assert claims["email"] == "grace@example.com" and claims["name"] == "Grace Hopper"
         assert jwt.decode(token["id_token"], jwks).header["alg"] == "ES384"
+        # The access token is for the Bookstore API and carries the role's two permissions.
+        access = jwt.decode(token["access_token"], jwks)
+        assert access.header["typ"] == "at+jwt" and access["aud"] == BOOKSTORE_API
+        assert access["scope"] == "read:books write:books" and access["sub"] == claims["sub"]
 
         # The audit log shows the administrator's changes and the sign-in.
         browser.get(sesame.base + "/console/audit-log")
