@@ -254,6 +254,8 @@ struct RBACTests {
             #expect(listed.json == [])
             let counted = try await API.call(browser, .get, "/api/roles?search=bookw", token: token)
             #expect(counted.json.arrayValue?.first?["usersCount"] == 3)
+            #expect(counted.json.arrayValue?.first?["featuredUsers"]?.arrayValue?.count == 3)
+            #expect(counted.json.arrayValue?.first?["featuredApplications"] == [])
             #expect(counted.headers[HTTPField.Name("Total-Number")!] == "1")
             let holders = try await API.call(browser, .get, "/api/roles/\(bookworm)/users?search=carol", token: token)
             #expect(holders.json.arrayValue?.compactMap { $0["id"]?.stringValue } == [carol])

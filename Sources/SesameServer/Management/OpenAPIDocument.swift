@@ -274,7 +274,11 @@ enum OpenAPIDocument {
                         "createdAt": integer], required: ["id", "name", "description", "type", "isDefault"]),
         "RoleListing": object(["id": string(), "name": string(), "description": string(),
                                "type": ["type": "string", "enum": ["User", "MachineToMachine"]], "isDefault": boolean,
-                               "createdAt": integer, "usersCount": integer, "applicationsCount": integer],
+                               "createdAt": integer, "usersCount": integer, "applicationsCount": integer,
+                               "featuredUsers": ["type": "array", "items": object([
+                                   "id": string(), "avatar": string(nullable: true), "name": string(nullable: true)])],
+                               "featuredApplications": ["type": "array", "items": object([
+                                   "id": string(), "name": string(), "type": string()])]],
                               required: ["id", "name", "type", "usersCount", "applicationsCount"]),
         "RoleCreate": object(["name": string(), "description": string(),
                               "type": ["type": "string", "enum": ["User", "MachineToMachine"]], "isDefault": boolean,

@@ -30,7 +30,24 @@ struct RolesRoutes: Sendable {
                 filter.excluding = .client(app)
             }
             let result = try await roles.roles(filter)
-            return Responses.json(.array(result.roles.map(Self.json)), headers: Self.total(result.total))
+            // Logto's list shape: up to three holders of each role, for avatars in a list.
+            var items: [JSONValue] = []
+            for listing in result.roles {
+                var object = Self.json(listing).objectValue ?? [:]
+                let users = listing.usersCount == 0 ? []
+                    : try await roles.users(holdingRole: listing.role.id, search: nil, offset: 0, limit: 3).users
+                let apps = listing.applicationsCount == 0 ? []
+                    : try await roles.applications(holdingRole: listing.role.id, offset: 0, limit: 3).applications
+                object["featuredUsers"] = .array(users.map { user in
+                    ["id": .string(user.id), "avatar": user.avatar.map { .string($0) } ?? .null,
+                     "name": user.name.map { .string($0) } ?? .null]
+                })
+                object["featuredApplications"] = .array(apps.map { app in
+                    ["id": .string(app.id), "name": .string(app.name), "type": .string(app.type.rawValue)]
+                })
+                items.append(.object(object))
+            }
+            return Responses.json(.array(items), headers: Self.total(result.total))
         }
         api.post("roles") { request, _ in
             let body = try await ManagementInput.body(request)
