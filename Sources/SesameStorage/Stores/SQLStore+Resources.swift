@@ -71,13 +71,21 @@ extension SQLStore: ResourceStore, ResourceAdminStore {
     }
 
     public func deleteScope(id: String, resourceID: String) async throws {
-        defer { resourceCache.removeAll() }
+        defer {
+            resourceCache.removeAll()
+            permissionCache.removeAll()
+            clientCache.removeAll()
+        }
         try await database.query("DELETE FROM resource_scopes WHERE id = ? AND resource_id = ?", .text(id),
                                  .text(resourceID))
     }
 
     public func deleteResource(id: String) async throws {
-        defer { resourceCache.removeAll() }
+        defer {
+            resourceCache.removeAll()
+            permissionCache.removeAll()
+            clientCache.removeAll()
+        }
         try await database.transaction([
             ("DELETE FROM resource_scopes WHERE resource_id = ?", [.text(id)]),
             ("DELETE FROM resources WHERE id = ?", [.text(id)]),

@@ -13,16 +13,25 @@ extension SQLStore: RoleStore, PermissionStore, AccountClaimsStore {
         }
     }
 
+    /// One indexed query, cached for the configuration TTL (5 s by default) like applications and resources.
     public func permittedScopes(of subject: PermissionSubject, resourceID: String) async throws -> Set<String> {
         let (table, column, id) = Self.relation(subject)
-        return Set(try await database.query("""
-            SELECT DISTINCT s.name FROM \(table) h JOIN roles_scopes rs ON rs.role_id = h.role_id
-            JOIN resource_scopes s ON s.id = rs.scope_id WHERE h.\(column) = ? AND s.resource_id = ?
-            """, .text(id), .text(resourceID)).map { try $0.string("name") })
+        return try await permissionCache.value(table + "\u{0}" + id + "\u{0}" + resourceID) {
+            Set(try await database.query("""
+                SELECT DISTINCT s.name FROM \(table) h JOIN roles_scopes rs ON rs.role_id = h.role_id
+                JOIN resource_scopes s ON s.id = rs.scope_id WHERE h.\(column) = ? AND s.resource_id = ?
+                """, .text(id), .text(resourceID)).map { try $0.string("name") })
+        } ?? []
+    }
+
+    /// Drops what role writes can change: the permission cache, and applications (their `canManage`).
+    private func rolesChanged() {
+        clientCache.removeAll()
+        permissionCache.removeAll()
     }
 
     public func insertRole(_ role: Role, scopeIDs: [String]) async throws {
-        defer { clientCache.removeAll() }
+        defer { rolesChanged() }
         var statements: [(String, [SQLValue])] = [(
             "INSERT INTO roles (id, name, description, type, is_default, created_at) VALUES (?, ?, ?, ?, ?, ?)",
             [.text(role.id), .text(role.name), .text(role.description), .text(role.type.rawValue),
@@ -89,7 +98,7 @@ extension SQLStore: RoleStore, PermissionStore, AccountClaimsStore {
     }
 
     public func updateRole(_ role: Role) async throws {
-        defer { clientCache.removeAll() }
+        defer { rolesChanged() }
         do {
             try await database.query("UPDATE roles SET name = ?, description = ?, is_default = ? WHERE id = ?",
                                      .text(role.name), .text(role.description), .bool(role.isDefault), .text(role.id))
@@ -100,7 +109,7 @@ extension SQLStore: RoleStore, PermissionStore, AccountClaimsStore {
     }
 
     public func deleteRole(id: String) async throws {
-        defer { clientCache.removeAll() }
+        defer { rolesChanged() }
         try await database.query("DELETE FROM roles WHERE id = ?", .text(id))
     }
 
@@ -127,14 +136,14 @@ extension SQLStore: RoleStore, PermissionStore, AccountClaimsStore {
     }
 
     public func addPermissions(roleID: String, scopeIDs: [String]) async throws {
-        defer { clientCache.removeAll() }
+        defer { rolesChanged() }
         try await database.transaction(scopeIDs.map {
             ("INSERT INTO roles_scopes (role_id, scope_id) VALUES (?, ?) ON CONFLICT DO NOTHING", [.text(roleID), .text($0)])
         })
     }
 
     public func removePermission(roleID: String, scopeID: String) async throws -> Bool {
-        defer { clientCache.removeAll() }
+        defer { rolesChanged() }
         return try await !database.query("""
             DELETE FROM roles_scopes WHERE role_id = ? AND scope_id = ? RETURNING scope_id
             """, .text(roleID), .text(scopeID)).isEmpty
@@ -153,7 +162,7 @@ extension SQLStore: RoleStore, PermissionStore, AccountClaimsStore {
     }
 
     public func assign(roleIDs: [String], to subject: PermissionSubject) async throws {
-        defer { clientCache.removeAll() }
+        defer { rolesChanged() }
         let (table, column, id) = Self.relation(subject)
         try await database.transaction(roleIDs.map {
             ("INSERT INTO \(table) (\(column), role_id) VALUES (?, ?) ON CONFLICT DO NOTHING", [.text(id), .text($0)])
@@ -161,7 +170,7 @@ extension SQLStore: RoleStore, PermissionStore, AccountClaimsStore {
     }
 
     public func assign(roleID: String, to subjects: [PermissionSubject]) async throws {
-        defer { clientCache.removeAll() }
+        defer { rolesChanged() }
         try await database.transaction(subjects.map { subject in
             let (table, column, id) = Self.relation(subject)
             return ("INSERT INTO \(table) (\(column), role_id) VALUES (?, ?) ON CONFLICT DO NOTHING",
@@ -170,7 +179,7 @@ extension SQLStore: RoleStore, PermissionStore, AccountClaimsStore {
     }
 
     public func replaceRoles(of subject: PermissionSubject, with roleIDs: [String]) async throws {
-        defer { clientCache.removeAll() }
+        defer { rolesChanged() }
         let (table, column, id) = Self.relation(subject)
         try await database.transaction([("DELETE FROM \(table) WHERE \(column) = ?", [.text(id)])] + roleIDs.map {
             ("INSERT INTO \(table) (\(column), role_id) VALUES (?, ?)", [.text(id), .text($0)])
@@ -178,7 +187,7 @@ extension SQLStore: RoleStore, PermissionStore, AccountClaimsStore {
     }
 
     public func unassign(roleID: String, from subject: PermissionSubject) async throws -> Bool {
-        defer { clientCache.removeAll() }
+        defer { rolesChanged() }
         let (table, column, id) = Self.relation(subject)
         return try await !database.query("""
             DELETE FROM \(table) WHERE \(column) = ? AND role_id = ? RETURNING role_id
@@ -232,7 +241,7 @@ extension SQLStore: RoleStore, PermissionStore, AccountClaimsStore {
     /// Links the built-in "Management API access" role to the Management API's `all` scope (idempotent; run at
     /// every start, since the resource is made at first start, after the migration that made the role).
     public func linkManagementRole(indicator: String) async throws {
-        defer { clientCache.removeAll() }
+        defer { rolesChanged() }
         try await database.query("""
             INSERT INTO roles_scopes (role_id, scope_id)
             SELECT ?, s.id FROM resource_scopes s JOIN resources r ON r.id = s.resource_id

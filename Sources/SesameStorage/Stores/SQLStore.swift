@@ -11,11 +11,15 @@ public struct SQLStore: Sendable {
     let secretBox: SecretBox
     let clientCache: ReadCache<Client>
     let resourceCache: ReadCache<APIResource>
+    /// The scopes a subject's roles permit per resource (`permittedScopes`), read on every token request; every
+    /// role, permission, assignment, scope or resource write through this process drops it.
+    let permissionCache: ReadCache<Set<String>>
     /// The check value of the secret `secretBox` was made from (`checkValue(for:)`): every write that seals
     /// compares it with the database's first, in its transaction. nil skips the comparison (tests).
     let secretCheck: String?
 
-    /// `configurationTTL`: how long applications and API resources are cached (0 turns caching off).
+    /// `configurationTTL`: how long applications, API resources and role permissions are cached (0 turns caching
+    /// off); another instance's change is seen within that time.
     /// `secret`: the secret `secretBox` was derived from, so writes that seal can prove it is still the
     /// database's (see `sealing`).
     public init(database: any SQLDatabase, secretBox: SecretBox, secret: String? = nil,
@@ -26,6 +30,7 @@ public struct SQLStore: Sendable {
         secretCheck = secret.map(Self.checkValue(for:))
         clientCache = ReadCache(ttl: configurationTTL)
         resourceCache = ReadCache(ttl: configurationTTL)
+        permissionCache = ReadCache(ttl: configurationTTL)
     }
 
     /// Runs a write and turns a unique-constraint violation into the error `conflict` makes of its detail
