@@ -18,6 +18,8 @@ final class InMemoryStorage: ProviderStorage, Sendable {
         var resources: [String: APIResource] = [:]
         /// What each subject's roles hold, by resource id.
         var permissions: [PermissionSubject: [String: Set<String>]] = [:]
+        /// Organization grants by subject, organization id and resource id ("" for organization scopes).
+        var organizations: [PermissionSubject: [String: [String: OrganizationGrant]]] = [:]
     }
 
     let state = Mutex(State())
@@ -155,6 +157,25 @@ final class InMemoryStorage: ProviderStorage, Sendable {
 
     func permittedScopes(of subject: PermissionSubject, resourceID: String) async throws -> Set<String> {
         state.withLock { $0.permissions[subject]?[resourceID] ?? [] }
+    }
+
+    func organizationGrant(of subject: PermissionSubject, organizationID: String, resourceID: String?) async throws
+        -> OrganizationGrant?
+    {
+        state.withLock { state in
+            guard let memberships = state.organizations[subject]?[organizationID] else { return nil }
+            return memberships[resourceID ?? ""] ?? OrganizationGrant(scopes: [], requiresMFA:
+                memberships.values.first?.requiresMFA ?? false)
+        }
+    }
+
+    func join(_ subject: PermissionSubject, _ organizationID: String, scopes: Set<String>, resourceID: String = "",
+              requiresMFA: Bool = false)
+    {
+        state.withLock {
+            $0.organizations[subject, default: [:]][organizationID, default: [:]][resourceID] =
+                OrganizationGrant(scopes: scopes, requiresMFA: requiresMFA)
+        }
     }
 
     func permit(_ subject: PermissionSubject, _ scopes: Set<String>, resourceID: String = "api") {

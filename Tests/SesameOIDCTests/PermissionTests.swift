@@ -119,3 +119,83 @@ struct PermissionTests {
         #expect(try await fixture.verify(try #require(body["id_token"]?.stringValue)).claims["roles"] == nil)
     }
 }
+
+/// Logto's organization tokens: a refresh token with `organization_id`, and `client_credentials` for member apps.
+struct OrganizationTokenTests {
+    static let scopes = "openid offline_access urn:logto:scope:organizations invite:member read:books"
+
+    private func refresh(_ fixture: EngineFixture, _ token: String, _ extra: [String: String]) async throws -> JSONValue {
+        try await fixture.refresh(token, extra: extra)
+    }
+
+    @Test func aMemberGetsTheOrganizationsPermissionsAndANonMemberNothing() async throws {
+        let fixture = EngineFixture(permitted: [])
+        fixture.storage.join(.account("user-1"), "acme", scopes: ["invite:member"])
+        fixture.storage.join(.account("user-1"), "acme", scopes: ["read:books"], resourceID: "api")
+        fixture.storage.join(.account("user-1"), "globex", scopes: [])
+        let (code, _) = try await fixture.signIn(["scope": Self.scopes, "resource": EngineFixture.resource])
+        var body = try await fixture.exchange(code)
+        // The organization token: aud urn:logto:organization:acme, the org scope the roles there hold.
+        body = try await refresh(fixture, try #require(body["refresh_token"]?.stringValue), ["organization_id": "acme"])
+        var token = try await fixture.verify(try #require(body["access_token"]?.stringValue))
+        #expect(token.header["typ"] == "at+jwt")
+        #expect(token.claims["aud"] == "urn:logto:organization:acme")
+        #expect(token.claims["scope"] == "invite:member")
+        #expect(body["scope"] == "invite:member")
+        // Another organization: a member without roles gets a token without scopes.
+        body = try await refresh(fixture, try #require(body["refresh_token"]?.stringValue), ["organization_id": "globex"])
+        token = try await fixture.verify(try #require(body["access_token"]?.stringValue))
+        #expect(token.claims["aud"] == "urn:logto:organization:globex" && token.claims["scope"] == nil)
+        // An organization-level API token: the API's scopes from the roles there, with organization_id.
+        body = try await refresh(fixture, try #require(body["refresh_token"]?.stringValue),
+                                 ["organization_id": "acme", "resource": EngineFixture.resource])
+        token = try await fixture.verify(try #require(body["access_token"]?.stringValue))
+        #expect(token.claims["aud"]?.stringValue == EngineFixture.resource)
+        #expect(token.claims["scope"] == "read:books" && token.claims["organization_id"] == "acme")
+        // Not a member: 403 access_denied.
+        let denied = await oauthError {
+            _ = try await refresh(fixture, try #require(body["refresh_token"]?.stringValue), ["organization_id": "initech"])
+        }
+        #expect(denied?.code == .accessDenied && denied?.status == 403)
+    }
+
+    @Test func organizationTokensNeedTheScopeAMemberWithMFAAndAFirstPartyApp() async throws {
+        let fixture = EngineFixture(permitted: [])
+        fixture.storage.join(.account("user-1"), "vault", scopes: ["read:secrets"], requiresMFA: true)
+        // Without urn:logto:scope:organizations in the refresh token: insufficient_scope.
+        var (code, _) = try await fixture.signIn(["scope": "openid offline_access"])
+        var body = try await fixture.exchange(code)
+        let missing = await oauthError {
+            _ = try await refresh(fixture, try #require(body["refresh_token"]?.stringValue), ["organization_id": "vault"])
+        }
+        #expect(missing?.code == .insufficientScope)
+        // An organization requiring MFA: the user has no second factor, so no token.
+        (code, _) = try await fixture.signIn(["scope": Self.scopes])
+        body = try await fixture.exchange(code)
+        let mfa = await oauthError {
+            _ = try await refresh(fixture, try #require(body["refresh_token"]?.stringValue), ["organization_id": "vault"])
+        }
+        #expect(mfa?.code == .accessDenied)
+        let malformed = await oauthError {
+            _ = try await refresh(fixture, try #require(body["refresh_token"]?.stringValue), ["organization_id": "a b"])
+        }
+        #expect(malformed?.code == .invalidRequest)
+    }
+
+    @Test func memberAppsGetOrganizationTokensByClientCredentials() async throws {
+        let fixture = EngineFixture(permitted: [])
+        let auth = EngineFixture.basic("m2m", EngineFixture.machineSecret)
+        func token(_ values: [String: [String]]) async throws -> JSONValue {
+            var values = values
+            values["grant_type"] = ["client_credentials"]
+            return try #require(try await fixture.provider.token(RequestParameters(values), authorization: auth).body)
+        }
+        let outsider = await oauthError { _ = try await token(["organization_id": ["acme"], "scope": ["read:reports"]]) }
+        #expect(outsider?.code == .accessDenied)
+        fixture.storage.join(.client("m2m"), "acme", scopes: ["read:reports"], requiresMFA: true)
+        let body = try await token(["organization_id": ["acme"], "scope": ["read:reports write:reports"]])
+        let claims = try await fixture.verify(try #require(body["access_token"]?.stringValue)).claims
+        #expect(claims["aud"] == "urn:logto:organization:acme" && claims["scope"] == "read:reports")
+        #expect(claims["sub"] == "m2m")
+    }
+}

@@ -34,6 +34,9 @@ public protocol ConfigStore: Sendable {
 public protocol AccountClaimsStore: ConfigStore {
     /// The names of the `User` roles the user holds, sorted.
     func roleNames(ofUser userID: String) async throws -> [String]
+    /// The organizations a user or an app belongs to, with its roles in each.
+    func organizations(of member: PermissionSubject) async throws
+        -> [(organization: Organization, roles: [OrganizationRole])]
 }
 
 extension ConfigStore {

@@ -18,6 +18,8 @@ extension IdentityError.Code {
     public static let unprocessable: Set<IdentityError.Code> = [
         .roleNameInUse, .roleScopeExists, .roleUserExists, .roleApplicationExists, .userInvalidRoleType,
         .applicationInvalidType, .applicationInvalidRoleType, .managementScopesNotAssignable, .builtInRoleProtected,
+        .organizationScopeNameInUse, .organizationRoleNameInUse, .organizationRequireMembership,
+        .organizationRoleNamesNotFound, .organizationInvalidRoleType,
     ]
 }
 

@@ -193,11 +193,32 @@ public struct UserService: AccountProvider {
     }
 
     /// With the `roles` scope, the account also carries `roles`: the names of the user's `User` roles
-    /// (Logto's claim; organization roles are not in it).
+    /// (Logto's claim; organization roles are not in it); with the organization scopes, `organizations`,
+    /// `organization_data` and `organization_roles`.
     public func account(id: String, releasing scopes: [String]) async throws -> Account? {
         guard var account = try await account(id: id) else { return nil }
-        if scopes.contains("roles"), let claimsStore {
+        guard let claimsStore else { return account }
+        if scopes.contains("roles") {
             account.claims["roles"] = .array(try await claimsStore.roleNames(ofUser: id).map { .string($0) })
+        }
+        // Logto's organization claims: ids and data with the organizations scope, "orgId:roleName" with the
+        // organization roles scope.
+        let wantsOrganizations = scopes.contains(OrganizationToken.organizationsScope)
+        let wantsRoles = scopes.contains(OrganizationToken.organizationRolesScope)
+        if wantsOrganizations || wantsRoles {
+            let memberships = try await claimsStore.organizations(of: .account(id))
+            if wantsOrganizations {
+                account.claims["organizations"] = .array(memberships.map { .string($0.organization.id) })
+                account.claims["organization_data"] = .array(memberships.map { membership in
+                    ["id": .string(membership.organization.id), "name": .string(membership.organization.name),
+                     "description": membership.organization.description.map { .string($0) } ?? .null]
+                })
+            }
+            if wantsRoles {
+                account.claims["organization_roles"] = .array(memberships.flatMap { membership in
+                    membership.roles.map { .string(membership.organization.id + ":" + $0.name) }
+                })
+            }
         }
         return account
     }

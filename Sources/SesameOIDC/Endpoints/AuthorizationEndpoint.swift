@@ -167,7 +167,7 @@ extension OIDCProvider {
     /// Resource indicators (RFC 8707 §2): absolute URIs without a fragment, registered as API resources.
     func checkResources(_ values: [String]) async throws -> [APIResource] {
         var resources: [APIResource] = []
-        for value in values {
+        for value in values where value != OrganizationToken.reservedResource {
             guard let url = URL(string: value), url.scheme != nil, url.fragment == nil else {
                 throw OAuthError(.invalidTarget, "resource must be an absolute URI without a fragment")
             }
@@ -185,9 +185,12 @@ extension OIDCProvider {
         -> [String]
     {
         let resourceScopes = Set(resources.flatMap { $0.scopes.map(\.name) })
+        // With the organizations scope, organization scope names are asked for too; they are kept as asked and
+        // bounded at the token endpoint by the member's roles in the organization.
+        let keepsOthers = requested.contains(OrganizationToken.organizationsScope)
         return requested.filter { scope in
             if scope == StandardScope.offlineAccess { return client.allows(.refreshToken) }
-            return StandardScope.supported.contains(scope) || resourceScopes.contains(scope)
+            return StandardScope.supported.contains(scope) || resourceScopes.contains(scope) || keepsOthers
         }
     }
 

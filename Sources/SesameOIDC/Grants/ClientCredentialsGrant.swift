@@ -16,16 +16,21 @@ struct ClientCredentialsGrant: GrantHandler {
             if let unknown = requested.first(where: { !defined.contains($0) }) {
                 throw OAuthError(.invalidScope, "the scope '\(unknown)' is not defined by the resource")
             }
-        } else if !requested.isEmpty {
+        } else if !requested.isEmpty, try params.single("organization_id") == nil {
             throw OAuthError(.invalidScope, "scopes need a resource: send the resource parameter")
         }
         var permitted = Set<String>()
-        if let resource {
+        let organizationID = try provider.requestedOrganization(params)
+        if let organizationID {
+            // A member app's roles in that organization decide (Logto's rule), for the organization or for the API.
+            permitted = try await provider.organizationPermissions(.client(client.id), organizationID: organizationID,
+                                                                   resource: resource, client: client)
+        } else if let resource {
             permitted = try await provider.storage.permittedScopes(of: .client(client.id), resourceID: resource.id)
         }
         let access = try await provider.prepareAccessToken(clientID: client.id, accountID: nil, grantID: nil,
                                                            scopes: requested, resource: resource,
-                                                           permitted: permitted)
+                                                           permitted: permitted, organizationID: organizationID)
         if let record = access.record { try await provider.storage.insertAccessToken(record) }
         var body: [String: JSONValue] = [
             "access_token": .string(access.token), "token_type": "Bearer", "expires_in": .int(Int64(access.expiresIn)),

@@ -1,7 +1,8 @@
 import Foundation
 
 /// `grant_type=refresh_token` (RFC 6749 §6), rotating: every use returns a new refresh token, and a
-/// second use of an old one revokes the whole grant (RFC 9700 §4.14.2). Detection wins: parallel refreshes
+/// second use of an old one revokes the whole grant (RFC 9700 §4.14.2). With `organization_id` it issues Logto's
+/// organization token (or, with `resource` too, an organization-level API token). Detection wins: parallel refreshes
 /// with one token get one success, and the replays among them revoke the grant, that success's tokens too.
 struct RefreshTokenGrant: GrantHandler {
     func handle(_ params: RequestParameters, client: Client, provider: OIDCProvider) async throws -> OAuthResponse {
@@ -27,7 +28,14 @@ struct RefreshTokenGrant: GrantHandler {
             scopes = narrowed
         }
         let resource = try await provider.requestedResource(params, allowed: record.context.resources)
+        // Logto's organization token: the refresh token must carry the organizations scope.
+        let organizationID = try provider.requestedOrganization(params)
+        if organizationID != nil, !record.context.scopes.contains(OrganizationToken.organizationsScope) {
+            throw OAuthError(.insufficientScope, "the refresh token lacks the scope \(OrganizationToken.organizationsScope)",
+                             status: 403)
+        }
         return try await provider.exchangeForTokens(spending: .refreshToken(id: id), context: record.context,
-                                                    scopes: scopes, resource: resource, includeNonce: false)
+                                                    scopes: scopes, resource: resource, organizationID: organizationID,
+                                                    includeNonce: false)
     }
 }

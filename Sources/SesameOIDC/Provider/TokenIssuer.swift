@@ -15,20 +15,22 @@ extension OIDCProvider {
     /// audience is the resource and whose scopes are the requested ones that resource defines and `permitted`
     /// holds (requested ∩ allowed, as Logto and node-oidc-provider decide it).
     func prepareAccessToken(clientID: String, accountID: String?, grantID: String?, scopes: [String],
-                            resource: APIResource?, permitted: Set<String> = []) async throws -> PreparedAccessToken
+                            resource: APIResource?, permitted: Set<String> = [], organizationID: String? = nil)
+        async throws -> PreparedAccessToken
     {
         let now = now()
         if let resource {
             let defined = Set(resource.scopes.map(\.name))
-            let granted = scopes.filter { defined.contains($0) && permitted.contains($0) }
-            var claims: [String: JSONValue] = [
-                "iss": .string(issuer), "sub": .string(accountID ?? clientID), "aud": .string(resource.indicator),
-                "client_id": .string(clientID), "iat": .int(now.epochSeconds),
-                "exp": .int(now.epochSeconds + Int64(resource.accessTokenTTL)), "jti": .string(SecureRandom.token(bytes: 16)),
-            ]
-            if !granted.isEmpty { claims["scope"] = .string(ScopeList.format(granted)) }
-            let token = try JWT.sign(.object(claims), with: try await keys.snapshot().current, type: "at+jwt")
-            return PreparedAccessToken(token: token, expiresIn: resource.accessTokenTTL, scopes: granted, record: nil)
+            return try await signAccessToken(clientID: clientID, accountID: accountID, audience: resource.indicator,
+                                             scopes: scopes.filter { defined.contains($0) && permitted.contains($0) },
+                                             ttl: resource.accessTokenTTL, organizationID: organizationID, now: now)
+        }
+        if let organizationID {
+            // An organization token (Logto's): the organization's own permissions, for that organization.
+            return try await signAccessToken(clientID: clientID, accountID: accountID,
+                                             audience: OrganizationToken.audience(organizationID),
+                                             scopes: scopes.filter { permitted.contains($0) },
+                                             ttl: OrganizationToken.ttl, organizationID: nil, now: now)
         }
         let oidcScopes = scopes.filter { StandardScope.supported.contains($0) }
         let token = SecureRandom.token()
@@ -38,6 +40,22 @@ extension OIDCProvider {
             expiresAt: now.addingTimeInterval(TimeInterval(configuration.accessTokenTTL)))
         return PreparedAccessToken(token: token, expiresIn: configuration.accessTokenTTL, scopes: oidcScopes,
                                    record: record)
+    }
+
+    /// A JWT access token (RFC 9068): `typ` `at+jwt`, `jti`, `client_id`, `scope` when any was granted, and the
+    /// `organization_id` of an organization-level API token.
+    private func signAccessToken(clientID: String, accountID: String?, audience: String, scopes: [String], ttl: Int,
+                                 organizationID: String?, now: Date) async throws -> PreparedAccessToken
+    {
+        var claims: [String: JSONValue] = [
+            "iss": .string(issuer), "sub": .string(accountID ?? clientID), "aud": .string(audience),
+            "client_id": .string(clientID), "iat": .int(now.epochSeconds), "exp": .int(now.epochSeconds + Int64(ttl)),
+            "jti": .string(SecureRandom.token(bytes: 16)),
+        ]
+        if !scopes.isEmpty { claims["scope"] = .string(ScopeList.format(scopes)) }
+        if let organizationID { claims["organization_id"] = .string(organizationID) }
+        let token = try JWT.sign(.object(claims), with: try await keys.snapshot().current, type: "at+jwt")
+        return PreparedAccessToken(token: token, expiresIn: ttl, scopes: scopes, record: nil)
     }
 
     /// The ID token (OIDC Core §2): registered claims, `at_hash`, `nonce` only when the client sent one,
@@ -70,7 +88,8 @@ extension OIDCProvider {
     /// the grant issued works afterwards, including tokens of an exchange that raced the replay
     /// (RFC 6749 §4.1.2 and §10.4, RFC 9700 §4.14.2).
     func exchangeForTokens(spending spent: TokenExchange.Spent, context: IssuanceContext, scopes: [String],
-                           resource: APIResource?, includeNonce: Bool) async throws -> OAuthResponse
+                           resource: APIResource?, organizationID: String? = nil, includeNonce: Bool) async throws
+        -> OAuthResponse
     {
         guard let account = try await accounts.account(id: context.accountID, releasing: scopes) else {
             try await storage.revokeGrant(id: context.grantID)
@@ -82,12 +101,19 @@ extension OIDCProvider {
         // Recomputed on every exchange: a role removed since the last token is gone from this one, and one
         // added appears (for a third-party app, only within what the user consented to).
         var permitted = Set<String>()
-        if let resource {
+        if let organizationID {
+            permitted = try await organizationPermissions(.account(context.accountID), organizationID: organizationID,
+                                                          resource: resource, client: client)
+            if let resource {
+                permitted.formUnion(try await permittedScopes(.account(context.accountID), resource: resource,
+                                                              client: client))
+            }
+        } else if let resource {
             permitted = try await permittedScopes(.account(context.accountID), resource: resource, client: client)
         }
         let access = try await prepareAccessToken(clientID: context.clientID, accountID: context.accountID,
                                                   grantID: context.grantID, scopes: scopes, resource: resource,
-                                                  permitted: permitted)
+                                                  permitted: permitted, organizationID: organizationID)
         var refreshToken: String?
         var refreshRecord: RefreshTokenRecord?
         if context.scopes.contains(StandardScope.offlineAccess), let client, client.allows(.refreshToken) {
@@ -112,7 +138,7 @@ extension OIDCProvider {
         var body: [String: JSONValue] = [
             "access_token": .string(access.token), "token_type": "Bearer", "expires_in": .int(Int64(access.expiresIn)),
         ]
-        body["scope"] = .string(ScopeList.format(resource == nil ? scopes : access.scopes))
+        body["scope"] = .string(ScopeList.format(resource == nil && organizationID == nil ? scopes : access.scopes))
         if scopes.contains(StandardScope.openid) {
             body["id_token"] = .string(try await issueIDToken(context: scoped, account: account,
                                                               accessToken: access.token, includeNonce: includeNonce))
@@ -132,6 +158,38 @@ extension OIDCProvider {
         }
         let consented = try await storage.consentedScopes(accountID: accountID, clientID: client.id)
         return permitted.filter { consented.contains(ConsentScope.qualified($0, of: resource.indicator)) }
+    }
+
+    /// What `subject`'s roles in the organization permit (its organization scopes, or with `resource` that API's
+    /// scopes). Refused with 403 `access_denied` for a non-member, for an organization that requires MFA (Sesame
+    /// has no second factors yet, so no member has one), and for a third-party app (which needs the user's consent
+    /// to the organization, not offered yet).
+    func organizationPermissions(_ subject: PermissionSubject, organizationID: String, resource: APIResource?,
+                                 client: Client?) async throws -> Set<String>
+    {
+        if case .account = subject, client?.isThirdParty == true {
+            throw OAuthError(.accessDenied, "the user has not consented this organization to the application",
+                             status: 403)
+        }
+        guard let grant = try await storage.organizationGrant(of: subject, organizationID: organizationID,
+                                                              resourceID: resource?.id)
+        else {
+            let who = if case .client = subject { "the application" } else { "the user" }
+            throw OAuthError(.accessDenied, "\(who) is not a member of the organization", status: 403)
+        }
+        if grant.requiresMFA, case .account = subject {
+            throw OAuthError(.accessDenied, "the organization requires MFA but the user has no MFA configured",
+                             status: 403)
+        }
+        return grant.scopes
+    }
+
+    /// The `organization_id` parameter of a token request, checked for shape (Logto's organization ids).
+    func requestedOrganization(_ params: RequestParameters) throws -> String? {
+        guard let value = try params.single("organization_id") else { return nil }
+        guard (1...64).contains(value.count), value.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") })
+        else { throw OAuthError.invalidRequest("organization_id is not an organization id") }
+        return value
     }
 
     /// The API resource a token request names with `resource`, among those the grant covers.

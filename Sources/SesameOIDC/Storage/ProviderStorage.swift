@@ -122,9 +122,30 @@ public protocol ExpiryStore: Sendable {
     func deleteExpired(before now: Date) async throws
 }
 
+/// What a member's roles in one organization allow (Logto's organization tokens).
+public struct OrganizationGrant: Sendable, Equatable {
+    /// Organization scopes, or with a resource that resource's scopes, from the member's roles there.
+    public var scopes: Set<String>
+    /// The organization requires a second factor of its members.
+    public var requiresMFA: Bool
+
+    public init(scopes: Set<String>, requiresMFA: Bool) {
+        self.scopes = scopes
+        self.requiresMFA = requiresMFA
+    }
+}
+
+/// The engine's question for organization tokens; one indexed query per call.
+public protocol OrganizationPermissionStore: Sendable {
+    /// nil when `subject` is not a member of the organization; else what its roles there allow: organization
+    /// scopes (`resourceID` nil) or the scopes of that API resource.
+    func organizationGrant(of subject: PermissionSubject, organizationID: String, resourceID: String?) async throws
+        -> OrganizationGrant?
+}
+
 /// Everything the engine stores, in one value the host passes in.
 public typealias ProviderStorage = ClientStore & SigningKeyStore & InteractionStore & SessionStore & GrantStore
-    & AuthorizationCodeStore & TokenStore & ResourceStore & PermissionStore
+    & AuthorizationCodeStore & TokenStore & ResourceStore & PermissionStore & OrganizationPermissionStore
 
 /// The engine's question to the identity layer: who is this account, and which claims may a client see.
 public protocol AccountProvider: Sendable {

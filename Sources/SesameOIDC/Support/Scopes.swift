@@ -10,14 +10,18 @@ public enum StandardScope {
                     "preferred_username", "profile", "website", "gender", "birthdate", "zoneinfo", "locale",
                     "updated_at"],
         "email": ["email", "email_verified"],
-        "phone": ["phone_number", "phone_number_verified", "roles"],
+        "phone": ["phone_number", "phone_number_verified", "roles",
+                                         "organizations", "organization_data", "organization_roles"],
         "address": ["address"],
         "roles": ["roles"],
+        OrganizationToken.organizationsScope: ["organizations", "organization_data"],
+        OrganizationToken.organizationRolesScope: ["organization_roles"],
     ]
 
     /// The scopes discovery advertises, in a stable order. `roles` releases the user's role names (Logto's
     /// plain `roles` scope).
-    public static let supported = ["openid", "offline_access", "profile", "email", "phone", "roles"]
+    public static let supported = ["openid", "offline_access", "profile", "email", "phone", "roles",
+                                   OrganizationToken.organizationsScope, OrganizationToken.organizationRolesScope]
 
     /// Claims that go in userinfo whenever their scope is granted, but in the ID token only when the
     /// administrator enables them (Logto's extended claims, `GET/PUT /api/configs/id-token`).
@@ -26,7 +30,8 @@ public enum StandardScope {
 
     public static let supportedClaims = ["sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "at_hash", "name",
                                          "username", "picture", "updated_at", "email", "email_verified",
-                                         "phone_number", "phone_number_verified", "roles"]
+                                         "phone_number", "phone_number_verified", "roles",
+                                         "organizations", "organization_data", "organization_roles"]
 
     /// The claims of `account` released by `scopes`.
     public static func claims(of account: Account, scopes: some Sequence<String>) -> [String: JSONValue] {
@@ -60,4 +65,17 @@ public enum ScopeList {
 /// indicator has no fragment, RFC 8707 §2, so the first `#` always ends it).
 public enum ConsentScope {
     public static func qualified(_ scope: String, of indicator: String) -> String { indicator + "#" + scope }
+}
+
+/// Logto's organization tokens: the scopes that release organization claims, the reserved resource the SDKs
+/// send with them, and the audience of a token for one organization.
+public enum OrganizationToken {
+    public static let organizationsScope = "urn:logto:scope:organizations"
+    public static let organizationRolesScope = "urn:logto:scope:organization_roles"
+    /// Sent as `resource` by Logto's SDKs when they ask for organizations; not an API resource.
+    public static let reservedResource = "urn:logto:resource:organizations"
+    /// Organization tokens live an hour, as Logto's.
+    public static let ttl = 3600
+
+    public static func audience(_ organizationID: String) -> String { "urn:logto:organization:" + organizationID }
 }

@@ -19,6 +19,100 @@ enum OpenAPIDocument {
         var query: [String: JSONValue] = [:]
     }
 
+    static let organizationErrors = ["422": "A Logto rule refused it (organization.require_membership, organization.invalid_role_type, organization.role_names_not_found, ...)"]
+    static let organizationOperations: [Operation] = {
+        var operations: [Operation] = [
+            .init(method: "get", path: "/api/organizations", tag: "Organizations",
+                  summary: "List organizations with member counts", response: "OrganizationListing", isList: true,
+                  query: ["q": ["type": "string"], "showFeatured": ["type": "string", "enum": ["true", "false"]]]),
+            .init(method: "post", path: "/api/organizations", tag: "Organizations", summary: "Create an organization",
+                  body: "OrganizationCreate", response: "Organization", status: "201"),
+            .init(method: "get", path: "/api/organizations/{id}", tag: "Organizations", summary: "Get an organization",
+                  response: "Organization"),
+            .init(method: "patch", path: "/api/organizations/{id}", tag: "Organizations",
+                  summary: "Change an organization", body: "OrganizationPatch", response: "Organization"),
+            .init(method: "delete", path: "/api/organizations/{id}", tag: "Organizations",
+                  summary: "Delete an organization with its memberships", status: "204"),
+            .init(method: "get", path: "/api/organizations/{id}/users/{userId}/scopes", tag: "Organizations",
+                  summary: "The organization permissions a member holds there", response: "OrganizationScope",
+                  isList: true, errors: organizationErrors),
+            .init(method: "get", path: "/api/organization-scopes", tag: "Organization template",
+                  summary: "Organization permissions", response: "OrganizationScope", isList: true,
+                  query: ["q": ["type": "string"]]),
+            .init(method: "post", path: "/api/organization-scopes", tag: "Organization template",
+                  summary: "Create an organization permission", body: "OrganizationScopeCreate",
+                  response: "OrganizationScope", status: "201", errors: organizationErrors),
+            .init(method: "get", path: "/api/organization-scopes/{id}", tag: "Organization template",
+                  summary: "Get an organization permission", response: "OrganizationScope"),
+            .init(method: "patch", path: "/api/organization-scopes/{id}", tag: "Organization template",
+                  summary: "Change an organization permission", body: "OrganizationScopePatch",
+                  response: "OrganizationScope", errors: organizationErrors),
+            .init(method: "delete", path: "/api/organization-scopes/{id}", tag: "Organization template",
+                  summary: "Delete an organization permission (every role loses it)", status: "204"),
+            .init(method: "get", path: "/api/organization-roles", tag: "Organization template",
+                  summary: "Organization roles with their permissions", response: "OrganizationRole", isList: true,
+                  query: ["q": ["type": "string"]]),
+            .init(method: "post", path: "/api/organization-roles", tag: "Organization template",
+                  summary: "Create an organization role", body: "OrganizationRoleCreate", response: "OrganizationRole",
+                  status: "201", errors: organizationErrors),
+            .init(method: "get", path: "/api/organization-roles/{id}", tag: "Organization template",
+                  summary: "Get an organization role", response: "OrganizationRole"),
+            .init(method: "patch", path: "/api/organization-roles/{id}", tag: "Organization template",
+                  summary: "Rename an organization role", body: "OrganizationScopePatch", response: "OrganizationRole",
+                  errors: organizationErrors),
+            .init(method: "delete", path: "/api/organization-roles/{id}", tag: "Organization template",
+                  summary: "Delete an organization role (every member loses it)", status: "204"),
+        ]
+        for (path, body, item) in [("scopes", "OrganizationScopeIds", "OrganizationScope"),
+                                   ("resource-scopes", "ScopeIds", "RoleScope")] {
+            operations += [
+                .init(method: "get", path: "/api/organization-roles/{id}/\(path)", tag: "Organization template",
+                      summary: "A role's \(path == "scopes" ? "organization" : "API") permissions", response: item,
+                      isList: true),
+                .init(method: "post", path: "/api/organization-roles/{id}/\(path)", tag: "Organization template",
+                      summary: "Add permissions to a role", body: body, status: "201", errors: organizationErrors),
+                .init(method: "put", path: "/api/organization-roles/{id}/\(path)", tag: "Organization template",
+                      summary: "Replace a role's permissions", body: body, status: "204", errors: organizationErrors),
+                .init(method: "delete", path: "/api/organization-roles/{id}/\(path)/{scopeId}",
+                      tag: "Organization template", summary: "Remove a permission from a role", status: "204"),
+            ]
+        }
+        for (path, member, ids, item) in [("users", "userId", "UserIds", "OrganizationUser"),
+                                          ("applications", "applicationId", "ApplicationIds", "OrganizationApplication")] {
+            operations += [
+                .init(method: "get", path: "/api/organizations/{id}/\(path)", tag: "Organizations",
+                      summary: "Member \(path) with their organization roles", response: item, isList: true,
+                      query: path == "users" ? ["q": ["type": "string"], "organizationRoleId": ["type": "string"]] : [:]),
+                .init(method: "post", path: "/api/organizations/{id}/\(path)", tag: "Organizations",
+                      summary: "Add members", body: ids, response: ids, status: "201", errors: organizationErrors),
+                .init(method: "put", path: "/api/organizations/{id}/\(path)", tag: "Organizations",
+                      summary: "Replace the members of this kind", body: ids, status: "204", errors: organizationErrors),
+                .init(method: "delete", path: "/api/organizations/{id}/\(path)/{\(member)}", tag: "Organizations",
+                      summary: "Remove a member (its roles there go with it)", status: "204"),
+                .init(method: "post", path: "/api/organizations/{id}/\(path)/roles", tag: "Organizations",
+                      summary: "Give organization roles to several members", body: path == "users"
+                          ? "OrganizationUserRoles" : "OrganizationApplicationRoles", status: "201",
+                      errors: organizationErrors),
+                .init(method: "get", path: "/api/organizations/{id}/\(path)/{\(member)}/roles", tag: "Organizations",
+                      summary: "A member's roles in the organization", response: "OrganizationRole", isList: true,
+                      errors: organizationErrors),
+                .init(method: "post", path: "/api/organizations/{id}/\(path)/{\(member)}/roles", tag: "Organizations",
+                      summary: "Give a member roles (by id or name)", body: "OrganizationRoleRefs", status: "201",
+                      errors: organizationErrors),
+                .init(method: "put", path: "/api/organizations/{id}/\(path)/{\(member)}/roles", tag: "Organizations",
+                      summary: "Replace a member's roles", body: "OrganizationRoleRefs", status: "204",
+                      errors: organizationErrors),
+                .init(method: "delete", path: "/api/organizations/{id}/\(path)/{\(member)}/roles/{organizationRoleId}",
+                      tag: "Organizations", summary: "Take a role from a member", status: "204",
+                      errors: organizationErrors),
+                .init(method: "get", path: "/api/\(path)/{id}/organizations", tag: path == "users" ? "Users" : "Applications",
+                      summary: "The organizations it belongs to, with its roles in each",
+                      response: "OrganizationMembership", isList: true, errors: organizationErrors),
+            ]
+        }
+        return operations
+    }()
+
     static let roleErrors = ["422": "A Logto rule refused it (role.name_in_use, role.scope_exists, user.invalid_role_type, ...)"]
     static let roleOperations: [Operation] = [
         .init(method: "get", path: "/api/roles", tag: "Roles",
@@ -174,7 +268,7 @@ enum OpenAPIDocument {
               summary: "Set the new password (recovery)", body: "Password", isPublic: true, status: "204"),
         .init(method: "post", path: "/api/experience/submit", tag: "Experience", summary: "Finish",
               response: "Redirect", isPublic: true),
-    ] + roleOperations
+    ] + roleOperations + organizationOperations
 
     static func string(_ description: String? = nil, nullable: Bool = false) -> JSONValue {
         var schema: [String: JSONValue] = ["type": nullable ? ["string", "null"] : "string"]
@@ -296,9 +390,52 @@ enum OpenAPIDocument {
         "IDTokenConfig": object(["enabledExtendedClaims": ["type": "array", "items": [
             "type": "string", "enum": .array(StandardScope.extendedClaims.sorted().map { .string($0) })]]],
                                 required: ["enabledExtendedClaims"]),
+        "Organization": object(organizationProperties, required: ["id", "name", "customData", "isMfaRequired"]),
+        "OrganizationListing": object(organizationProperties.merging([
+            "usersCount": integer,
+            "featuredUsers": ["type": "array", "items": object([
+                "id": string(), "avatar": string(nullable: true), "name": string(nullable: true)])],
+        ]) { _, new in new }, required: ["id", "name", "usersCount"]),
+        "OrganizationMembership": object(organizationProperties.merging(["organizationRoles": roleRefs]) { _, new in new },
+                                         required: ["id", "name", "organizationRoles"]),
+        "OrganizationCreate": object(organizationInput, required: ["name"]),
+        "OrganizationPatch": object(organizationInput),
+        "OrganizationScope": object(["id": string(), "name": string(), "description": string(nullable: true),
+                                     "createdAt": integer], required: ["id", "name"]),
+        "OrganizationScopeCreate": object(["name": string(), "description": string(nullable: true)], required: ["name"]),
+        "OrganizationScopePatch": object(["name": string(), "description": string(nullable: true)]),
+        "OrganizationRole": object(["id": string(), "name": string(), "description": string(nullable: true),
+                                    "type": ["type": "string", "enum": ["User", "MachineToMachine"]], "createdAt": integer,
+                                    "scopes": ["type": "array", "items": ["$ref": "#/components/schemas/OrganizationScope"]],
+                                    "resourceScopes": ["type": "array", "items": ["$ref": "#/components/schemas/RoleScope"]]],
+                                   required: ["id", "name", "type"]),
+        "OrganizationRoleCreate": object(["name": string(), "description": string(nullable: true),
+                                          "type": ["type": "string", "enum": ["User", "MachineToMachine"]],
+                                          "organizationScopeIds": stringArray, "resourceScopeIds": stringArray],
+                                         required: ["name"]),
+        "OrganizationScopeIds": object(["organizationScopeIds": stringArray], required: ["organizationScopeIds"]),
+        "OrganizationRoleRefs": object(["organizationRoleIds": stringArray, "organizationRoleNames": stringArray]),
+        "OrganizationUserRoles": object(["userIds": stringArray, "organizationRoleIds": stringArray],
+                                        required: ["userIds", "organizationRoleIds"]),
+        "OrganizationApplicationRoles": object(["applicationIds": stringArray, "organizationRoleIds": stringArray],
+                                               required: ["applicationIds", "organizationRoleIds"]),
+        "OrganizationUser": object(["id": string(), "organizationRoles": roleRefs], required: ["id", "organizationRoles"]),
+        "OrganizationApplication": object(["id": string(), "name": string(), "organizationRoles": roleRefs],
+                                          required: ["id", "organizationRoles"]),
         "Log": object(["id": string(), "key": string(), "payload": ["type": "object"], "createdAt": integer],
                       required: ["id", "key", "payload", "createdAt"]),
     ]
+
+    static let roleRefs: JSONValue = ["type": "array", "items": object(["id": string(), "name": string()],
+                                                                      required: ["id", "name"])]
+    static let organizationInput: [String: JSONValue] = [
+        "name": string(), "description": string(nullable: true), "customData": ["type": "object"],
+        "isMfaRequired": boolean, "color": string("#RRGGBB", nullable: true),
+        "branding": object(["logoUrl": string(), "darkLogoUrl": string(), "favicon": string(), "darkFavicon": string()]),
+    ]
+    static let organizationProperties: [String: JSONValue] = organizationInput.merging([
+        "id": string(), "createdAt": integer,
+    ]) { _, new in new }
 
     static let bearerDescription = "client_credentials token for resource https://default.logto.app/api with scope all"
 
@@ -350,7 +487,11 @@ enum OpenAPIDocument {
             }
             let unpaged: Set = ["/api/applications/{id}/secrets", "/api/resources", "/api/resources/{id}/scopes",
                                 "/api/connectors", "/api/connector-factories", "/api/roles/{id}/scopes",
-                                "/api/users/{id}/roles", "/api/applications/{id}/roles"]
+                                "/api/users/{id}/roles", "/api/applications/{id}/roles",
+                                "/api/organizations/{id}/users/{userId}/scopes", "/api/organization-roles/{id}/scopes",
+                                "/api/organization-roles/{id}/resource-scopes", "/api/organizations/{id}/users/{userId}/roles",
+                                "/api/organizations/{id}/applications/{applicationId}/roles",
+                                "/api/users/{id}/organizations", "/api/applications/{id}/organizations"]
             if operation.isList, !unpaged.contains(operation.path) {
                 parameters.append(["name": "page", "in": "query", "schema": ["type": "integer", "minimum": 1]])
                 parameters.append(["name": "page_size", "in": "query",

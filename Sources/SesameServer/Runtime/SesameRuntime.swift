@@ -18,6 +18,8 @@ public struct SesameRuntime: Sendable {
     public let resources: ResourceService
     /// Roles and who holds them (RBAC).
     public let roles: RoleService
+    /// Organizations, the organization template and memberships.
+    public let organizations: OrganizationService
     public let rateLimiter: RateLimiter
     public let connectors: ConnectorService
     public let codes: VerificationCodeService
@@ -71,6 +73,7 @@ public struct SesameRuntime: Sendable {
                                     now: now)
         roles = RoleService(store: store, users: store, applications: store,
                             managementIndicator: provider.configuration.managementResource, now: now)
+        organizations = OrganizationService(store: store, roles: roles, now: now)
         rateLimiter = RateLimiter(store: store, now: now)
         connectors = ConnectorService(store: store, context: ConnectorContext(logger: logger), now: now)
         codes = VerificationCodeService(store: store, limiter: rateLimiter,

@@ -77,6 +77,7 @@ public enum SesameApplication {
         ApplicationsRoutes(runtime: runtime).register(on: management)
         UsersRoutes(runtime: runtime).register(on: management)
         RolesRoutes(runtime: runtime).register(on: management)
+        OrganizationsRoutes(runtime: runtime).register(on: management)
         SettingsRoutes(runtime: runtime).register(on: management)
         ConsoleRoutes(runtime: runtime, cookies: cookies).register(on: router)
         if let mailbox = runtime.mailbox {

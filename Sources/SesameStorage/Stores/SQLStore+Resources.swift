@@ -74,6 +74,7 @@ extension SQLStore: ResourceStore, ResourceAdminStore {
         defer {
             resourceCache.removeAll()
             permissionCache.removeAll()
+            organizationCache.removeAll()
             clientCache.removeAll()
         }
         try await database.query("DELETE FROM resource_scopes WHERE id = ? AND resource_id = ?", .text(id),
@@ -84,6 +85,7 @@ extension SQLStore: ResourceStore, ResourceAdminStore {
         defer {
             resourceCache.removeAll()
             permissionCache.removeAll()
+            organizationCache.removeAll()
             clientCache.removeAll()
         }
         try await database.transaction([

@@ -14,6 +14,8 @@ public struct SQLStore: Sendable {
     /// The scopes a subject's roles permit per resource (`permittedScopes`), read on every token request; every
     /// role, permission, assignment, scope or resource write through this process drops it.
     let permissionCache: ReadCache<Set<String>>
+    /// Members' organization grants (`organizationGrant`), for organization tokens; dropped with the permissions.
+    let organizationCache: ReadCache<OrganizationGrant>
     /// The check value of the secret `secretBox` was made from (`checkValue(for:)`): every write that seals
     /// compares it with the database's first, in its transaction. nil skips the comparison (tests).
     let secretCheck: String?
@@ -31,6 +33,7 @@ public struct SQLStore: Sendable {
         clientCache = ReadCache(ttl: configurationTTL)
         resourceCache = ReadCache(ttl: configurationTTL)
         permissionCache = ReadCache(ttl: configurationTTL)
+        organizationCache = ReadCache(ttl: configurationTTL)
     }
 
     /// Runs a write and turns a unique-constraint violation into the error `conflict` makes of its detail

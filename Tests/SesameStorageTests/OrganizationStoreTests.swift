@@ -1,0 +1,92 @@
+import Foundation
+import SesameIdentity
+import SesameOIDC
+import SesameStorage
+import Testing
+
+/// Organizations in SQL on both databases: typed memberships the database enforces, cascades from every side,
+/// and the one-query organization grant behind organization tokens.
+@Suite("Organization store")
+struct OrganizationStoreTests {
+    let now = Date(timeIntervalSince1970: 1_800_000_000)
+
+    @Test(arguments: Backend.available)
+    func membershipsRolesAndGrantsCascade(_ backend: Backend) async throws {
+        try await withStore(backend) { store in
+            try await store.insertResource(APIResource(id: "books", name: "Books", indicator: "https://api.books.test",
+                                                       scopes: [ResourceScope(id: "read", name: "read:books")],
+                                                       createdAt: now))
+            try await store.insertUser(User(id: "u1", username: "alice", createdAt: now, updatedAt: now))
+            try await store.insertClient(Client(id: "m2m", name: "Bot", type: .machineToMachine, secretHash: "x",
+                                                redirectURIs: [], postLogoutRedirectURIs: [], createdAt: now))
+            try await store.insertClient(Client(id: "web", name: "Web", type: .traditional, secretHash: "x",
+                                                redirectURIs: ["https://a.test/cb"], postLogoutRedirectURIs: [],
+                                                createdAt: now))
+            let acme = Organization(id: "acme", name: "Acme", description: "Rockets", customData: ["plan": "pro"],
+                                    branding: ["logoUrl": "https://acme.test/logo.png"], color: "#0A7D42",
+                                    createdAt: now)
+            try await store.insertOrganization(acme)
+            #expect(try await store.organization(id: "acme") == acme)
+            try await store.insertOrganization(Organization(id: "vault", name: "Vault", isMfaRequired: true,
+                                                            createdAt: now.addingTimeInterval(1)))
+            try await store.insertOrganizationScope(OrganizationScope(id: "invite", name: "invite:member", createdAt: now))
+            await #expect(throws: IdentityError.self) {
+                try await store.insertOrganizationScope(OrganizationScope(id: "x", name: "invite:member", createdAt: now))
+            }
+            try await store.insertOrganizationRole(OrganizationRole(id: "admin", name: "admin", createdAt: now),
+                                                   scopeIDs: ["invite"], resourceScopeIDs: ["read"])
+            try await store.insertOrganizationRole(OrganizationRole(id: "bot", name: "bot", type: .machineToMachine,
+                                                                    createdAt: now), scopeIDs: ["invite"],
+                                                   resourceScopeIDs: [])
+            // Not a member: no grant. A member without roles: a grant without scopes.
+            #expect(try await store.organizationGrant(of: .account("u1"), organizationID: "acme", resourceID: nil) == nil)
+            try await store.addMembers([.account("u1"), .client("m2m")], to: "acme", replacing: nil)
+            try await store.addMembers([.account("u1")], to: "vault", replacing: nil)
+            #expect(try await store.organizationGrant(of: .account("u1"), organizationID: "acme", resourceID: nil)
+                == OrganizationGrant(scopes: [], requiresMFA: false))
+            try await store.assignOrganizationRoles(["admin"], to: [.account("u1")], in: "acme", replacing: false)
+            try await store.assignOrganizationRoles(["bot"], to: [.client("m2m")], in: "acme", replacing: false)
+            #expect(try await store.organizationGrant(of: .account("u1"), organizationID: "acme", resourceID: nil)
+                == OrganizationGrant(scopes: ["invite:member"], requiresMFA: false))
+            #expect(try await store.organizationGrant(of: .account("u1"), organizationID: "acme", resourceID: "books")
+                == OrganizationGrant(scopes: ["read:books"], requiresMFA: false))
+            #expect(try await store.organizationGrant(of: .account("u1"), organizationID: "vault", resourceID: nil)
+                == OrganizationGrant(scopes: [], requiresMFA: true))
+            #expect(try await store.organizationGrant(of: .client("m2m"), organizationID: "acme", resourceID: nil)?
+                .scopes == ["invite:member"])
+            #expect(try await store.organizations(of: .account("u1")).map { [$0.organization.id] + $0.roles.map(\.name) }
+                == [["acme", "admin"], ["vault"]])
+            let members = try await store.memberUsers(of: "acme", search: "ali", roleID: "admin", offset: 0, limit: 10)
+            #expect(members.total == 1 && members.members.first?.roles.map(\.id) == ["admin"])
+            // The database refuses a wrong role type and a web app as a member, whoever writes.
+            for sql in ["INSERT INTO organization_user_roles (organization_id, user_id, role_id) VALUES ('acme', 'u1', 'bot')",
+                        "INSERT INTO organization_applications (organization_id, application_id) VALUES ('acme', 'web')",
+                        "INSERT INTO organization_user_roles (organization_id, user_id, role_id) VALUES ('vault', 'm2m', 'admin')"] {
+                await #expect(throws: (any Error).self) { try await store.database.query(sql) }
+            }
+            // Removing a member removes its roles there; a scope deleted leaves every role.
+            #expect(try await store.removeMember(.account("u1"), from: "acme"))
+            #expect(try await store.organizationRoles(of: .account("u1"), in: "acme").isEmpty)
+            try await store.addMembers([.account("u1")], to: "acme", replacing: nil)
+            #expect(try await store.organizationRoles(of: .account("u1"), in: "acme").isEmpty)
+            try await store.deleteOrganizationScope(id: "invite")
+            #expect(try await store.organizationScopes(ofRole: "admin").isEmpty)
+            try await store.deleteResource(id: "books")
+            #expect(try await store.resourcePermissions(ofOrganizationRole: "admin").isEmpty)
+            // Replacing the user members keeps the apps.
+            try await store.addMembers([], to: "acme", replacing: .users)
+            #expect(try await store.isMember(.client("m2m"), of: "acme"))
+            #expect(try await store.isMember(.account("u1"), of: "acme") == false)
+            // Deleting an organization, a user or an app takes every relation with it.
+            try await store.deleteOrganization(id: "acme")
+            try await store.deleteUser(id: "u1")
+            try await store.deleteOrganizationRole(id: "bot")
+            for table in ["organization_users", "organization_user_roles", "organization_applications",
+                          "organization_application_roles", "organization_role_scopes",
+                          "organization_role_resource_scopes"] {
+                #expect(try await store.database.query("SELECT COUNT(*) AS n FROM \(table)").first?.int("n") == 0,
+                        "\(table)")
+            }
+        }
+    }
+}
