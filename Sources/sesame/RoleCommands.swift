@@ -34,7 +34,7 @@ struct RoleCommand: AsyncParsableCommand {
             try await withRuntime(options) { runtime in
                 let resources = try await runtime.store.resources()
                 var scopeIDs: [String] = []
-                for permission in permissions {
+                for permission in Array(NSOrderedSet(array: permissions)) as? [String] ?? permissions {
                     guard let scope = RoleCommand.scope(permission, in: resources) else {
                         throw fail("no API resource defines the permission '\(permission)' (give RESOURCE:SCOPE, "
                             + "see `sesame resource list`)")
@@ -104,10 +104,7 @@ struct RoleCommand: AsyncParsableCommand {
         /// The role's id and the subject, looked up.
         func resolve(_ runtime: SesameRuntime) async throws -> (role: Role, subject: PermissionSubject) {
             var found = try await runtime.store.role(id: role)
-            if found == nil {
-                found = try await runtime.roles.roles(RoleQuery(search: role, limit: 100)).roles
-                    .first { $0.role.name == role }?.role
-            }
+            if found == nil { found = try await runtime.roles.role(named: role) }
             guard let found else { throw fail("no role is named or has the id '\(role)' (see `sesame role list`)") }
             if let app { return (found, .client(app)) }
             let identifier = user ?? ""

@@ -262,6 +262,64 @@ struct RBACTests {
         }
     }
 
+    @Test(arguments: TestDatabase.available)
+    func racingWritesAnswerWithoutServerErrors(database: TestDatabase) async throws {
+        try await Fixture.withServer(database: database) { fixture, browser in
+            let token = try await API.token(fixture, browser)
+            let user = fixture.user.id
+            for trial in 0..<6 {
+                let role = try await Self.createRole(browser, token: token,
+                                                     ["name": .string("racer\(trial)"), "description": "r",
+                                                      "isDefault": true])
+                // Two identical replaces, a replace against the role's deletion, a new user against it too.
+                let statuses = try await withThrowingTaskGroup(of: Int.self) { group in
+                    for _ in 0..<2 {
+                        group.addTask {
+                            try await API.call(browser, .put, "/api/users/\(user)/roles", token: token,
+                                               ["roleIds": [.string(role)]]).status.code
+                        }
+                    }
+                    group.addTask {
+                        try await API.call(browser, .post, "/api/users", token: token,
+                                           ["username": .string("newcomer\(trial)")]).status.code
+                    }
+                    group.addTask {
+                        try await API.call(browser, .delete, "/api/roles/\(role)", token: token).status.code
+                    }
+                    var statuses: [Int] = []
+                    for try await status in group { statuses.append(status) }
+                    return statuses
+                }
+                #expect(statuses.allSatisfy { [200, 204, 404].contains($0) }, "\(statuses)")
+            }
+        }
+    }
+
+    @Test func namesAreOneRegardlessOfCaseAndTheBuiltInRoleKeepsItsName() async throws {
+        try await Fixture.withServer { fixture, browser in
+            let token = try await API.token(fixture, browser)
+            let clash = try await API.call(browser, .post, "/api/roles", token: token,
+                                           ["name": "BOOKWORM", "description": "again"])
+            #expect(clash.status.code == 422 && clash.json["code"] == "role.name_in_use")
+            // "café" typed as e + combining accent is the same name as the precomposed one.
+            _ = try await Self.createRole(browser, token: token, ["name": "caf\u{E9}", "description": "c"])
+            let decomposed = try await API.call(browser, .post, "/api/roles", token: token,
+                                                ["name": "cafe\u{301}", "description": "c"])
+            #expect(decomposed.status.code == 422)
+            let renamed = try await API.call(browser, .patch, "/api/roles/\(RoleService.managementRoleID)", token: token,
+                                             ["name": "renamed"])
+            #expect(renamed.status.code == 422 && renamed.json["code"] == "role.built_in_role_protected")
+            let described = try await API.call(browser, .patch, "/api/roles/\(RoleService.managementRoleID)",
+                                               token: token, ["description": "Scripts that manage Sesame"])
+            #expect(described.status == .ok)
+            // Without a resource, the token response names only the scopes the (opaque) token carries.
+            let authorization = try await CodeFlowTests.signIn(fixture, browser, scope: "openid read:books write:books",
+                                                               extra: [("resource", Fixture.resource)])
+            let body = try await CodeFlowTests.exchange(fixture, browser, authorization).json
+            #expect(body["scope"] == "openid")
+        }
+    }
+
     @Test func everyRoleRouteRefusesTokensThatAreNotManagementTokens() async throws {
         try await Fixture.withServer { fixture, browser in
             let books = try await browser.post("/oidc/token", form: [

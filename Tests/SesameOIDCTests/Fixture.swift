@@ -88,6 +88,7 @@ struct EngineFixture {
                                                           previousSessionToken: session)
         var resumed = try await provider.resume(interactionToken: ticket.token, sessionToken: newSession)
         if case .interaction(let consent) = resumed, consent.step == .consent {
+            _ = try await provider.prepareConsent(interactionToken: ticket.token)
             try await provider.completeConsent(interactionToken: ticket.token)
             resumed = try await provider.resume(interactionToken: ticket.token, sessionToken: newSession)
         }

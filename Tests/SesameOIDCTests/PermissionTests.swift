@@ -94,12 +94,35 @@ struct PermissionTests {
                                                          sessionToken: session)
         guard case .interaction(let consent) = again else { Issue.record("expected the consent page"); return }
         #expect(consent.step == .consent)
+        _ = try await fixture.provider.prepareConsent(interactionToken: consent.token)
         try await fixture.provider.completeConsent(interactionToken: consent.token)
         guard case .redirect(let location) = try await fixture.provider.resume(interactionToken: consent.token,
                                                                                 sessionToken: session)
         else { Issue.record("expected a redirect"); return }
         body = try await exchange(try #require(EngineFixture.query(location)["code"]))
         #expect(try await apiToken(fixture, body) == "read:books write:books")
+    }
+
+    @Test func acceptingRecordsOnlyWhatTheConsentPageShowed() async throws {
+        let fixture = EngineFixture(permitted: ["read:books"])
+        let overrides: [String: String?] = [
+            "client_id": "third", "redirect_uri": "https://partner.test/cb", "scope": Self.apiScopes,
+            "resource": EngineFixture.resource,
+        ]
+        let outcome = try await fixture.provider.authorize(fixture.authorizationParameters(overrides), sessionToken: nil)
+        guard case .interaction(let ticket) = outcome else { Issue.record("expected an interaction"); return }
+        let session = try await fixture.provider.completeLogin(interactionToken: ticket.token, accountID: "user-1",
+                                                               previousSessionToken: nil)
+        guard case .interaction = try await fixture.provider.resume(interactionToken: ticket.token, sessionToken: session)
+        else { Issue.record("expected the consent page"); return }
+        let shown = try await fixture.provider.prepareConsent(interactionToken: ticket.token)
+        #expect(shown.permissions.flatMap { $0.scopes.map(\.name) } == ["read:books"])
+        // A role giving write:books arrives while the page is open: accepting does not consent to it.
+        fixture.storage.permit(.account("user-1"), ["read:books", "write:books"])
+        try await fixture.provider.completeConsent(interactionToken: ticket.token)
+        let consented = try await fixture.storage.consentedScopes(accountID: "user-1", clientID: "third")
+        #expect(consented.contains(ConsentScope.qualified("read:books", of: EngineFixture.resource)))
+        #expect(!consented.contains(ConsentScope.qualified("write:books", of: EngineFixture.resource)))
     }
 
     @Test func theRolesScopeReleasesRoleNamesInUserinfoAndTheIDTokenWhenEnabled() async throws {

@@ -88,6 +88,8 @@ public protocol RoleStore: Sendable {
     /// Stores the role and its permissions together. Throws `IdentityError` `role.name_in_use` for a taken name.
     func insertRole(_ role: Role, scopeIDs: [String]) async throws
     func role(id: String) async throws -> Role?
+    /// The role whose name equals `name` regardless of ASCII case.
+    func role(named name: String) async throws -> Role?
     /// The matching roles (by creation, oldest first) and their total.
     func roles(_ query: RoleQuery) async throws -> (roles: [RoleListing], total: Int)
     /// Every role with one of `ids` (unknown ids are left out).

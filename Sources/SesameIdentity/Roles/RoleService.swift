@@ -77,6 +77,12 @@ public struct RoleService: Sendable {
         return role
     }
 
+    /// The role named `name` (ASCII case aside), else nil.
+    public func role(named name: String) async throws -> Role? {
+        try await store.role(named: name.trimmingCharacters(in: .whitespacesAndNewlines)
+            .precomposedStringWithCanonicalMapping)
+    }
+
     public func roles(_ query: RoleQuery) async throws -> (roles: [RoleListing], total: Int) {
         try await store.roles(query)
     }
@@ -84,7 +90,14 @@ public struct RoleService: Sendable {
     /// Changes name, description or `isDefault` (nil leaves a value as it is); the type never changes.
     public func update(id: String, name: String?, description: String?, isDefault: Bool?) async throws -> Role {
         var role = try await role(id: id)
-        if let name { role.name = try Self.validateText(name, field: "name") }
+        if let name {
+            let name = try Self.validateText(name, field: "name")
+            // The built-in role keeps its name: scripts and `--management` find it by it.
+            if role.id == Self.managementRoleID, name != role.name {
+                throw IdentityError(.builtInRoleProtected, phrase: "role.built_in_role_protected")
+            }
+            role.name = name
+        }
         if let description { role.description = try Self.validateText(description, field: "description") }
         if let isDefault { role.isDefault = isDefault }
         try Self.checkDefault(role)
@@ -278,9 +291,10 @@ public struct RoleService: Sendable {
         }
     }
 
-    /// Trimmed, 1 to 128 characters, no control or invisible characters.
+    /// Trimmed and in Unicode NFC (so "café" typed two ways is one name), 1 to 128 characters, no control or
+    /// invisible characters. Names are unique regardless of ASCII case (`LOWER(name)` indexes).
     static func validateText(_ raw: String, field: String) throws -> String {
-        let value = raw.trimmingCharacters(in: .whitespacesAndNewlines)
+        let value = raw.trimmingCharacters(in: .whitespacesAndNewlines).precomposedStringWithCanonicalMapping
         guard (1...128).contains(value.count), !UserService.hasInvisibleCharacters(value) else {
             throw IdentityError.invalidInput(phrase: "role.text_invalid", ["field": field])
         }
@@ -288,7 +302,7 @@ public struct RoleService: Sendable {
     }
 
     /// The ids without repeats, in order; at most `maximumIDs`.
-    static func unique(_ ids: [String]) throws -> [String] {
+    public static func unique(_ ids: [String]) throws -> [String] {
         guard ids.count <= maximumIDs else {
             throw IdentityError.invalidInput(phrase: "input.too_many_ids", ["maximum": "\(maximumIDs)"])
         }

@@ -47,14 +47,31 @@ extension OIDCProvider {
         token.isEmpty ? nil : SecretDigest.sha256Hex(token)
     }
 
-    /// The user accepted the consent page: remember what it showed (`consentDetails`) for this client; later
-    /// tokens for a third-party app never carry an API permission outside it.
-    public func completeConsent(interactionToken: String) async throws {
+    /// What the consent page shows for the interaction, remembered with it so that accepting records exactly
+    /// that (`completeConsent`). Throws `sessionExpired` when the interaction is gone or nobody signed in yet.
+    public func prepareConsent(interactionToken: String) async throws -> ConsentDetails {
         guard var interaction = try await interaction(token: interactionToken), let accountID = interaction.accountID
         else { throw OAuthError.sessionExpired }
         let details = try await consentDetails(for: interaction.request, accountID: accountID)
+        interaction.shownConsent = details.entries.sorted()
+        try await storage.updateInteraction(interaction)
+        return details
+    }
+
+    /// The user accepted the consent page: remember what it showed (`prepareConsent`) for this client; later
+    /// tokens for a third-party app never carry an API permission outside it. Without a shown page, only the
+    /// OIDC scopes are recorded.
+    public func completeConsent(interactionToken: String) async throws {
+        guard var interaction = try await interaction(token: interactionToken), let accountID = interaction.accountID
+        else { throw OAuthError.sessionExpired }
+        // What the page showed, of what the user may still hold now: a role given while the page was open is not
+        // consented to by accepting it, and one taken away meanwhile is not recorded.
+        let now = try await consentDetails(for: interaction.request, accountID: accountID).entries
+        let shown = Set(interaction.shownConsent ?? interaction.request.scopes.filter {
+            StandardScope.supported.contains($0)
+        })
         try await storage.saveConsent(accountID: accountID, clientID: interaction.request.clientID,
-                                      scopes: details.entries, now: now())
+                                      scopes: now.intersection(shown), now: self.now())
         interaction.isConsentGiven = true
         try await storage.updateInteraction(interaction)
     }

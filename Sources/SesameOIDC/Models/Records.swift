@@ -14,6 +14,8 @@ public struct Interaction: Sendable, Codable, Equatable {
     public var authTime: Date?
     public var sessionID: String?
     public var isConsentGiven: Bool
+    /// The consent entries (`ConsentScope`) the consent page showed; accepting records no more than these.
+    public var shownConsent: [String]?
 
     public init(id: String, request: AuthorizationRequest, createdAt: Date, expiresAt: Date, requiresLogin: Bool,
                 accountID: String? = nil, authTime: Date? = nil, sessionID: String? = nil, isConsentGiven: Bool = false)

@@ -138,7 +138,8 @@ extension OIDCProvider {
         var body: [String: JSONValue] = [
             "access_token": .string(access.token), "token_type": "Bearer", "expires_in": .int(Int64(access.expiresIn)),
         ]
-        body["scope"] = .string(ScopeList.format(resource == nil && organizationID == nil ? scopes : access.scopes))
+        // Exactly what the access token carries (RFC 6749 §5.1): never a scope it was not given.
+        body["scope"] = .string(ScopeList.format(access.scopes))
         if scopes.contains(StandardScope.openid) {
             body["id_token"] = .string(try await issueIDToken(context: scoped, account: account,
                                                               accessToken: access.token, includeNonce: includeNonce))

@@ -10,6 +10,8 @@ import SesameStorage
 struct ConsoleAuth: RouterMiddleware {
     typealias Context = SesameRequestContext
     let runtime: SesameRuntime
+    let renderer: ConsoleRenderer
+    let cookies: CookieJar
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
         -> Response
@@ -25,7 +27,18 @@ struct ConsoleAuth: RouterMiddleware {
         var context = context
         context.administrator = administrator
         context.consoleSessionToken = token
-        let response = try await next(request, context)
+        let response: Response
+        do {
+            response = try await next(request, context)
+        } catch let error as IdentityError {
+            // A refused or vanished thing (an unknown id, a rule) reads as a Console page, with its navigation.
+            let visit = ConsoleVisit.load(request, context: context, runtime: runtime, renderer: renderer, jar: cookies)
+            let notFound = error.code == .notFound
+            return visit.page("message", title: visit.t(notFound ? "notFoundTitle" : "errorTitle"), model: [
+                "heading": visit.t(notFound ? "notFoundTitle" : "errorTitle"), "text": visit.text.message(error),
+                "link": ["path": "/console", "label": visit.t("getStarted")],
+            ], status: HTTPResponse.Status(code: ErrorMiddleware.status(of: error.code)))
+        }
         if request.method == .post, response.status.code < 400, !request.uri.path.hasSuffix("/preview") {
             runtime.audit.record(AuditEvent(
                 key: "Admin.Change", ip: context.clientIP,

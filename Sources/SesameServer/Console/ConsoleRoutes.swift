@@ -30,7 +30,7 @@ struct ConsoleRoutes: Sendable {
         router.get("console/sign-in") { request, context in try await signInPage(request, context) }
         router.post("console/sign-in") { request, context in try await signIn(request, context) }
 
-        let console = router.group("console").add(middleware: ConsoleAuth(runtime: runtime))
+        let console = router.group("console").add(middleware: ConsoleAuth(runtime: runtime, renderer: renderer, cookies: cookies))
         console.get { request, context in try await home(request, context) }
         console.post("sign-out") { request, context in
             let visit = visit(request, context)

@@ -139,13 +139,13 @@ struct RolesRoutes: Sendable {
                 return Responses.json(.array(held.map(Self.json)), headers: Self.total(held.count))
             }
             api.post("\(path)/:id/roles") { request, context in
-                let ids = try await Self.ids(request, "roleIds")
+                let ids = try RoleService.unique(try await Self.ids(request, "roleIds"))
                 let added = try await roles.assign(roleIDs: ids, to: subject(Self.id(context)))
                 return Responses.json(["roleIds": Self.strings(ids), "addedRoleIds": Self.strings(added)],
                                       status: .created)
             }
             api.put("\(path)/:id/roles") { request, context in
-                let ids = try await Self.ids(request, "roleIds", allowEmpty: true)
+                let ids = try RoleService.unique(try await Self.ids(request, "roleIds", allowEmpty: true))
                 try await roles.replaceRoles(of: subject(Self.id(context)), with: ids)
                 return Responses.json(["roleIds": Self.strings(ids)])
             }

@@ -101,6 +101,9 @@ struct ErrorMiddleware: RouterMiddleware {
             var metadata: Logger.Metadata = ["path": "\(request.uri.path)", "error": "\(type)"]
             // SQLite's and the storage layer's messages carry no data values (unlike, say, a decoding error).
             if type == "SQLiteNIO.SQLiteError" || error is StorageError { metadata["detail"] = "\(error)" }
+            // PostgreSQL's state and constraint say what failed; its message and detail may quote row values.
+            if let state = SQLStore.sqlState(error) { metadata["sqlstate"] = "\(state)" }
+            if let constraint = SQLStore.constraintName(error) { metadata["constraint"] = "\(constraint)" }
             context.logger.error("unexpected error", metadata: metadata)
             oauthError = .serverError()
         }

@@ -115,7 +115,9 @@ struct SignInRoutes: Sendable {
         guard let interaction = visit.interaction, let accountID = interaction.accountID, let appName = visit.appName
         else { throw OAuthError.sessionExpired }
         // What accepting records: the OIDC scopes and, per API, the requested permissions the user's roles hold.
-        let details = try await provider.consentDetails(for: interaction.request, accountID: accountID)
+        guard let token = visit.interactionToken else { throw OAuthError.sessionExpired }
+        _ = accountID
+        let details = try await provider.prepareConsent(interactionToken: token)
         return visit.page(pages, "consent", title: "\(visit.t("authorize")) \(appName)", model: [
             "scopes": details.scopes.map { Self.describe($0, visit.t) },
             "apis": details.permissions.map { group in

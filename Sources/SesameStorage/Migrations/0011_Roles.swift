@@ -22,6 +22,7 @@ extension Migration {
             created_at \(bigint) NOT NULL,
             UNIQUE (id, type)
         );
+        CREATE UNIQUE INDEX roles_name_lower ON roles (LOWER(name));
         CREATE TABLE roles_scopes (
             role_id TEXT NOT NULL REFERENCES roles (id) ON DELETE CASCADE,
             scope_id TEXT NOT NULL REFERENCES resource_scopes (id) ON DELETE CASCADE,

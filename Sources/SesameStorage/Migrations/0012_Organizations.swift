@@ -30,6 +30,7 @@ extension Migration {
             created_at \(bigint) NOT NULL,
             UNIQUE (id, type)
         );
+        CREATE UNIQUE INDEX organization_roles_name_lower ON organization_roles (LOWER(name));
         CREATE TABLE organization_scopes (
             id TEXT PRIMARY KEY,
             name TEXT NOT NULL UNIQUE,

@@ -33,7 +33,7 @@ extension SQLStore: OrganizationStore, OrganizationPermissionStore {
     // MARK: Organizations
 
     public func insertOrganization(_ organization: Organization) async throws {
-        try await database.query("""
+        try await writeQuery("""
             INSERT INTO organizations (id, name, description, custom_data, is_mfa_required, branding, created_at)
             VALUES (?, ?, ?, ?, ?, ?, ?)
             """, Self.binds(organization))
@@ -68,7 +68,7 @@ extension SQLStore: OrganizationStore, OrganizationPermissionStore {
     public func updateOrganization(_ organization: Organization) async throws {
         defer { organizationsChanged() }
         let binds = Self.binds(organization)
-        try await database.query("""
+        try await writeQuery("""
             UPDATE organizations SET name = ?, description = ?, custom_data = ?, is_mfa_required = ?, branding = ?,
             created_at = ? WHERE id = ?
             """, Array(binds.dropFirst()) + [binds[0]])
@@ -76,7 +76,7 @@ extension SQLStore: OrganizationStore, OrganizationPermissionStore {
 
     public func deleteOrganization(id: String) async throws {
         defer { organizationsChanged() }
-        try await database.query("DELETE FROM organizations WHERE id = ?", .text(id))
+        try await writeQuery("DELETE FROM organizations WHERE id = ?", .text(id))
     }
 
     // MARK: Template: scopes
@@ -114,7 +114,7 @@ extension SQLStore: OrganizationStore, OrganizationPermissionStore {
     public func updateOrganizationScope(_ scope: OrganizationScope) async throws {
         defer { organizationsChanged() }
         do {
-            try await database.query("UPDATE organization_scopes SET name = ?, description = ? WHERE id = ?",
+            try await writeQuery("UPDATE organization_scopes SET name = ?, description = ? WHERE id = ?",
                                      .text(scope.name), .string(scope.description), .text(scope.id))
         } catch {
             if Self.uniqueViolation(error) != nil { throw Self.scopeNameInUse(scope.name) }
@@ -124,7 +124,7 @@ extension SQLStore: OrganizationStore, OrganizationPermissionStore {
 
     public func deleteOrganizationScope(id: String) async throws {
         defer { organizationsChanged() }
-        try await database.query("DELETE FROM organization_scopes WHERE id = ?", .text(id))
+        try await writeQuery("DELETE FROM organization_scopes WHERE id = ?", .text(id))
     }
 
     // MARK: Template: roles
@@ -144,7 +144,7 @@ extension SQLStore: OrganizationStore, OrganizationPermissionStore {
             }
         }
         do {
-            try await database.transaction(statements)
+            try await write(statements)
         } catch {
             if Self.uniqueViolation(error) != nil { throw Self.roleNameInUse(role.name) }
             throw error
@@ -184,7 +184,7 @@ extension SQLStore: OrganizationStore, OrganizationPermissionStore {
 
     public func updateOrganizationRole(_ role: OrganizationRole) async throws {
         do {
-            try await database.query("UPDATE organization_roles SET name = ?, description = ? WHERE id = ?",
+            try await writeQuery("UPDATE organization_roles SET name = ?, description = ? WHERE id = ?",
                                      .text(role.name), .string(role.description), .text(role.id))
         } catch {
             if Self.uniqueViolation(error) != nil { throw Self.roleNameInUse(role.name) }
@@ -194,7 +194,7 @@ extension SQLStore: OrganizationStore, OrganizationPermissionStore {
 
     public func deleteOrganizationRole(id: String) async throws {
         defer { organizationsChanged() }
-        try await database.query("DELETE FROM organization_roles WHERE id = ?", .text(id))
+        try await writeQuery("DELETE FROM organization_roles WHERE id = ?", .text(id))
     }
 
     public func organizationScopes(ofRole roleID: String) async throws -> [OrganizationScope] {
@@ -219,14 +219,14 @@ extension SQLStore: OrganizationStore, OrganizationPermissionStore {
         statements += scopeIDs.map {
             ("INSERT INTO \(table) (role_id, scope_id) VALUES (?, ?) ON CONFLICT DO NOTHING", [.text(roleID), .text($0)])
         }
-        try await database.transaction(statements)
+        try await write(statements)
     }
 
     public func removePermission(_ kind: OrganizationPermissionKind, ofRole roleID: String, scopeID: String)
         async throws -> Bool
     {
         defer { organizationsChanged() }
-        return try await !database.query("""
+        return try await !writeQuery("""
             DELETE FROM \(Self.permissionTable(kind)) WHERE role_id = ? AND scope_id = ? RETURNING scope_id
             """, .text(roleID), .text(scopeID)).isEmpty
     }
@@ -252,13 +252,13 @@ extension SQLStore: OrganizationStore, OrganizationPermissionStore {
             statements.append(("INSERT INTO \(table) (organization_id, \(column)) VALUES (?, ?) ON CONFLICT DO NOTHING",
                                [.text(organizationID), .text(id)]))
         }
-        try await database.transaction(statements)
+        try await write(statements)
     }
 
     public func removeMember(_ member: PermissionSubject, from organizationID: String) async throws -> Bool {
         defer { organizationsChanged() }
         let (table, column, _, id) = Self.membership(member)
-        return try await !database.query("""
+        return try await !writeQuery("""
             DELETE FROM \(table) WHERE organization_id = ? AND \(column) = ? RETURNING organization_id
             """, .text(organizationID), .text(id)).isEmpty
     }
@@ -372,7 +372,7 @@ extension SQLStore: OrganizationStore, OrganizationPermissionStore {
                     """, [.text(organizationID), .text(id), .text(roleID)]))
             }
         }
-        try await database.transaction(statements)
+        try await write(statements)
     }
 
     public func removeOrganizationRole(_ roleID: String, from member: PermissionSubject, in organizationID: String)
@@ -380,7 +380,7 @@ extension SQLStore: OrganizationStore, OrganizationPermissionStore {
     {
         defer { organizationsChanged() }
         let (_, column, table, id) = Self.membership(member)
-        return try await !database.query("""
+        return try await !writeQuery("""
             DELETE FROM \(table) WHERE organization_id = ? AND \(column) = ? AND role_id = ? RETURNING role_id
             """, .text(organizationID), .text(id), .text(roleID)).isEmpty
     }

@@ -42,7 +42,7 @@ extension SQLStore: RoleStore, PermissionStore, AccountClaimsStore {
                                [.text(role.id), .text(scopeID)]))
         }
         do {
-            try await database.transaction(statements)
+            try await write(statements)
         } catch {
             if Self.uniqueViolation(error) != nil { throw Self.nameInUse(role.name) }
             throw error
@@ -56,6 +56,11 @@ extension SQLStore: RoleStore, PermissionStore, AccountClaimsStore {
     public func role(id: String) async throws -> Role? {
         try await database.query("SELECT \(Self.roleColumns) FROM roles WHERE id = ?", .text(id)).first
             .map(Self.role)
+    }
+
+    public func role(named name: String) async throws -> Role? {
+        try await database.query("SELECT \(Self.roleColumns) FROM roles WHERE LOWER(name) = LOWER(?)", .text(name))
+            .first.map(Self.role)
     }
 
     public func roles(ids: [String]) async throws -> [Role] {
@@ -100,7 +105,7 @@ extension SQLStore: RoleStore, PermissionStore, AccountClaimsStore {
     public func updateRole(_ role: Role) async throws {
         defer { rolesChanged() }
         do {
-            try await database.query("UPDATE roles SET name = ?, description = ?, is_default = ? WHERE id = ?",
+            try await writeQuery("UPDATE roles SET name = ?, description = ?, is_default = ? WHERE id = ?",
                                      .text(role.name), .text(role.description), .bool(role.isDefault), .text(role.id))
         } catch {
             if Self.uniqueViolation(error) != nil { throw Self.nameInUse(role.name) }
@@ -110,7 +115,7 @@ extension SQLStore: RoleStore, PermissionStore, AccountClaimsStore {
 
     public func deleteRole(id: String) async throws {
         defer { rolesChanged() }
-        try await database.query("DELETE FROM roles WHERE id = ?", .text(id))
+        try await writeQuery("DELETE FROM roles WHERE id = ?", .text(id))
     }
 
     public func permissions(ofRole roleID: String) async throws -> [Permission] {
@@ -137,14 +142,14 @@ extension SQLStore: RoleStore, PermissionStore, AccountClaimsStore {
 
     public func addPermissions(roleID: String, scopeIDs: [String]) async throws {
         defer { rolesChanged() }
-        try await database.transaction(scopeIDs.map {
+        try await write(scopeIDs.map {
             ("INSERT INTO roles_scopes (role_id, scope_id) VALUES (?, ?) ON CONFLICT DO NOTHING", [.text(roleID), .text($0)])
         })
     }
 
     public func removePermission(roleID: String, scopeID: String) async throws -> Bool {
         defer { rolesChanged() }
-        return try await !database.query("""
+        return try await !writeQuery("""
             DELETE FROM roles_scopes WHERE role_id = ? AND scope_id = ? RETURNING scope_id
             """, .text(roleID), .text(scopeID)).isEmpty
     }
@@ -164,14 +169,14 @@ extension SQLStore: RoleStore, PermissionStore, AccountClaimsStore {
     public func assign(roleIDs: [String], to subject: PermissionSubject) async throws {
         defer { rolesChanged() }
         let (table, column, id) = Self.relation(subject)
-        try await database.transaction(roleIDs.map {
+        try await write(roleIDs.map {
             ("INSERT INTO \(table) (\(column), role_id) VALUES (?, ?) ON CONFLICT DO NOTHING", [.text(id), .text($0)])
         })
     }
 
     public func assign(roleID: String, to subjects: [PermissionSubject]) async throws {
         defer { rolesChanged() }
-        try await database.transaction(subjects.map { subject in
+        try await write(subjects.map { subject in
             let (table, column, id) = Self.relation(subject)
             return ("INSERT INTO \(table) (\(column), role_id) VALUES (?, ?) ON CONFLICT DO NOTHING",
                     [.text(id), .text(roleID)])
@@ -181,15 +186,16 @@ extension SQLStore: RoleStore, PermissionStore, AccountClaimsStore {
     public func replaceRoles(of subject: PermissionSubject, with roleIDs: [String]) async throws {
         defer { rolesChanged() }
         let (table, column, id) = Self.relation(subject)
-        try await database.transaction([("DELETE FROM \(table) WHERE \(column) = ?", [.text(id)])] + roleIDs.map {
-            ("INSERT INTO \(table) (\(column), role_id) VALUES (?, ?)", [.text(id), .text($0)])
+        try await write([("DELETE FROM \(table) WHERE \(column) = ?", [.text(id)])] + roleIDs.map {
+            // Two identical replaces racing both delete, then both insert: the second insert is a no-op.
+            ("INSERT INTO \(table) (\(column), role_id) VALUES (?, ?) ON CONFLICT DO NOTHING", [.text(id), .text($0)])
         })
     }
 
     public func unassign(roleID: String, from subject: PermissionSubject) async throws -> Bool {
         defer { rolesChanged() }
         let (table, column, id) = Self.relation(subject)
-        return try await !database.query("""
+        return try await !writeQuery("""
             DELETE FROM \(table) WHERE \(column) = ? AND role_id = ? RETURNING role_id
             """, .text(id), .text(roleID)).isEmpty
     }
@@ -233,7 +239,7 @@ extension SQLStore: RoleStore, PermissionStore, AccountClaimsStore {
     }
 
     public func saveConfig(key: String, json: String) async throws {
-        try await database.query("""
+        try await writeQuery("""
             INSERT INTO configs (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value
             """, .text(key), .text(json))
     }
@@ -242,7 +248,7 @@ extension SQLStore: RoleStore, PermissionStore, AccountClaimsStore {
     /// every start, since the resource is made at first start, after the migration that made the role).
     public func linkManagementRole(indicator: String) async throws {
         defer { rolesChanged() }
-        try await database.query("""
+        try await writeQuery("""
             INSERT INTO roles_scopes (role_id, scope_id)
             SELECT ?, s.id FROM resource_scopes s JOIN resources r ON r.id = s.resource_id
             WHERE r.indicator = ? AND s.name = 'all' ON CONFLICT DO NOTHING

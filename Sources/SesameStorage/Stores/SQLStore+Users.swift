@@ -10,11 +10,12 @@ extension SQLStore: UserStore {
     /// Inserts the user and gives them every default `User` role, in one transaction.
     public func insertUser(_ user: User) async throws {
         do {
-            try await database.transaction([
+            // A default role deleted at this very moment fails the insert's reference: run it again without it.
+            try await write([
                 ("INSERT INTO users (\(Self.userColumns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", Self.binds(user)),
                 ("INSERT INTO users_roles (user_id, role_id) SELECT ?, id FROM roles WHERE type = 'User' AND is_default = 1",
                  [.text(user.id)]),
-            ])
+            ], retryingReferences: true)
         } catch {
             if let detail = Self.uniqueViolation(error) { throw Self.conflictError(detail) }
             throw error

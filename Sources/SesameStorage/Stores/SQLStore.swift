@@ -47,6 +47,75 @@ public struct SQLStore: Sendable {
         }
     }
 
+    /// Runs a multi-row write in one transaction, as relation writes need under concurrency: a PostgreSQL deadlock
+    /// or serialization failure (two writers locking the same rows in another order) is retried up to three times,
+    /// and a foreign-key violation (something named was deleted by a concurrent request between the check and the
+    /// write) becomes a 404 `input.reference_gone`, or with `retryingReferences` is retried once more.
+    func write(_ statements: [(String, [SQLValue])], retryingReferences: Bool = false) async throws {
+        var attempt = 0
+        while true {
+            attempt += 1
+            do {
+                try await database.transaction(statements)
+                return
+            } catch {
+                if Self.isTransient(error), attempt < 4 { continue }
+                if Self.foreignKeyViolation(error) {
+                    if retryingReferences, attempt < 3 { continue }
+                    throw IdentityError(.notFound, phrase: "input.reference_gone")
+                }
+                throw error
+            }
+        }
+    }
+
+    /// One write statement with `write`'s handling; returns its rows (for `RETURNING`).
+    @discardableResult
+    func writeQuery(_ sql: String, _ binds: SQLValue...) async throws -> [SQLRow] {
+        try await writeQuery(sql, binds)
+    }
+
+    @discardableResult
+    func writeQuery(_ sql: String, _ binds: [SQLValue]) async throws -> [SQLRow] {
+        var attempt = 0
+        while true {
+            attempt += 1
+            do {
+                return try await database.query(sql, binds)
+            } catch {
+                if Self.isTransient(error), attempt < 4 { continue }
+                if Self.foreignKeyViolation(error) { throw IdentityError(.notFound, phrase: "input.reference_gone") }
+                throw error
+            }
+        }
+    }
+
+    /// The constraint a PostgreSQL error names, if any (for logs: it holds no row values).
+    public static func constraintName(_ error: any Error) -> String? {
+        if let error = error as? PostgresTransactionError, let inner = error.closureError { return constraintName(inner) }
+        return (error as? PSQLError)?.serverInfo?[.constraintName]
+    }
+
+    /// The PostgreSQL SQLSTATE of an error, looking inside transaction errors.
+    public static func sqlState(_ error: any Error) -> String? {
+        if let error = error as? PostgresTransactionError, let inner = error.closureError { return sqlState(inner) }
+        return (error as? PSQLError)?.serverInfo?[.sqlState]
+    }
+
+    /// A deadlock (40P01) or serialization failure (40001): the same transaction may succeed when run again.
+    static func isTransient(_ error: any Error) -> Bool {
+        ["40P01", "40001"].contains(sqlState(error) ?? "")
+    }
+
+    /// A foreign-key violation (23503, or SQLite's), on either database.
+    static func foreignKeyViolation(_ error: any Error) -> Bool {
+        if sqlState(error) == "23503" { return true }
+        if let error = error as? SQLiteError {
+            return error.reason == .constraintForeignKeyFailed || error.message.contains("FOREIGN KEY")
+        }
+        return false
+    }
+
     /// The constraint or column text of a unique violation, on either database.
     static func uniqueViolation(_ error: any Error) -> String? {
         if let error = error as? PostgresTransactionError, let inner = error.closureError {
