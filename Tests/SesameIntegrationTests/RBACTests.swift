@@ -238,6 +238,13 @@ struct RBACTests {
             }
             try await expect(.get, "/api/roles?type=Admin", status: 400)
             try await expect(.get, "/api/roles?page_size=0", status: 400)
+            // The calling app cannot take roles from itself (it would lose the Management API mid-script).
+            let apps = try await API.call(browser, .get, "/api/applications", token: token).json.arrayValue ?? []
+            let caller = try #require(apps.first { $0["name"] == "Scripts" }?["id"]?.stringValue)
+            try await expect(.put, "/api/applications/\(caller)/roles", ["roleIds": []], status: 422,
+                             code: "application.cannot_change_own_roles")
+            try await expect(.delete, "/api/applications/\(caller)/roles/\(RoleService.managementRoleID)", status: 422)
+            try await expect(.delete, "/api/roles/\(RoleService.managementRoleID)/applications/\(caller)", status: 422)
             // Nothing above created a role.
             #expect(try await API.call(browser, .get, "/api/roles", token: token).json.arrayValue?.count == 3)
             // Default roles reach users made by the Management API and by registration's path alike.

@@ -13,13 +13,15 @@ extension IdentityError.Code {
     public static let managementScopesNotAssignable =
         IdentityError.Code(rawValue: "role.management_api_scopes_not_assignable_to_user_role")
     public static let builtInRoleProtected = IdentityError.Code(rawValue: "role.built_in_role_protected")
+    public static let applicationCannotChangeOwnRoles =
+        IdentityError.Code(rawValue: "application.cannot_change_own_roles")
 
     /// The codes the Management API answers with 422 Unprocessable Content.
     public static let unprocessable: Set<IdentityError.Code> = [
         .roleNameInUse, .roleScopeExists, .roleUserExists, .roleApplicationExists, .userInvalidRoleType,
         .applicationInvalidType, .applicationInvalidRoleType, .managementScopesNotAssignable, .builtInRoleProtected,
         .organizationScopeNameInUse, .organizationRoleNameInUse, .organizationRequireMembership,
-        .organizationRoleNamesNotFound, .organizationInvalidRoleType,
+        .organizationRoleNamesNotFound, .organizationInvalidRoleType, .applicationCannotChangeOwnRoles,
     ]
 }
 

@@ -127,6 +127,7 @@ struct RolesRoutes: Sendable {
             return Response(status: .created)
         }
         api.delete("roles/:id/applications/:applicationId") { _, context in
+            try Self.refuseSelf(context.parameters.get("applicationId"), context)
             try await roles.unassign(roleID: Self.id(context),
                                      from: .client(context.parameters.get("applicationId") ?? ""))
             return Response(status: .noContent)
@@ -145,11 +146,13 @@ struct RolesRoutes: Sendable {
                                       status: .created)
             }
             api.put("\(path)/:id/roles") { request, context in
+                if path == "applications" { try Self.refuseSelf(Self.id(context), context) }
                 let ids = try RoleService.unique(try await Self.ids(request, "roleIds", allowEmpty: true))
                 try await roles.replaceRoles(of: subject(Self.id(context)), with: ids)
                 return Responses.json(["roleIds": Self.strings(ids)])
             }
             api.delete("\(path)/:id/roles/:roleId") { _, context in
+                if path == "applications" { try Self.refuseSelf(Self.id(context), context) }
                 try await roles.unassign(roleID: context.parameters.get("roleId") ?? "",
                                          from: subject(Self.id(context)))
                 return Response(status: .noContent)
@@ -166,6 +169,14 @@ struct RolesRoutes: Sendable {
             else { throw IdentityError.invalidInput(phrase: "input.required", ["field": "enabledExtendedClaims"]) }
             let saved = try await runtime.store.saveIDTokenConfig(IDTokenConfig(enabledExtendedClaims: claims))
             return Responses.json(Self.json(saved))
+        }
+    }
+
+    /// The calling application may not take roles from itself: that could end its own Management API access
+    /// in the middle of a script, as deleting itself would (which is refused too).
+    private static func refuseSelf(_ applicationID: String?, _ context: SesameRequestContext) throws {
+        if let applicationID, applicationID == context.managementClientID {
+            throw IdentityError(.applicationCannotChangeOwnRoles, phrase: "application.cannot_change_own_roles")
         }
     }
 
