@@ -133,6 +133,55 @@ struct OrganizationsTests {
     }
 
     @Test(arguments: TestDatabase.available)
+    func newUsersOfAProvisionedDomainJoinJustInTime(database: TestDatabase) async throws {
+        try await Fixture.withServer(database: database) { fixture, browser in
+            let token = try await API.token(fixture, browser)
+            let member = try #require(try await Self.post(browser, "/api/organization-roles", token: token,
+                                                          ["name": "member"])["id"]?.stringValue)
+            let acme = try #require(try await Self.post(browser, "/api/organizations", token: token,
+                                                        ["name": "Acme"])["id"]?.stringValue)
+            let domain = try await Self.post(browser, "/api/organizations/\(acme)/jit/email-domains", token: token,
+                                             ["emailDomain": "Acme.test"])
+            #expect(domain["emailDomain"] == "acme.test")
+            _ = try await Self.post(browser, "/api/organizations/\(acme)/jit/roles", token: token,
+                                    ["organizationRoleIds": [.string(member)]])
+            let bad = try await API.call(browser, .post, "/api/organizations/\(acme)/jit/email-domains", token: token,
+                                         ["emailDomain": "*.acme.test"])
+            #expect(bad.status == .badRequest)
+            // Erin registers with a verified @acme.test address: she is an Acme member with the member role.
+            typealias Experience = ExperienceAPITests
+            _ = try await Experience.call(browser, .put, "", ["interactionEvent": "Register"])
+            let sent = try await Experience.call(browser, .post, "/verification/verification-code", [
+                "identifier": ["type": "email", "value": "erin@acme.test"], "interactionEvent": "Register",
+            ])
+            let id = try #require(sent.json["verificationId"]?.stringValue)
+            let (code, _) = try await ExperienceFlowTests.latestCode(browser, to: "erin@acme.test")
+            _ = try await Experience.call(browser, .post, "/verification/verification-code/verify", [
+                "identifier": ["type": "email", "value": "erin@acme.test"], "verificationId": .string(id),
+                "code": .string(code),
+            ])
+            _ = try await Experience.call(browser, .post, "/identification", ["verificationId": .string(id)])
+            _ = try await Experience.call(browser, .post, "/profile", ["type": "password", "value": "Velvet-Otter-93"])
+            #expect(try await Experience.call(browser, .post, "/submit", [:]).status == .ok)
+            let erin = try #require(try await fixture.runtime.store.user(identifier: "erin@acme.test"))
+            let memberships = try await API.call(browser, .get, "/api/users/\(erin.id)/organizations", token: token).json
+            #expect(memberships.arrayValue?.first?["id"]?.stringValue == acme)
+            #expect(memberships.arrayValue?.first?["organizationRoles"]?.arrayValue?.first?["name"] == "member")
+            // A user an administrator creates with such an address is not provisioned.
+            let created = try await Self.post(browser, "/api/users", token: token, ["primaryEmail": "frank@acme.test"])
+            let frank = try #require(created["id"]?.stringValue)
+            #expect(try await API.call(browser, .get, "/api/users/\(frank)/organizations", token: token).json == [])
+            // The settings read back, and go.
+            #expect(try await API.call(browser, .get, "/api/organizations/\(acme)/jit/roles", token: token).json
+                .arrayValue?.count == 1)
+            #expect(try await API.call(browser, .delete, "/api/organizations/\(acme)/jit/email-domains/acme.test",
+                                       token: token).status == .noContent)
+            #expect(try await API.call(browser, .get, "/api/organizations/\(acme)/jit/email-domains", token: token)
+                .json == [])
+        }
+    }
+
+    @Test(arguments: TestDatabase.available)
     func theRulesAnswerWithLogtosCodes(database: TestDatabase) async throws {
         try await Fixture.withServer(database: database) { fixture, browser in
             let token = try await API.token(fixture, browser)

@@ -88,6 +88,11 @@ public struct OrganizationMember<Holder: Sendable & Equatable>: Sendable, Equata
     }
 }
 
+/// What just-in-time provisioning keeps per organization.
+public enum JustInTimeKind: Sendable {
+    case emailDomains, roles
+}
+
 /// Users or machine-to-machine apps, as members of organizations.
 public enum OrganizationMemberKind: Sendable {
     case users, applications
@@ -164,6 +169,15 @@ public protocol OrganizationStore: Sendable {
     /// roles there; one transaction.
     func assignOrganizationRoles(_ roleIDs: [String], to members: [PermissionSubject], in organizationID: String,
                                  replacing: Bool) async throws
+    /// The email domains whose new users join the organization just in time, sorted.
+    func justInTimeEmailDomains(of organizationID: String) async throws -> [String]
+    /// The organization roles those users get there, by name.
+    func justInTimeRoles(of organizationID: String) async throws -> [OrganizationRole]
+    /// Adds (or with `replacing` sets) the organization's just-in-time domains or role ids, in one transaction.
+    func setJustInTime(_ kind: JustInTimeKind, values: [String], of organizationID: String, replacing: Bool)
+        async throws
+    /// False when it was not there.
+    func removeJustInTime(_ kind: JustInTimeKind, value: String, of organizationID: String) async throws -> Bool
     /// False when the member did not hold it.
     func removeOrganizationRole(_ roleID: String, from member: PermissionSubject, in organizationID: String)
         async throws -> Bool

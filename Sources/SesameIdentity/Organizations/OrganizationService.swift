@@ -227,6 +227,52 @@ public struct OrganizationService: Sendable {
         return text
     }
 
+    // MARK: Just in time
+
+    /// Adds (or with `replacing` sets) email domains whose newly registered users (with a verified address there)
+    /// join the organization. Domains are lowercased; `*` and `@` are refused.
+    public func setJustInTimeDomains(_ domains: [String], of organizationID: String, replacing: Bool) async throws
+        -> [String]
+    {
+        let organization = try await organization(id: organizationID)
+        let values = try RoleService.unique(try domains.map(Self.validateDomain))
+        try await store.setJustInTime(.emailDomains, values: values, of: organization.id, replacing: replacing)
+        return values
+    }
+
+    /// Adds (or with `replacing` sets) the `User` organization roles those users get.
+    public func setJustInTimeRoles(_ roleIDs: [String], of organizationID: String, replacing: Bool) async throws {
+        let organization = try await organization(id: organizationID)
+        let ids = try RoleService.unique(roleIDs)
+        let found = try await store.organizationRoles(ids: ids)
+        if let missing = ids.first(where: { id in !found.contains { $0.id == id } }) {
+            throw IdentityError(.notFound, phrase: "organization_role.not_found", ["id": missing])
+        }
+        if let wrong = found.first(where: { $0.type != .user }) {
+            throw IdentityError(.organizationInvalidRoleType, phrase: "organization.invalid_role_type", ["role": wrong.name])
+        }
+        try await store.setJustInTime(.roles, values: ids, of: organization.id, replacing: replacing)
+    }
+
+    public func removeJustInTime(_ kind: JustInTimeKind, value: String, of organizationID: String) async throws {
+        let organization = try await organization(id: organizationID)
+        let key = kind == .emailDomains ? value.lowercased() : value
+        guard try await store.removeJustInTime(kind, value: key, of: organization.id) else {
+            throw IdentityError(.notFound, phrase: "organization.jit_value_not_found", ["value": value])
+        }
+    }
+
+    /// A lowercase DNS name of at least two labels, at most 253 characters.
+    static func validateDomain(_ raw: String) throws -> String {
+        let value = raw.trimmingCharacters(in: .whitespaces).lowercased()
+        let labels = value.split(separator: ".", omittingEmptySubsequences: false)
+        guard value.count <= 253, labels.count >= 2, labels.allSatisfy({ label in
+            (1...63).contains(label.count) && label.first != "-" && label.last != "-"
+                && label.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") }
+        }) else { throw IdentityError.invalidInput(phrase: "organization.email_domain_invalid", ["domain": raw]) }
+        return value
+    }
+
     // MARK: Members
 
     /// Adds users or apps as members (with `replacing`, makes them exactly the members of that kind). Throws

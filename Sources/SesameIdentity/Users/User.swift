@@ -53,8 +53,10 @@ public struct User: Sendable, Codable, Equatable {
 }
 
 public protocol UserStore: Sendable {
-    /// Inserts a user; throws `IdentityError.conflict` when the username, email or phone is taken.
-    func insertUser(_ user: User) async throws
+    /// Inserts a user with the default roles; throws `IdentityError.conflict` when the username, email or phone
+    /// is taken. With `justInTimeDomain` (the domain of a verified email at registration), the user also joins, in
+    /// the same transaction, every organization provisioning that domain, with its just-in-time roles.
+    func insertUser(_ user: User, justInTimeDomain: String?) async throws
     func user(id: String) async throws -> User?
     /// Finds by username (case-insensitive) or email (case-insensitive) or phone.
     func user(identifier: String) async throws -> User?
@@ -69,4 +71,11 @@ public protocol UserStore: Sendable {
     func searchUsers(term: String?, offset: Int, limit: Int) async throws -> (users: [User], total: Int)
     /// Deletes the user with its sessions, grants and tokens, in one transaction.
     func deleteUser(id: String) async throws
+}
+
+extension UserStore {
+    /// Inserts a user with the default roles and no just-in-time provisioning (administrators' creations).
+    public func insertUser(_ user: User) async throws {
+        try await insertUser(user, justInTimeDomain: nil)
+    }
 }

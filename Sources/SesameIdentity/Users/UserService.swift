@@ -29,6 +29,9 @@ public struct UserService: AccountProvider {
         /// A password already checked and hashed (bcrypt), as a registration's profile step keeps it; used when
         /// `password` is nil, so the account is stored with its password in one insert.
         public var passwordHash: String?
+        /// A registration whose email a code proved: the user joins the organizations that provision its domain
+        /// just in time. Users created by administrators are not provisioned.
+        public var provisionsJustInTime = false
 
         public init(username: String? = nil, email: String? = nil, phone: String? = nil, name: String? = nil,
                     avatar: String? = nil, password: String? = nil, passwordHash: String? = nil)
@@ -61,7 +64,8 @@ public struct UserService: AccountProvider {
             passwordHash: try await input.password.asyncMap(PasswordHasher(cost: UInt8(clamping: policy.bcryptCost)).hash)
                 ?? input.passwordHash,
             createdAt: now, updatedAt: now)
-        try await store.insertUser(user)
+        let domain = input.provisionsJustInTime ? email.flatMap { $0.split(separator: "@").last.map(String.init) } : nil
+        try await store.insertUser(user, justInTimeDomain: domain)
         return user
     }
 

@@ -234,9 +234,12 @@ struct ExperienceEngine: Sendable {
                 throw Self.disabled("experience.sign_up_off", identifier.type)
             }
             // One insert, the password with it: no account ever exists without the password it was given.
-            let user = try await runtime.users.create(.init(
+            // A verified email's domain places the new user in the organizations that provision it.
+            var newUser = UserService.NewUser(
                 username: experience.username, email: identifier.type == .email ? identifier.value : nil,
-                name: experience.name, passwordHash: experience.passwordHash))
+                name: experience.name, passwordHash: experience.passwordHash)
+            newUser.provisionsJustInTime = identifier.type == .email
+            let user = try await runtime.users.create(newUser)
             outcome = .signedIn(user)
         case .resetPassword(let userID, let hash):
             // The new password and the end of every session and token of the account, in one transaction.

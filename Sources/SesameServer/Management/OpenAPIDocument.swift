@@ -110,6 +110,27 @@ enum OpenAPIDocument {
                       response: "OrganizationMembership", isList: true, errors: organizationErrors),
             ]
         }
+        operations += [
+            .init(method: "get", path: "/api/organizations/{id}/jit/email-domains", tag: "Organizations",
+                  summary: "Email domains whose new users join just in time", response: "JITEmailDomain", isList: true),
+            .init(method: "post", path: "/api/organizations/{id}/jit/email-domains", tag: "Organizations",
+                  summary: "Add a just-in-time email domain", body: "JITEmailDomainCreate", response: "JITEmailDomain",
+                  status: "201"),
+            .init(method: "put", path: "/api/organizations/{id}/jit/email-domains", tag: "Organizations",
+                  summary: "Replace the just-in-time email domains", body: "JITEmailDomains", status: "204"),
+            .init(method: "delete", path: "/api/organizations/{id}/jit/email-domains/{emailDomain}",
+                  tag: "Organizations", summary: "Remove a just-in-time email domain", status: "204"),
+            .init(method: "get", path: "/api/organizations/{id}/jit/roles", tag: "Organizations",
+                  summary: "The roles just-in-time members get", response: "OrganizationRole", isList: true),
+            .init(method: "post", path: "/api/organizations/{id}/jit/roles", tag: "Organizations",
+                  summary: "Add just-in-time roles", body: "OrganizationRoleIds", status: "201",
+                  errors: organizationErrors),
+            .init(method: "put", path: "/api/organizations/{id}/jit/roles", tag: "Organizations",
+                  summary: "Replace the just-in-time roles", body: "OrganizationRoleIds", status: "204",
+                  errors: organizationErrors),
+            .init(method: "delete", path: "/api/organizations/{id}/jit/roles/{organizationRoleId}",
+                  tag: "Organizations", summary: "Remove a just-in-time role", status: "204"),
+        ]
         return operations
     }()
 
@@ -413,6 +434,11 @@ enum OpenAPIDocument {
                                           "type": ["type": "string", "enum": ["User", "MachineToMachine"]],
                                           "organizationScopeIds": stringArray, "resourceScopeIds": stringArray],
                                          required: ["name"]),
+        "JITEmailDomain": object(["organizationId": string(), "emailDomain": string()],
+                                 required: ["organizationId", "emailDomain"]),
+        "JITEmailDomainCreate": object(["emailDomain": string()], required: ["emailDomain"]),
+        "JITEmailDomains": object(["emailDomains": stringArray], required: ["emailDomains"]),
+        "OrganizationRoleIds": object(["organizationRoleIds": stringArray], required: ["organizationRoleIds"]),
         "OrganizationScopeIds": object(["organizationScopeIds": stringArray], required: ["organizationScopeIds"]),
         "OrganizationRoleRefs": object(["organizationRoleIds": stringArray, "organizationRoleNames": stringArray]),
         "OrganizationUserRoles": object(["userIds": stringArray, "organizationRoleIds": stringArray],
@@ -491,7 +517,8 @@ enum OpenAPIDocument {
                                 "/api/organizations/{id}/users/{userId}/scopes", "/api/organization-roles/{id}/scopes",
                                 "/api/organization-roles/{id}/resource-scopes", "/api/organizations/{id}/users/{userId}/roles",
                                 "/api/organizations/{id}/applications/{applicationId}/roles",
-                                "/api/users/{id}/organizations", "/api/applications/{id}/organizations"]
+                                "/api/users/{id}/organizations", "/api/applications/{id}/organizations",
+                                "/api/organizations/{id}/jit/email-domains", "/api/organizations/{id}/jit/roles"]
             if operation.isList, !unpaged.contains(operation.path) {
                 parameters.append(["name": "page", "in": "query", "schema": ["type": "integer", "minimum": 1]])
                 parameters.append(["name": "page_size", "in": "query",

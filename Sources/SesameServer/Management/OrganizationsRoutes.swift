@@ -148,7 +148,58 @@ struct OrganizationsRoutes: Sendable {
             return Responses.json(.array(scopes.sorted { $0.name < $1.name }.map(Self.json)))
         }
 
+        registerJustInTime(on: api)
         registerTemplate(on: api)
+    }
+
+    /// `/api/organizations/{id}/jit/email-domains` and `/jit/roles`: who joins on registration, with which roles.
+    private func registerJustInTime(on api: RouterGroup<SesameRequestContext>) {
+        let service = runtime.organizations
+        api.get("organizations/:id/jit/email-domains") { _, context in
+            let organization = try await service.organization(id: Self.id(context))
+            let domains = try await runtime.store.justInTimeEmailDomains(of: organization.id)
+            return Responses.json(.array(domains.map { Self.json(domain: $0, organizationID: organization.id) }),
+                                  headers: Self.total(domains.count))
+        }
+        api.post("organizations/:id/jit/email-domains") { request, context in
+            let body = try await ManagementInput.body(request)
+            try ManagementInput.allowOnly(body, ["emailDomain"])
+            let domain = try ManagementInput.requiredString(body, "emailDomain")
+            let saved = try await service.setJustInTimeDomains([domain], of: Self.id(context), replacing: false)
+            return Responses.json(Self.json(domain: saved.first ?? domain, organizationID: Self.id(context)),
+                                  status: .created)
+        }
+        api.put("organizations/:id/jit/email-domains") { request, context in
+            let domains = try await Self.ids(request, "emailDomains", allowEmpty: true)
+            _ = try await service.setJustInTimeDomains(domains, of: Self.id(context), replacing: true)
+            return Response(status: .noContent)
+        }
+        api.delete("organizations/:id/jit/email-domains/:domain") { _, context in
+            try await service.removeJustInTime(.emailDomains, value: context.parameters.get("domain") ?? "",
+                                               of: Self.id(context))
+            return Response(status: .noContent)
+        }
+        api.get("organizations/:id/jit/roles") { _, context in
+            let organization = try await service.organization(id: Self.id(context))
+            let roles = try await runtime.store.justInTimeRoles(of: organization.id)
+            return Responses.json(.array(roles.map(Self.json)), headers: Self.total(roles.count))
+        }
+        for (method, replacing) in [(HTTPRequest.Method.post, false), (.put, true)] {
+            api.on("organizations/:id/jit/roles", method: method) { request, context in
+                let ids = try await Self.ids(request, "organizationRoleIds", allowEmpty: replacing)
+                try await service.setJustInTimeRoles(ids, of: Self.id(context), replacing: replacing)
+                return Response(status: replacing ? .noContent : .created)
+            }
+        }
+        api.delete("organizations/:id/jit/roles/:roleId") { _, context in
+            try await service.removeJustInTime(.roles, value: context.parameters.get("roleId") ?? "",
+                                               of: Self.id(context))
+            return Response(status: .noContent)
+        }
+    }
+
+    private static func json(domain: String, organizationID: String) -> JSONValue {
+        ["organizationId": .string(organizationID), "emailDomain": .string(domain)]
     }
 
     /// `/api/organization-scopes` and `/api/organization-roles` (the organization template).

@@ -385,6 +385,45 @@ extension SQLStore: OrganizationStore, OrganizationPermissionStore {
             """, .text(organizationID), .text(id), .text(roleID)).isEmpty
     }
 
+    // MARK: Just in time
+
+    public func justInTimeEmailDomains(of organizationID: String) async throws -> [String] {
+        try await database.query("""
+            SELECT email_domain FROM organization_jit_email_domains WHERE organization_id = ? ORDER BY email_domain
+            """, .text(organizationID)).map { try $0.string("email_domain") }
+    }
+
+    public func justInTimeRoles(of organizationID: String) async throws -> [OrganizationRole] {
+        try await database.query("""
+            SELECT \(Self.roleColumns) FROM organization_roles JOIN organization_jit_roles j ON j.role_id = organization_roles.id
+            WHERE j.organization_id = ? ORDER BY organization_roles.name
+            """, .text(organizationID)).map(Self.role)
+    }
+
+    private static func justInTimeTable(_ kind: JustInTimeKind) -> (table: String, column: String) {
+        kind == .emailDomains ? ("organization_jit_email_domains", "email_domain") : ("organization_jit_roles", "role_id")
+    }
+
+    public func setJustInTime(_ kind: JustInTimeKind, values: [String], of organizationID: String, replacing: Bool)
+        async throws
+    {
+        let (table, column) = Self.justInTimeTable(kind)
+        var statements: [(String, [SQLValue])] =
+            replacing ? [("DELETE FROM \(table) WHERE organization_id = ?", [.text(organizationID)])] : []
+        statements += values.map {
+            ("INSERT INTO \(table) (organization_id, \(column)) VALUES (?, ?) ON CONFLICT DO NOTHING",
+             [.text(organizationID), .text($0)])
+        }
+        try await write(statements)
+    }
+
+    public func removeJustInTime(_ kind: JustInTimeKind, value: String, of organizationID: String) async throws -> Bool {
+        let (table, column) = Self.justInTimeTable(kind)
+        return try await !writeQuery("""
+            DELETE FROM \(table) WHERE organization_id = ? AND \(column) = ? RETURNING organization_id
+            """, .text(organizationID), .text(value)).isEmpty
+    }
+
     // MARK: The engine's question
 
     /// Membership, the organization's MFA rule and the permitted scopes in one query: organization scopes, or with

@@ -8,14 +8,25 @@ extension SQLStore: UserStore {
         """
 
     /// Inserts the user and gives them every default `User` role, in one transaction.
-    public func insertUser(_ user: User) async throws {
+    public func insertUser(_ user: User, justInTimeDomain: String?) async throws {
+        var statements: [(String, [SQLValue])] = [
+            ("INSERT INTO users (\(Self.userColumns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", Self.binds(user)),
+            ("INSERT INTO users_roles (user_id, role_id) SELECT ?, id FROM roles WHERE type = 'User' AND is_default = 1",
+             [.text(user.id)]),
+        ]
+        if let domain = justInTimeDomain?.lowercased() {
+            statements += [
+                ("INSERT INTO organization_users (organization_id, user_id) SELECT organization_id, ? "
+                    + "FROM organization_jit_email_domains WHERE email_domain = ?", [.text(user.id), .text(domain)]),
+                ("INSERT INTO organization_user_roles (organization_id, user_id, role_id) SELECT r.organization_id, ?, "
+                    + "r.role_id FROM organization_jit_roles r JOIN organization_jit_email_domains d "
+                    + "ON d.organization_id = r.organization_id WHERE d.email_domain = ?", [.text(user.id), .text(domain)]),
+            ]
+        }
+        defer { if justInTimeDomain != nil { organizationCache.removeAll() } }
         do {
             // A default role deleted at this very moment fails the insert's reference: run it again without it.
-            try await write([
-                ("INSERT INTO users (\(Self.userColumns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", Self.binds(user)),
-                ("INSERT INTO users_roles (user_id, role_id) SELECT ?, id FROM roles WHERE type = 'User' AND is_default = 1",
-                 [.text(user.id)]),
-            ], retryingReferences: true)
+            try await write(statements, retryingReferences: true)
         } catch {
             if let detail = Self.uniqueViolation(error) { throw Self.conflictError(detail) }
             throw error
