@@ -11,7 +11,8 @@ struct Sesame: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sesame",
         abstract: "Sesame: an OpenID Connect identity server.",
-        subcommands: [Serve.self, Migrate.self, App.self, User.self, Resource.self, RoleCommand.self, Keys.self, Connector.self,
+        subcommands: [Serve.self, Migrate.self, App.self, User.self, Resource.self, RoleCommand.self, OrganizationCommand.self,
+                      Keys.self, Connector.self,
                       SignInExp.self,
                       Admin.self, Secret.self])
 }

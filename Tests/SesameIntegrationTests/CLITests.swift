@@ -151,6 +151,24 @@ struct CLITests {
         #expect(try sesame("role", "assign", "reader").status != 0)
     }
 
+    @Test func organizationsFromTheCommandLine() throws {
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let created = try sesame("org", "create", "--name", "Acme", "--jit-domain", "acme.test", "--json")
+        #expect(created.status == 0, "\(created.stderr)")
+        let organization = try #require((created.json as? [String: Any])?["id"] as? String)
+        #expect(try sesame("user", "create", "--email", "bo@example.com").status == 0)
+        // An unknown role name is refused in one line before anything is written.
+        let unknown = try sesame("org", "add-member", organization, "--user", "bo@example.com", "--role", "ghost")
+        #expect(unknown.status == 1 && unknown.stderr.contains("ghost"))
+        let before = try #require(try sesame("org", "list", "--json").json as? [[String: Any]])
+        #expect(before.first?["usersCount"] as? Int == 0)
+        #expect(try sesame("org", "add-member", organization, "--user", "bo@example.com").status == 0)
+        let list = try #require(try sesame("org", "list", "--json").json as? [[String: Any]])
+        #expect(list.first?["usersCount"] as? Int == 1 && list.first?["name"] as? String == "Acme")
+        #expect(try sesame("org", "add-member", "nope", "--user", "bo@example.com").status == 1)
+        #expect(try sesame("org", "create", "--name", "").status == 1)
+    }
+
     @Test func administratorsFromTheCommandLine() throws {
         let link = try sesame("admin", "setup-link", "--json")
         #expect(link.status == 0)
