@@ -89,6 +89,31 @@ enum ManagementInput {
         return flag
     }
 
+    /// The optional `type` of a role (`User`, the default, or `MachineToMachine`).
+    static func roleType(_ body: JSONValue) throws -> RoleType {
+        guard let raw = body["type"] else { return .user }
+        guard let value = raw.stringValue.flatMap(RoleType.init(rawValue:)) else {
+            throw IdentityError.invalidInput(phrase: "role.type_invalid", ["type": raw.stringValue ?? "\(raw)"])
+        }
+        return value
+    }
+
+    /// The id list `field` of a body that holds only it: strings, non-empty unless `allowEmpty`.
+    static func ids(_ request: Request, _ field: String, allowEmpty: Bool = false) async throws -> [String] {
+        let body = try await body(request)
+        try allowOnly(body, [field])
+        guard let ids = try stringList(body[field], field) else {
+            throw IdentityError.invalidInput(phrase: "input.required", ["field": field])
+        }
+        guard allowEmpty || !ids.isEmpty else { throw IdentityError.invalidInput(phrase: "input.ids_empty", ["field": field]) }
+        return ids
+    }
+
+    /// The `Total-Number` header of a list.
+    static func total(_ count: Int) -> HTTPFields {
+        [HTTPField.Name("Total-Number")!: "\(count)"]
+    }
+
     /// Refuses a body with a member outside `keys` (a misspelt field is an error, not silently ignored).
     static func allowOnly(_ body: JSONValue, _ keys: Set<String>) throws {
         for key in body.objectValue?.keys.sorted() ?? [] where !keys.contains(key) {

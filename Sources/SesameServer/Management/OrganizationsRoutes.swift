@@ -32,7 +32,7 @@ struct OrganizationsRoutes: Sendable {
                 }
                 items.append(.object(object))
             }
-            return Responses.json(.array(items), headers: Self.total(result.total))
+            return Responses.json(.array(items), headers: ManagementInput.total(result.total))
         }
         api.post("organizations") { request, _ in
             let organization = try await service.create(try await Self.fields(request, creating: true))
@@ -66,7 +66,7 @@ struct OrganizationsRoutes: Sendable {
                         var object = UsersRoutes.json(member.holder).objectValue ?? [:]
                         object["organizationRoles"] = Self.roleRefs(member.roles)
                         return .object(object)
-                    }), headers: Self.total(result.total))
+                    }), headers: ManagementInput.total(result.total))
                 }
                 let result = try await runtime.store.memberApplications(of: organization.id, offset: offset,
                                                                         limit: limit)
@@ -74,15 +74,15 @@ struct OrganizationsRoutes: Sendable {
                     var object = ApplicationsRoutes.json(member.holder).objectValue ?? [:]
                     object["organizationRoles"] = Self.roleRefs(member.roles)
                     return .object(object)
-                }), headers: Self.total(result.total))
+                }), headers: ManagementInput.total(result.total))
             }
             api.post("organizations/:id/\(path)") { request, context in
-                let ids = try await Self.ids(request, field)
+                let ids = try await ManagementInput.ids(request, field)
                 try await service.addMembers(ids.map(kind), to: Self.id(context))
                 return Responses.json([.init(field): .array(ids.map { .string($0) })], status: .created)
             }
             api.put("organizations/:id/\(path)") { request, context in
-                let ids = try await Self.ids(request, field, allowEmpty: true)
+                let ids = try await ManagementInput.ids(request, field, allowEmpty: true)
                 try await service.addMembers(ids.map(kind), to: Self.id(context),
                                              replacing: path == "users" ? .users : .applications)
                 return Response(status: .noContent)
@@ -102,7 +102,7 @@ struct OrganizationsRoutes: Sendable {
             api.get("organizations/:id/\(path)/:member/roles") { _, context in
                 let roles = try await service.roles(of: kind(context.parameters.get("member") ?? ""),
                                                     in: Self.id(context))
-                return Responses.json(.array(roles.map(Self.json)), headers: Self.total(roles.count))
+                return Responses.json(.array(roles.map(Self.json)), headers: ManagementInput.total(roles.count))
             }
             for (method, replacing) in [(HTTPRequest.Method.post, false), (.put, true)] {
                 api.on("organizations/:id/\(path)/:member/roles", method: method) { request, context in
@@ -131,7 +131,7 @@ struct OrganizationsRoutes: Sendable {
                     var object = Self.json(membership.organization).objectValue ?? [:]
                     object["organizationRoles"] = Self.roleRefs(membership.roles)
                     return .object(object)
-                }), headers: Self.total(memberships.count))
+                }), headers: ManagementInput.total(memberships.count))
             }
         }
         api.get("organizations/:id/users/:member/scopes") { _, context in
@@ -159,7 +159,7 @@ struct OrganizationsRoutes: Sendable {
             let organization = try await service.organization(id: Self.id(context))
             let domains = try await runtime.store.justInTimeEmailDomains(of: organization.id)
             return Responses.json(.array(domains.map { Self.json(domain: $0, organizationID: organization.id) }),
-                                  headers: Self.total(domains.count))
+                                  headers: ManagementInput.total(domains.count))
         }
         api.post("organizations/:id/jit/email-domains") { request, context in
             let body = try await ManagementInput.body(request)
@@ -170,7 +170,7 @@ struct OrganizationsRoutes: Sendable {
                                   status: .created)
         }
         api.put("organizations/:id/jit/email-domains") { request, context in
-            let domains = try await Self.ids(request, "emailDomains", allowEmpty: true)
+            let domains = try await ManagementInput.ids(request, "emailDomains", allowEmpty: true)
             _ = try await service.setJustInTimeDomains(domains, of: Self.id(context), replacing: true)
             return Response(status: .noContent)
         }
@@ -182,11 +182,11 @@ struct OrganizationsRoutes: Sendable {
         api.get("organizations/:id/jit/roles") { _, context in
             let organization = try await service.organization(id: Self.id(context))
             let roles = try await runtime.store.justInTimeRoles(of: organization.id)
-            return Responses.json(.array(roles.map(Self.json)), headers: Self.total(roles.count))
+            return Responses.json(.array(roles.map(Self.json)), headers: ManagementInput.total(roles.count))
         }
         for (method, replacing) in [(HTTPRequest.Method.post, false), (.put, true)] {
             api.on("organizations/:id/jit/roles", method: method) { request, context in
-                let ids = try await Self.ids(request, "organizationRoleIds", allowEmpty: replacing)
+                let ids = try await ManagementInput.ids(request, "organizationRoleIds", allowEmpty: replacing)
                 try await service.setJustInTimeRoles(ids, of: Self.id(context), replacing: replacing)
                 return Response(status: replacing ? .noContent : .created)
             }
@@ -209,7 +209,7 @@ struct OrganizationsRoutes: Sendable {
             let (offset, limit) = try ManagementInput.page(request)
             let result = try await runtime.store.organizationScopes(search: try request.queryParameters().single("q"),
                                                                     offset: offset, limit: limit)
-            return Responses.json(.array(result.scopes.map(Self.json)), headers: Self.total(result.total))
+            return Responses.json(.array(result.scopes.map(Self.json)), headers: ManagementInput.total(result.total))
         }
         api.post("organization-scopes") { request, _ in
             let body = try await ManagementInput.body(request)
@@ -245,18 +245,12 @@ struct OrganizationsRoutes: Sendable {
                     .map(RolesRoutes.json))
                 items.append(.object(object))
             }
-            return Responses.json(.array(items), headers: Self.total(result.total))
+            return Responses.json(.array(items), headers: ManagementInput.total(result.total))
         }
         api.post("organization-roles") { request, _ in
             let body = try await ManagementInput.body(request)
             try ManagementInput.allowOnly(body, ["name", "description", "type", "organizationScopeIds", "resourceScopeIds"])
-            var type = RoleType.user
-            if let raw = body["type"] {
-                guard let value = raw.stringValue.flatMap(RoleType.init(rawValue:)) else {
-                    throw IdentityError.invalidInput(phrase: "role.type_invalid", ["type": raw.stringValue ?? "\(raw)"])
-                }
-                type = value
-            }
+            let type = try ManagementInput.roleType(body)
             let role = try await service.createRole(
                 name: try ManagementInput.requiredString(body, "name"),
                 description: try ManagementInput.optionalString(body, "description") ?? nil, type: type,
@@ -285,14 +279,14 @@ struct OrganizationsRoutes: Sendable {
                 let role = try await service.role(id: Self.id(context))
                 if kind == .organizationScopes {
                     let scopes = try await runtime.store.organizationScopes(ofRole: role.id)
-                    return Responses.json(.array(scopes.map(Self.json)), headers: Self.total(scopes.count))
+                    return Responses.json(.array(scopes.map(Self.json)), headers: ManagementInput.total(scopes.count))
                 }
                 let permissions = try await runtime.store.resourcePermissions(ofOrganizationRole: role.id)
-                return Responses.json(.array(permissions.map(RolesRoutes.json)), headers: Self.total(permissions.count))
+                return Responses.json(.array(permissions.map(RolesRoutes.json)), headers: ManagementInput.total(permissions.count))
             }
             for (method, replacing) in [(HTTPRequest.Method.post, false), (.put, true)] {
                 api.on("organization-roles/:id/\(path)", method: method) { request, context in
-                    let ids = try await Self.ids(request, field, allowEmpty: replacing)
+                    let ids = try await ManagementInput.ids(request, field, allowEmpty: replacing)
                     try await service.setPermissions(kind, ofRole: Self.id(context), scopeIDs: ids, replacing: replacing)
                     return Response(status: replacing ? .noContent : .created)
                 }
@@ -311,9 +305,6 @@ struct OrganizationsRoutes: Sendable {
         context.parameters.get("id") ?? ""
     }
 
-    private static func total(_ count: Int) -> HTTPFields {
-        [HTTPField.Name("Total-Number")!: "\(count)"]
-    }
 
     private static func required(_ body: JSONValue, _ field: String) throws -> [String] {
         guard let ids = try ManagementInput.stringList(body[field], field) else {
@@ -323,15 +314,6 @@ struct OrganizationsRoutes: Sendable {
         return ids
     }
 
-    private static func ids(_ request: Request, _ field: String, allowEmpty: Bool = false) async throws -> [String] {
-        let body = try await ManagementInput.body(request)
-        try ManagementInput.allowOnly(body, [field])
-        guard let ids = try ManagementInput.stringList(body[field], field) else {
-            throw IdentityError.invalidInput(phrase: "input.required", ["field": field])
-        }
-        guard allowEmpty || !ids.isEmpty else { throw IdentityError.invalidInput(phrase: "input.ids_empty", ["field": field]) }
-        return ids
-    }
 
     private static func fields(_ request: Request, creating: Bool) async throws -> OrganizationService.Fields {
         let body = try await ManagementInput.body(request)

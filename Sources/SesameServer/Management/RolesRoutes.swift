@@ -47,18 +47,12 @@ struct RolesRoutes: Sendable {
                 })
                 items.append(.object(object))
             }
-            return Responses.json(.array(items), headers: Self.total(result.total))
+            return Responses.json(.array(items), headers: ManagementInput.total(result.total))
         }
         api.post("roles") { request, _ in
             let body = try await ManagementInput.body(request)
             try ManagementInput.allowOnly(body, ["name", "description", "type", "isDefault", "scopeIds"])
-            var type = RoleType.user
-            if let raw = body["type"] {
-                guard let value = raw.stringValue.flatMap(RoleType.init(rawValue:)) else {
-                    throw IdentityError.invalidInput(phrase: "role.type_invalid", ["type": raw.stringValue ?? "\(raw)"])
-                }
-                type = value
-            }
+            let type = try ManagementInput.roleType(body)
             let role = try await roles.create(
                 name: try ManagementInput.requiredString(body, "name"),
                 description: try ManagementInput.requiredString(body, "description"), type: type,
@@ -86,10 +80,10 @@ struct RolesRoutes: Sendable {
         // Permissions
         api.get("roles/:id/scopes") { _, context in
             let permissions = try await roles.permissions(ofRole: Self.id(context))
-            return Responses.json(.array(permissions.map(Self.json)), headers: Self.total(permissions.count))
+            return Responses.json(.array(permissions.map(Self.json)), headers: ManagementInput.total(permissions.count))
         }
         api.post("roles/:id/scopes") { request, context in
-            let ids = try await Self.ids(request, "scopeIds")
+            let ids = try await ManagementInput.ids(request, "scopeIds")
             try await roles.addPermissions(roleID: Self.id(context), scopeIDs: ids)
             return Responses.json(.array(try await roles.permissions(ofRole: Self.id(context)).map(Self.json)),
                                   status: .created)
@@ -106,10 +100,10 @@ struct RolesRoutes: Sendable {
             let result = try await roles.users(holdingRole: Self.id(context),
                                                search: try request.queryParameters().single("search"),
                                                offset: offset, limit: limit)
-            return Responses.json(.array(result.users.map(UsersRoutes.json)), headers: Self.total(result.total))
+            return Responses.json(.array(result.users.map(UsersRoutes.json)), headers: ManagementInput.total(result.total))
         }
         api.post("roles/:id/users") { request, context in
-            try await roles.addUsers(try await Self.ids(request, "userIds"), toRole: Self.id(context))
+            try await roles.addUsers(try await ManagementInput.ids(request, "userIds"), toRole: Self.id(context))
             return Response(status: .created)
         }
         api.delete("roles/:id/users/:userId") { _, context in
@@ -120,10 +114,10 @@ struct RolesRoutes: Sendable {
             let (offset, limit) = try ManagementInput.page(request)
             let result = try await roles.applications(holdingRole: Self.id(context), offset: offset, limit: limit)
             return Responses.json(.array(result.applications.map { ApplicationsRoutes.json($0) }),
-                                  headers: Self.total(result.total))
+                                  headers: ManagementInput.total(result.total))
         }
         api.post("roles/:id/applications") { request, context in
-            try await roles.addApplications(try await Self.ids(request, "applicationIds"), toRole: Self.id(context))
+            try await roles.addApplications(try await ManagementInput.ids(request, "applicationIds"), toRole: Self.id(context))
             return Response(status: .created)
         }
         api.delete("roles/:id/applications/:applicationId") { _, context in
@@ -137,17 +131,17 @@ struct RolesRoutes: Sendable {
         for (path, subject) in [("users", PermissionSubject.account), ("applications", PermissionSubject.client)] {
             api.get("\(path)/:id/roles") { _, context in
                 let held = try await roles.roles(heldBy: subject(Self.id(context)))
-                return Responses.json(.array(held.map(Self.json)), headers: Self.total(held.count))
+                return Responses.json(.array(held.map(Self.json)), headers: ManagementInput.total(held.count))
             }
             api.post("\(path)/:id/roles") { request, context in
-                let ids = try RoleService.unique(try await Self.ids(request, "roleIds"))
+                let ids = try RoleService.unique(try await ManagementInput.ids(request, "roleIds"))
                 let added = try await roles.assign(roleIDs: ids, to: subject(Self.id(context)))
                 return Responses.json(["roleIds": Self.strings(ids), "addedRoleIds": Self.strings(added)],
                                       status: .created)
             }
             api.put("\(path)/:id/roles") { request, context in
                 if path == "applications" { try Self.refuseSelf(Self.id(context), context) }
-                let ids = try RoleService.unique(try await Self.ids(request, "roleIds", allowEmpty: true))
+                let ids = try RoleService.unique(try await ManagementInput.ids(request, "roleIds", allowEmpty: true))
                 try await roles.replaceRoles(of: subject(Self.id(context)), with: ids)
                 return Responses.json(["roleIds": Self.strings(ids)])
             }
@@ -184,24 +178,11 @@ struct RolesRoutes: Sendable {
         context.parameters.get("id") ?? ""
     }
 
-    private static func total(_ count: Int) -> HTTPFields {
-        [HTTPField.Name("Total-Number")!: "\(count)"]
-    }
 
     private static func strings(_ values: [String]) -> JSONValue {
         .array(values.map { .string($0) })
     }
 
-    /// The id list `field` of the body: required, strings only, non-empty unless `allowEmpty`.
-    private static func ids(_ request: Request, _ field: String, allowEmpty: Bool = false) async throws -> [String] {
-        let body = try await ManagementInput.body(request)
-        try ManagementInput.allowOnly(body, [field])
-        guard let ids = try ManagementInput.stringList(body[field], field) else {
-            throw IdentityError.invalidInput(phrase: "input.required", ["field": field])
-        }
-        guard allowEmpty || !ids.isEmpty else { throw IdentityError.invalidInput(phrase: "input.ids_empty", ["field": field]) }
-        return ids
-    }
 
     static func json(_ role: Role) -> JSONValue {
         ["id": .string(role.id), "name": .string(role.name), "description": .string(role.description),
