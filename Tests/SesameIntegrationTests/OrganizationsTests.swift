@@ -181,6 +181,34 @@ struct OrganizationsTests {
         }
     }
 
+    @Test func theSignInPageShowsTheOrganizationsBranding() async throws {
+        try await Fixture.withServer { fixture, browser in
+            let token = try await API.token(fixture, browser)
+            let acme = try #require(try await Self.post(browser, "/api/organizations", token: token, [
+                "name": "Acme", "color": "#0A7D42", "branding": ["logoUrl": "https://acme.test/logo.png"],
+            ])["id"]?.stringValue)
+            func signInPage(organization: String?) async throws -> String {
+                var query: [(String, String)] = [
+                    ("client_id", fixture.webApp.client.id), ("redirect_uri", Fixture.callback),
+                    ("response_type", "code"), ("scope", "openid"), ("state", "s"),
+                ]
+                if let organization { query.append(("organization_id", organization)) }
+                let started = try await browser.get("/oidc/auth?" + RequestParameters.encode(query))
+                #expect(started.location == "/sign-in")
+                return try await browser.get("/sign-in").text
+            }
+            let branded = try await signInPage(organization: acme)
+            #expect(branded.contains("https://acme.test/logo.png") && branded.contains("#0A7D42"))
+            let plain = try await signInPage(organization: "unknown-org")
+            #expect(!plain.contains("acme.test") && !plain.contains("#0A7D42"))
+            let malformed = try await browser.get("/oidc/auth?" + RequestParameters.encode([
+                ("client_id", fixture.webApp.client.id), ("redirect_uri", Fixture.callback), ("response_type", "code"),
+                ("scope", "openid"), ("organization_id", "a b"),
+            ]))
+            #expect(malformed.redirectQuery["error"] == "invalid_request")
+        }
+    }
+
     @Test(arguments: TestDatabase.available)
     func theRulesAnswerWithLogtosCodes(database: TestDatabase) async throws {
         try await Fixture.withServer(database: database) { fixture, browser in

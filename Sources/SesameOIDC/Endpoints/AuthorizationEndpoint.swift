@@ -122,12 +122,14 @@ extension OIDCProvider {
         if resources.contains(where: { $0.indicator == configuration.managementResource }) {
             throw OAuthError(.invalidTarget, "the Management API is only for machine-to-machine applications")
         }
-        return AuthorizationRequest(
+        var request = AuthorizationRequest(
             clientID: client.id, redirectURI: redirectURI,
             scopes: try await grantableScopes(requested, client: client, resources: resources),
             state: try params.single("state"), nonce: try params.single("nonce"), codeChallenge: challenge,
             prompts: prompts, maxAge: maxAge, loginHint: try params.single("login_hint"),
             uiLocales: try params.single("ui_locales"), resources: resources.map(\.indicator))
+        request.organizationID = try requestedOrganization(params)
+        return request
     }
 
     /// S256 required for public clients and checked whenever sent; `plain` refused (RFC 7636, RFC 9700 §2.1.1).

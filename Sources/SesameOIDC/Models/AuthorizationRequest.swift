@@ -13,6 +13,9 @@ public struct AuthorizationRequest: Sendable, Codable, Equatable {
     public var loginHint: String?
     public var uiLocales: String?
     public var resources: [String]
+    /// Logto's extra parameter `organization_id`: the organization whose branding the sign-in pages show. It
+    /// selects nothing else (organization tokens name their organization at the token endpoint).
+    public var organizationID: String?
 
     public enum Prompt: String, Sendable, Codable, CaseIterable {
         case none, login, consent

@@ -32,6 +32,12 @@ struct Visit: Sendable {
                                   acceptLanguage: request.headers[.acceptLanguage], offered: settings.languages)
         var branding = settings.branding
         if branding.appName == nil { branding.appName = appName }
+        // Logto's `organization_id` at authorization: that organization's logo and colour (both checked when saved:
+        // an https URL, a #RRGGBB colour); an unknown organization leaves the sign-in experience's own.
+        if let id = interaction?.request.organizationID, let organization = try await runtime.store.organization(id: id) {
+            if let logo = organization.branding["logoUrl"]?.stringValue { branding.logoURL = logo }
+            if let color = organization.color { branding.primaryColor = color }
+        }
         var cookies: [String] = []
         var binding = interaction != nil ? token : request.cookie(CookieJar.csrf)
         if binding == nil {
