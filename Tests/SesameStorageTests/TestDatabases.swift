@@ -71,3 +71,13 @@ func postgresIsProvided() {
         #expect(Backend.postgresURL != nil, "SESAME_TEST_POSTGRES_URL must be set when SESAME_REQUIRE_POSTGRES=1")
     }
 }
+
+@Test("connect_timeout in a PostgreSQL URL is 1 to 60 seconds")
+func connectTimeoutIsChecked() async throws {
+    for value in ["0", "61", "abc", "-1"] {
+        await #expect(throws: StorageError.self) {
+            _ = try await PostgresDatabase.open(url: "postgres://u@127.0.0.1:1/db?connect_timeout=\(value)",
+                                                logger: Logger(label: "test"))
+        }
+    }
+}

@@ -91,7 +91,8 @@ extension OIDCProvider {
                            resource: APIResource?, organizationID: String? = nil, includeNonce: Bool) async throws
         -> OAuthResponse
     {
-        guard let account = try await accounts.account(id: context.accountID, releasing: scopes) else {
+        guard let account = try await accounts.account(id: context.accountID,
+                                                       releasing: try await idTokenScopes(scopes)) else {
             try await storage.revokeGrant(id: context.grantID)
             throw OAuthError.invalidGrant("the user no longer exists")
         }
@@ -159,6 +160,22 @@ extension OIDCProvider {
         }
         let consented = try await storage.consentedScopes(accountID: accountID, clientID: client.id)
         return permitted.filter { consented.contains(ConsentScope.qualified($0, of: resource.indicator)) }
+    }
+
+    /// The scopes whose claims the ID token can carry: a scope releasing only extended claims that are not
+    /// enabled for ID tokens is left out, so its claims (a member of a thousand organizations has a long
+    /// `organization_data`) are not even loaded. The config is read only when such a scope was granted.
+    func idTokenScopes(_ scopes: [String]) async throws -> [String] {
+        func onlyExtended(_ scope: String) -> Bool {
+            guard let claims = StandardScope.claimsByScope[scope], !claims.isEmpty else { return false }
+            return claims.allSatisfy { StandardScope.extendedClaims.contains($0) }
+        }
+        guard scopes.contains(where: onlyExtended) else { return scopes }
+        guard scopes.contains(StandardScope.openid) else { return scopes.filter { !onlyExtended($0) } }
+        let enabled = try await accounts.enabledExtendedIDTokenClaims()
+        return scopes.filter { scope in
+            !onlyExtended(scope) || (StandardScope.claimsByScope[scope] ?? []).contains { enabled.contains($0) }
+        }
     }
 
     /// What `subject`'s roles in the organization permit (its organization scopes, or with `resource` that API's

@@ -23,6 +23,15 @@ public final class PostgresDatabase: SQLDatabase {
         }
         let databaseName = String(components.path.drop(while: { $0 == "/" }))
         let sslMode = components.queryItems?.first(where: { $0.name == "sslmode" })?.value ?? "disable"
+        // libpq's `connect_timeout` (seconds): here also how long a statement waits for a pooled connection
+        // before the database counts as unreachable (503). Default 1 s.
+        var leaseTimeout = Self.defaultLeaseTimeout
+        if let text = components.queryItems?.first(where: { $0.name == "connect_timeout" })?.value {
+            guard let seconds = Int(text), (1...60).contains(seconds) else {
+                throw StorageError.invalidURL("connect_timeout must be 1 to 60 seconds")
+            }
+            leaseTimeout = .seconds(seconds)
+        }
         let tls: PostgresClient.Configuration.TLS
         var probe = PostgresConnection.Configuration(
             host: host, port: components.port ?? 5432, username: user, password: components.password,
@@ -52,13 +61,14 @@ public final class PostgresDatabase: SQLDatabase {
             database: databaseName.isEmpty ? nil : databaseName, tls: tls)
         configuration.options.maximumConnections = maximumConnections
         let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
-        let database = PostgresDatabase(client: client, logger: logger)
+        let database = PostgresDatabase(client: client, logger: logger, leaseTimeout: leaseTimeout)
         // Give the pool's run loop a moment to start, so the first query does not race it.
         try await Task.sleep(for: .milliseconds(10))
         return database
     }
 
-    private init(client: PostgresClient, logger: Logger) {
+    private init(client: PostgresClient, logger: Logger, leaseTimeout: Duration) {
+        self.leaseTimeout = leaseTimeout
         self.client = client
         self.logger = logger
         runner = Task { await client.run() }
@@ -67,7 +77,9 @@ public final class PostgresDatabase: SQLDatabase {
     /// How long a statement waits for a pooled connection before the database counts as unreachable
     /// (`DatabaseUnavailable`, answered 503 with `Retry-After`): the pool keeps no deadline of its own and would
     /// wait up to a minute while the server is down.
-    static let leaseTimeout: Duration = .seconds(1)
+    static let defaultLeaseTimeout: Duration = .seconds(1)
+    /// This pool's wait (`connect_timeout` in the URL, else `defaultLeaseTimeout`).
+    let leaseTimeout: Duration
 
     public func query(_ sql: String, _ binds: [SQLValue]) async throws -> [SQLRow] {
         let query = try Self.makeQuery(sql, binds)
@@ -104,6 +116,7 @@ public final class PostgresDatabase: SQLDatabase {
         let client = client
         let statistics = statistics
         let asked = ContinuousClock.now
+        let leaseTimeout = leaseTimeout
         return try await withThrowingTaskGroup(of: LeaseOutcome<T>.self) { group in
             group.addTask {
                 .done(try await client.withConnection { connection in
@@ -114,7 +127,7 @@ public final class PostgresDatabase: SQLDatabase {
                 })
             }
             group.addTask {
-                try await Task.sleep(for: Self.leaseTimeout)
+                try await Task.sleep(for: leaseTimeout)
                 return .deadline
             }
             while let outcome = try await group.next() {

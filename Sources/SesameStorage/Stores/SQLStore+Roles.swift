@@ -234,11 +234,16 @@ extension SQLStore: RoleStore, PermissionStore, AccountClaimsStore {
         return (clients, Int(total))
     }
 
+    /// Cached like applications (read on token exchanges that issue extended claims).
     public func config(key: String) async throws -> String? {
-        try await database.query("SELECT value FROM configs WHERE key = ?", .text(key)).first?.string("value")
+        let cached = try await configCache.value(key) {
+            try await database.query("SELECT value FROM configs WHERE key = ?", .text(key)).first?.string("value") ?? ""
+        }
+        return cached.flatMap { $0.isEmpty ? nil : $0 }
     }
 
     public func saveConfig(key: String, json: String) async throws {
+        defer { configCache.removeAll() }
         try await writeQuery("""
             INSERT INTO configs (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value
             """, .text(key), .text(json))

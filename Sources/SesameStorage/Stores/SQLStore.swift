@@ -16,6 +16,8 @@ public struct SQLStore: Sendable {
     let permissionCache: ReadCache<Set<String>>
     /// Members' organization grants (`organizationGrant`), for organization tokens; dropped with the permissions.
     let organizationCache: ReadCache<OrganizationGrant>
+    /// Tenant settings by key (`configs`; "" for none), dropped when this process saves one.
+    let configCache: ReadCache<String>
     /// The check value of the secret `secretBox` was made from (`checkValue(for:)`): every write that seals
     /// compares it with the database's first, in its transaction. nil skips the comparison (tests).
     let secretCheck: String?
@@ -34,6 +36,7 @@ public struct SQLStore: Sendable {
         resourceCache = ReadCache(ttl: configurationTTL)
         permissionCache = ReadCache(ttl: configurationTTL)
         organizationCache = ReadCache(ttl: configurationTTL)
+        configCache = ReadCache(ttl: configurationTTL)
     }
 
     /// Runs a write and turns a unique-constraint violation into the error `conflict` makes of its detail
