@@ -92,15 +92,8 @@ struct OrganizationCommand: AsyncParsableCommand {
                     guard let found else { throw fail("no user has the id or identifier '\(identifier)'") }
                     member = .account(found.id)
                 }
-                // Unknown role names are refused before anything is written.
-                let known = Set(try await runtime.store.organizationRoles(names: roles).map(\.name))
-                if let missing = roles.first(where: { !known.contains($0) }) {
-                    throw fail("no organization role is named '\(missing)'")
-                }
-                try await runtime.organizations.addMembers([member], to: organization)
-                if !roles.isEmpty {
-                    try await runtime.organizations.assignRoles(ids: [], names: roles, to: [member], in: organization)
-                }
+                // The membership and its roles in one transaction; an unknown role name writes nothing.
+                try await runtime.organizations.addMembers([member], to: organization, roleNames: roles)
                 report(json, ["organizationId": .string(organization), "roles": .array(roles.map { .string($0) })],
                        "Added \(member.label) to \(organization)" + (roles.isEmpty ? "" : " as " + roles.joined(separator: ", ")))
             }

@@ -40,8 +40,8 @@ struct OrganizationStoreTests {
                                                    resourceScopeIDs: [])
             // Not a member: no grant. A member without roles: a grant without scopes.
             #expect(try await store.organizationGrant(of: .account("u1"), organizationID: "acme", resourceID: nil) == nil)
-            try await store.addMembers([.account("u1"), .client("m2m")], to: "acme", replacing: nil)
-            try await store.addMembers([.account("u1")], to: "vault", replacing: nil)
+            try await store.addMembers([.account("u1"), .client("m2m")], to: "acme", replacing: nil, roleIDs: [])
+            try await store.addMembers([.account("u1")], to: "vault", replacing: nil, roleIDs: [])
             #expect(try await store.organizationGrant(of: .account("u1"), organizationID: "acme", resourceID: nil)
                 == OrganizationGrant(scopes: [], requiresMFA: false))
             try await store.assignOrganizationRoles(["admin"], to: [.account("u1")], in: "acme", replacing: false)
@@ -67,14 +67,17 @@ struct OrganizationStoreTests {
             // Removing a member removes its roles there; a scope deleted leaves every role.
             #expect(try await store.removeMember(.account("u1"), from: "acme"))
             #expect(try await store.organizationRoles(of: .account("u1"), in: "acme").isEmpty)
-            try await store.addMembers([.account("u1")], to: "acme", replacing: nil)
+            try await store.addMembers([.account("u1")], to: "acme", replacing: nil, roleIDs: [])
             #expect(try await store.organizationRoles(of: .account("u1"), in: "acme").isEmpty)
             try await store.deleteOrganizationScope(id: "invite")
             #expect(try await store.organizationScopes(ofRole: "admin").isEmpty)
             try await store.deleteResource(id: "books")
             #expect(try await store.resourcePermissions(ofOrganizationRole: "admin").isEmpty)
+            // A membership can come with its roles, in the same write.
+            try await store.addMembers([.account("u1")], to: "vault", replacing: nil, roleIDs: ["admin"])
+            #expect(try await store.organizationRoles(of: .account("u1"), in: "vault").map(\.id) == ["admin"])
             // Replacing the user members keeps the apps.
-            try await store.addMembers([], to: "acme", replacing: .users)
+            try await store.addMembers([], to: "acme", replacing: .users, roleIDs: [])
             #expect(try await store.isMember(.client("m2m"), of: "acme"))
             #expect(try await store.isMember(.account("u1"), of: "acme") == false)
             // Deleting an organization, a user or an app takes every relation with it.

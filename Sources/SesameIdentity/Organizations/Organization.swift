@@ -147,10 +147,10 @@ public protocol OrganizationStore: Sendable {
     func removePermission(_ kind: OrganizationPermissionKind, ofRole roleID: String, scopeID: String) async throws
         -> Bool
 
-    /// Adds members (or, with `replacing`, makes them exactly the organization's members of that kind), in one
-    /// transaction; members already there are kept with their roles.
-    func addMembers(_ members: [PermissionSubject], to organizationID: String, replacing: OrganizationMemberKind?)
-        async throws
+    /// Adds members (or, with `replacing`, makes them exactly the organization's members of that kind), with
+    /// `roleIDs` (already checked) given to each, in one transaction; members already there keep their roles.
+    func addMembers(_ members: [PermissionSubject], to organizationID: String, replacing: OrganizationMemberKind?,
+                    roleIDs: [String]) async throws
     /// False when it was not a member. Its roles there go with it.
     func removeMember(_ member: PermissionSubject, from organizationID: String) async throws -> Bool
     func isMember(_ member: PermissionSubject, of organizationID: String) async throws -> Bool

@@ -277,13 +277,29 @@ public struct OrganizationService: Sendable {
 
     /// Adds users or apps as members (with `replacing`, makes them exactly the members of that kind). Throws
     /// 404 for an unknown one and `application.invalid_type` (422) for an app that is not machine-to-machine.
+    /// With `roleNames`, each member also gets those organization roles, in the same transaction (Throws
+    /// `organization.role_names_not_found` and `organization.invalid_role_type`, 422, before anything is written.)
     public func addMembers(_ members: [PermissionSubject], to organizationID: String,
-                           replacing kind: OrganizationMemberKind? = nil) async throws
+                           replacing kind: OrganizationMemberKind? = nil, roleNames: [String] = []) async throws
     {
         let organization = try await organization(id: organizationID)
         let members = try unique(members)
         for member in members { try await checkHolder(member) }
-        try await store.addMembers(members, to: organization.id, replacing: kind)
+        let names = try RoleService.unique(roleNames)
+        let roles = try await store.organizationRoles(names: names)
+        let unknown = names.filter { name in !roles.contains { $0.name == name } }
+        if !unknown.isEmpty {
+            throw IdentityError(.organizationRoleNamesNotFound, phrase: "organization.role_names_not_found",
+                                ["names": unknown.joined(separator: ", ")])
+        }
+        for member in members {
+            let wanted: RoleType = if case .account = member { .user } else { .machineToMachine }
+            if let wrong = roles.first(where: { $0.type != wanted }) {
+                throw IdentityError(.organizationInvalidRoleType, phrase: "organization.invalid_role_type",
+                                    ["role": wrong.name])
+            }
+        }
+        try await store.addMembers(members, to: organization.id, replacing: kind, roleIDs: roles.map(\.id))
     }
 
     public func removeMember(_ member: PermissionSubject, from organizationID: String) async throws {

@@ -234,7 +234,7 @@ extension SQLStore: OrganizationStore, OrganizationPermissionStore {
     // MARK: Members
 
     public func addMembers(_ members: [PermissionSubject], to organizationID: String,
-                           replacing kind: OrganizationMemberKind?) async throws
+                           replacing kind: OrganizationMemberKind?, roleIDs: [String]) async throws
     {
         defer { organizationsChanged() }
         var statements: [(String, [SQLValue])] = []
@@ -251,6 +251,12 @@ extension SQLStore: OrganizationStore, OrganizationPermissionStore {
             let (table, column, _, id) = Self.membership(member)
             statements.append(("INSERT INTO \(table) (organization_id, \(column)) VALUES (?, ?) ON CONFLICT DO NOTHING",
                                [.text(organizationID), .text(id)]))
+            let rolesTable = Self.membership(member).roles
+            for roleID in roleIDs {
+                statements.append(("""
+                    INSERT INTO \(rolesTable) (organization_id, \(column), role_id) VALUES (?, ?, ?) ON CONFLICT DO NOTHING
+                    """, [.text(organizationID), .text(id), .text(roleID)]))
+            }
         }
         try await write(statements)
     }
