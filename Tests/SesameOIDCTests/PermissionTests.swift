@@ -136,6 +136,8 @@ struct PermissionTests {
                 authorization: "Bearer " + (body["access_token"]?.stringValue ?? ""), form: nil)
             #expect(userinfo.body?["roles"] == ["editor", "reader"])
         }
+        // Only the roles scope releases them: phone releases the phone claims and nothing more.
+        #expect(StandardScope.claimsByScope["phone"] == ["phone_number", "phone_number_verified"])
         // Without the scope, no roles anywhere.
         let fixture = EngineFixture(roles: ["editor"])
         let body = try await fixture.exchange(try await fixture.signIn(["scope": "openid"]).code)
