@@ -16,11 +16,12 @@ struct ClientCredentialsGrant: GrantHandler {
             if let unknown = requested.first(where: { !defined.contains($0) }) {
                 throw OAuthError(.invalidScope, "the scope '\(unknown)' is not defined by the resource")
             }
-        } else if !requested.isEmpty, try params.single("organization_id") == nil {
+        }
+        let organizationID = try provider.requestedOrganization(params)
+        if resource == nil, !requested.isEmpty, organizationID == nil {
             throw OAuthError(.invalidScope, "scopes need a resource: send the resource parameter")
         }
         var permitted = Set<String>()
-        let organizationID = try provider.requestedOrganization(params)
         if let organizationID {
             // A member app's roles in that organization decide (Logto's rule), for the organization or for the API.
             permitted = try await provider.organizationPermissions(.client(client.id), organizationID: organizationID,

@@ -1,3 +1,5 @@
+import SesameIdentity
+
 extension Migration {
     /// Roles (Logto's `roles`, `roles_scopes`, `users_roles`, `applications_roles`), the built-in role that
     /// replaces the `can_manage` flag, and the `configs` key-value table (`id-token`).
@@ -9,7 +11,7 @@ extension Migration {
                                       postgres: schema(bigint: "BIGINT"))
 
     /// The built-in role holding the Management API's `all` permission (`sesame app create --management`).
-    public static let managementRoleID = "management-api-access"
+    private static let managementRoleID = RoleService.managementRoleID
 
     private static func schema(bigint: String) -> String {
         """

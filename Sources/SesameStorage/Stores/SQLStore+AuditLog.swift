@@ -33,10 +33,8 @@ extension SQLStore: AuditLogStore {
         }
         if let key = query.key {
             if key.hasSuffix(".") {
-                let escaped = key.replacingOccurrences(of: "\\", with: "\\\\")
-                    .replacingOccurrences(of: "%", with: "\\%").replacingOccurrences(of: "_", with: "\\_")
                 conditions.append("key LIKE ? ESCAPE '\\'")
-                binds.append(.text(escaped + "%"))
+                binds.append(.text(Self.likeEscaped(key) + "%"))
             } else {
                 conditions.append("key = ?")
                 binds.append(.text(key))

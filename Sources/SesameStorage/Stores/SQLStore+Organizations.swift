@@ -284,21 +284,9 @@ extension SQLStore: OrganizationStore, OrganizationPermissionStore {
             condition += " AND id IN (SELECT user_id FROM organization_user_roles WHERE organization_id = ? AND role_id = ?)"
             binds += [.text(organizationID), .text(roleID)]
         }
-        if let search, !search.isEmpty {
-            let pattern = SQLValue.text("%" + Self.likeEscaped(search.lowercased()) + "%")
-            condition += """
-                 AND (username_key LIKE ? ESCAPE '\\' OR primary_email LIKE ? ESCAPE '\\'
-                 OR primary_phone LIKE ? ESCAPE '\\' OR LOWER(name) LIKE ? ESCAPE '\\')
-                """
-            binds += [pattern, pattern, pattern, pattern]
-        }
-        let total = try await database.query("SELECT COUNT(*) AS total FROM users WHERE \(condition)", binds).first?
-            .int("total") ?? 0
-        let users = try await database.query("""
-            SELECT \(Self.userColumns) FROM users WHERE \(condition) ORDER BY created_at DESC, id LIMIT ? OFFSET ?
-            """, binds + [.integer(Int64(limit)), .integer(Int64(offset))]).map(Self.userFromRow)
+        let (users, total) = try await pagedUsers(where: condition, binds, search: search, offset: offset, limit: limit)
         let roles = try await memberRoles(users.map { .account($0.id) }, in: organizationID)
-        return (users.map { OrganizationMember(holder: $0, roles: roles[$0.id] ?? []) }, Int(total))
+        return (users.map { OrganizationMember(holder: $0, roles: roles[$0.id] ?? []) }, total)
     }
 
     public func memberApplications(of organizationID: String, offset: Int, limit: Int) async throws

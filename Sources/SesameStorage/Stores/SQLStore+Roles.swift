@@ -203,22 +203,8 @@ extension SQLStore: RoleStore, PermissionStore, AccountClaimsStore {
     public func users(holdingRole roleID: String, search: String?, offset: Int, limit: Int) async throws
         -> (users: [User], total: Int)
     {
-        var condition = "id IN (SELECT user_id FROM users_roles WHERE role_id = ?)"
-        var binds: [SQLValue] = [.text(roleID)]
-        if let search, !search.isEmpty {
-            let pattern = SQLValue.text("%" + Self.likeEscaped(search.lowercased()) + "%")
-            condition += """
-                 AND (username_key LIKE ? ESCAPE '\\' OR primary_email LIKE ? ESCAPE '\\'
-                 OR primary_phone LIKE ? ESCAPE '\\' OR LOWER(name) LIKE ? ESCAPE '\\')
-                """
-            binds += [pattern, pattern, pattern, pattern]
-        }
-        let total = try await database.query("SELECT COUNT(*) AS total FROM users WHERE \(condition)", binds).first?
-            .int("total") ?? 0
-        let users = try await database.query("""
-            SELECT \(Self.userColumns) FROM users WHERE \(condition) ORDER BY created_at DESC, id LIMIT ? OFFSET ?
-            """, binds + [.integer(Int64(limit)), .integer(Int64(offset))]).map(Self.userFromRow)
-        return (users, Int(total))
+        try await pagedUsers(where: "id IN (SELECT user_id FROM users_roles WHERE role_id = ?)", [.text(roleID)],
+                             search: search, offset: offset, limit: limit)
     }
 
     public func applications(holdingRole roleID: String, offset: Int, limit: Int) async throws
@@ -260,14 +246,6 @@ extension SQLStore: RoleStore, PermissionStore, AccountClaimsStore {
             """, .text(RoleService.managementRoleID), .text(indicator))
     }
 
-    static func placeholders(_ count: Int) -> String {
-        Array(repeating: "?", count: count).joined(separator: ", ")
-    }
-
-    static func likeEscaped(_ term: String) -> String {
-        term.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%")
-            .replacingOccurrences(of: "_", with: "\\_")
-    }
 
     private static func role(_ row: SQLRow) throws -> Role {
         guard let type = RoleType(rawValue: try row.string("type")) else { throw StorageError.corrupt("type") }

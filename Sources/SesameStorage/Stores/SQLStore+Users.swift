@@ -86,30 +86,33 @@ extension SQLStore: UserStore {
     }
 
     public func users(offset: Int, limit: Int) async throws -> (users: [User], total: Int) {
-        let total = try await database.query("SELECT COUNT(*) AS total FROM users").first?.int("total") ?? 0
-        let users = try await database.query(
-            "SELECT \(Self.userColumns) FROM users ORDER BY created_at DESC, id LIMIT ? OFFSET ?",
-            .integer(Int64(limit)), .integer(Int64(offset))
-        ).map(Self.userFromRow)
-        return (users, Int(total))
+        try await pagedUsers(search: nil, offset: offset, limit: limit)
     }
 
     public func searchUsers(term: String?, offset: Int, limit: Int) async throws -> (users: [User], total: Int) {
-        guard let term, !term.isEmpty else { return try await users(offset: offset, limit: limit) }
-        let escaped = term.lowercased().replacingOccurrences(of: "\\", with: "\\\\")
-            .replacingOccurrences(of: "%", with: "\\%").replacingOccurrences(of: "_", with: "\\_")
-        let pattern = SQLValue.text("%" + escaped + "%")
-        let condition = """
-            (username_key LIKE ? ESCAPE '\\' OR primary_email LIKE ? ESCAPE '\\' OR primary_phone LIKE ? ESCAPE '\\'
-             OR LOWER(name) LIKE ? ESCAPE '\\')
-            """
-        let binds = [pattern, pattern, pattern, pattern]
+        try await pagedUsers(search: term, offset: offset, limit: limit)
+    }
+
+    /// Users matching `condition` and `search` (case-insensitively in the username, email, phone or name),
+    /// newest first, with their total: the users list, a role's holders, an organization's members.
+    func pagedUsers(where condition: String = "1 = 1", _ binds: [SQLValue] = [], search: String?, offset: Int,
+                    limit: Int) async throws -> (users: [User], total: Int)
+    {
+        var condition = condition
+        var binds = binds
+        if let search, !search.isEmpty {
+            let pattern = SQLValue.text("%" + Self.likeEscaped(search.lowercased()) + "%")
+            condition += """
+                 AND (username_key LIKE ? ESCAPE '\\' OR primary_email LIKE ? ESCAPE '\\'
+                 OR primary_phone LIKE ? ESCAPE '\\' OR LOWER(name) LIKE ? ESCAPE '\\')
+                """
+            binds += [pattern, pattern, pattern, pattern]
+        }
         let total = try await database.query("SELECT COUNT(*) AS total FROM users WHERE \(condition)", binds)
             .first?.int("total") ?? 0
-        let users = try await database.query(
-            "SELECT \(Self.userColumns) FROM users WHERE \(condition) ORDER BY created_at DESC, id LIMIT ? OFFSET ?",
-            binds + [.integer(Int64(limit)), .integer(Int64(offset))]
-        ).map(Self.userFromRow)
+        let users = try await database.query("""
+            SELECT \(Self.userColumns) FROM users WHERE \(condition) ORDER BY created_at DESC, id LIMIT ? OFFSET ?
+            """, binds + [.integer(Int64(limit)), .integer(Int64(offset))]).map(Self.userFromRow)
         return (users, Int(total))
     }
 

@@ -50,6 +50,17 @@ public struct SQLStore: Sendable {
         }
     }
 
+    /// `?, ?, ...`: `count` placeholders for an `IN (...)` list.
+    static func placeholders(_ count: Int) -> String {
+        Array(repeating: "?", count: count).joined(separator: ", ")
+    }
+
+    /// `term` with LIKE's wildcards and the escape character escaped, for `LIKE ? ESCAPE '\'`.
+    static func likeEscaped(_ term: String) -> String {
+        term.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%")
+            .replacingOccurrences(of: "_", with: "\\_")
+    }
+
     /// Runs a multi-row write in one transaction, as relation writes need under concurrency: a PostgreSQL deadlock
     /// or serialization failure (two writers locking the same rows in another order) is retried up to three times,
     /// and a foreign-key violation (something named was deleted by a concurrent request between the check and the
