@@ -60,16 +60,19 @@ extension OIDCProvider {
 
     /// The ID token (OIDC Core §2): registered claims, `at_hash`, `nonce` only when the client sent one,
     /// and the profile claims the scopes release.
-    func issueIDToken(context: IssuanceContext, account: Account, accessToken: String, includeNonce: Bool)
-        async throws -> String
+    /// `enabledExtendedClaims`: the ID token config when the caller read it already (else it is read here, only
+    /// when an extended claim is released).
+    func issueIDToken(context: IssuanceContext, account: Account, accessToken: String, includeNonce: Bool,
+                      enabledExtendedClaims: Set<String>? = nil) async throws -> String
     {
         let now = now()
         let key = try await keys.snapshot().current
         var claims = StandardScope.claims(of: account, scopes: context.scopes)
         let extended = StandardScope.extendedClaims.filter { claims[$0] != nil }
         if !extended.isEmpty {
-            let enabled = try await accounts.enabledExtendedIDTokenClaims()
-            for name in extended where !enabled.contains(name) { claims[name] = nil }
+            var enabled = enabledExtendedClaims
+            if enabled == nil { enabled = try await accounts.enabledExtendedIDTokenClaims() }
+            for name in extended where enabled?.contains(name) != true { claims[name] = nil }
         }
         claims["iss"] = .string(issuer)
         claims["sub"] = .string(account.id)
@@ -91,8 +94,8 @@ extension OIDCProvider {
                            resource: APIResource?, organizationID: String? = nil, includeNonce: Bool) async throws
         -> OAuthResponse
     {
-        guard let account = try await accounts.account(id: context.accountID,
-                                                       releasing: try await idTokenScopes(scopes)) else {
+        let (releasing, enabledExtendedClaims) = try await idTokenScopes(scopes)
+        guard let account = try await accounts.account(id: context.accountID, releasing: releasing) else {
             try await storage.revokeGrant(id: context.grantID)
             throw OAuthError.invalidGrant("the user no longer exists")
         }
@@ -143,7 +146,8 @@ extension OIDCProvider {
         body["scope"] = .string(ScopeList.format(access.scopes))
         if scopes.contains(StandardScope.openid) {
             body["id_token"] = .string(try await issueIDToken(context: scoped, account: account,
-                                                              accessToken: access.token, includeNonce: includeNonce))
+                                                              accessToken: access.token, includeNonce: includeNonce,
+                                                              enabledExtendedClaims: enabledExtendedClaims))
         }
         if let refreshToken { body["refresh_token"] = .string(refreshToken) }
         return .noStore(.object(body))
@@ -164,18 +168,19 @@ extension OIDCProvider {
 
     /// The scopes whose claims the ID token can carry: a scope releasing only extended claims that are not
     /// enabled for ID tokens is left out, so its claims (a member of a thousand organizations has a long
-    /// `organization_data`) are not even loaded. The config is read only when such a scope was granted.
-    func idTokenScopes(_ scopes: [String]) async throws -> [String] {
+    /// `organization_data`) are not even loaded. The config is read only when such a scope was granted, and
+    /// returned (nil when not read) so that the ID token does not read it again.
+    func idTokenScopes(_ scopes: [String]) async throws -> (scopes: [String], enabled: Set<String>?) {
         func onlyExtended(_ scope: String) -> Bool {
             guard let claims = StandardScope.claimsByScope[scope], !claims.isEmpty else { return false }
             return claims.allSatisfy { StandardScope.extendedClaims.contains($0) }
         }
-        guard scopes.contains(where: onlyExtended) else { return scopes }
-        guard scopes.contains(StandardScope.openid) else { return scopes.filter { !onlyExtended($0) } }
+        guard scopes.contains(where: onlyExtended) else { return (scopes, nil) }
+        guard scopes.contains(StandardScope.openid) else { return (scopes.filter { !onlyExtended($0) }, nil) }
         let enabled = try await accounts.enabledExtendedIDTokenClaims()
-        return scopes.filter { scope in
+        return (scopes.filter { scope in
             !onlyExtended(scope) || (StandardScope.claimsByScope[scope] ?? []).contains { enabled.contains($0) }
-        }
+        }, enabled)
     }
 
     /// What `subject`'s roles in the organization permit (its organization scopes, or with `resource` that API's

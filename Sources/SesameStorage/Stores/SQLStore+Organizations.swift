@@ -24,12 +24,6 @@ extension SQLStore: OrganizationStore, OrganizationPermissionStore {
         kind == .organizationScopes ? "organization_role_scopes" : "organization_role_resource_scopes"
     }
 
-    /// Drops what organization writes can change: the cached grants (and, for organization roles holding API
-    /// scopes, nothing else: plain tokens never read organization roles).
-    private func organizationsChanged() {
-        organizationCache.removeAll()
-    }
-
     // MARK: Organizations
 
     public func insertOrganization(_ organization: Organization) async throws {
@@ -66,7 +60,7 @@ extension SQLStore: OrganizationStore, OrganizationPermissionStore {
     }
 
     public func updateOrganization(_ organization: Organization) async throws {
-        defer { organizationsChanged() }
+        defer { authorizationChanged() }
         let binds = Self.binds(organization)
         try await writeQuery("""
             UPDATE organizations SET name = ?, description = ?, custom_data = ?, is_mfa_required = ?, branding = ?,
@@ -75,7 +69,7 @@ extension SQLStore: OrganizationStore, OrganizationPermissionStore {
     }
 
     public func deleteOrganization(id: String) async throws {
-        defer { organizationsChanged() }
+        defer { authorizationChanged() }
         try await writeQuery("DELETE FROM organizations WHERE id = ?", .text(id))
     }
 
@@ -112,7 +106,7 @@ extension SQLStore: OrganizationStore, OrganizationPermissionStore {
     }
 
     public func updateOrganizationScope(_ scope: OrganizationScope) async throws {
-        defer { organizationsChanged() }
+        defer { authorizationChanged() }
         do {
             try await writeQuery("UPDATE organization_scopes SET name = ?, description = ? WHERE id = ?",
                                      .text(scope.name), .string(scope.description), .text(scope.id))
@@ -123,7 +117,7 @@ extension SQLStore: OrganizationStore, OrganizationPermissionStore {
     }
 
     public func deleteOrganizationScope(id: String) async throws {
-        defer { organizationsChanged() }
+        defer { authorizationChanged() }
         try await writeQuery("DELETE FROM organization_scopes WHERE id = ?", .text(id))
     }
 
@@ -193,7 +187,7 @@ extension SQLStore: OrganizationStore, OrganizationPermissionStore {
     }
 
     public func deleteOrganizationRole(id: String) async throws {
-        defer { organizationsChanged() }
+        defer { authorizationChanged() }
         try await writeQuery("DELETE FROM organization_roles WHERE id = ?", .text(id))
     }
 
@@ -213,7 +207,7 @@ extension SQLStore: OrganizationStore, OrganizationPermissionStore {
     public func setPermissions(_ kind: OrganizationPermissionKind, ofRole roleID: String, scopeIDs: [String],
                                replacing: Bool) async throws
     {
-        defer { organizationsChanged() }
+        defer { authorizationChanged() }
         let table = Self.permissionTable(kind)
         var statements: [(String, [SQLValue])] = replacing ? [("DELETE FROM \(table) WHERE role_id = ?", [.text(roleID)])] : []
         statements += scopeIDs.map {
@@ -225,7 +219,7 @@ extension SQLStore: OrganizationStore, OrganizationPermissionStore {
     public func removePermission(_ kind: OrganizationPermissionKind, ofRole roleID: String, scopeID: String)
         async throws -> Bool
     {
-        defer { organizationsChanged() }
+        defer { authorizationChanged() }
         return try await !writeQuery("""
             DELETE FROM \(Self.permissionTable(kind)) WHERE role_id = ? AND scope_id = ? RETURNING scope_id
             """, .text(roleID), .text(scopeID)).isEmpty
@@ -236,7 +230,7 @@ extension SQLStore: OrganizationStore, OrganizationPermissionStore {
     public func addMembers(_ members: [PermissionSubject], to organizationID: String,
                            replacing kind: OrganizationMemberKind?, roleIDs: [String]) async throws
     {
-        defer { organizationsChanged() }
+        defer { authorizationChanged() }
         var statements: [(String, [SQLValue])] = []
         if let kind {
             // Keep the ones named (and their roles); remove the other members of that kind.
@@ -262,7 +256,7 @@ extension SQLStore: OrganizationStore, OrganizationPermissionStore {
     }
 
     public func removeMember(_ member: PermissionSubject, from organizationID: String) async throws -> Bool {
-        defer { organizationsChanged() }
+        defer { authorizationChanged() }
         let (table, column, _, id) = Self.membership(member)
         return try await !writeQuery("""
             DELETE FROM \(table) WHERE organization_id = ? AND \(column) = ? RETURNING organization_id
@@ -352,7 +346,7 @@ extension SQLStore: OrganizationStore, OrganizationPermissionStore {
     public func assignOrganizationRoles(_ roleIDs: [String], to members: [PermissionSubject], in organizationID: String,
                                         replacing: Bool) async throws
     {
-        defer { organizationsChanged() }
+        defer { authorizationChanged() }
         var statements: [(String, [SQLValue])] = []
         for member in members {
             let (_, column, table, id) = Self.membership(member)
@@ -372,7 +366,7 @@ extension SQLStore: OrganizationStore, OrganizationPermissionStore {
     public func removeOrganizationRole(_ roleID: String, from member: PermissionSubject, in organizationID: String)
         async throws -> Bool
     {
-        defer { organizationsChanged() }
+        defer { authorizationChanged() }
         let (_, column, table, id) = Self.membership(member)
         return try await !writeQuery("""
             DELETE FROM \(table) WHERE organization_id = ? AND \(column) = ? AND role_id = ? RETURNING role_id

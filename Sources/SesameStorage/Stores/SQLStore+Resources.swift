@@ -73,9 +73,7 @@ extension SQLStore: ResourceStore, ResourceAdminStore {
     public func deleteScope(id: String, resourceID: String) async throws {
         defer {
             resourceCache.removeAll()
-            permissionCache.removeAll()
-            organizationCache.removeAll()
-            clientCache.removeAll()
+            authorizationChanged()
         }
         try await database.query("DELETE FROM resource_scopes WHERE id = ? AND resource_id = ?", .text(id),
                                  .text(resourceID))
@@ -84,9 +82,7 @@ extension SQLStore: ResourceStore, ResourceAdminStore {
     public func deleteResource(id: String) async throws {
         defer {
             resourceCache.removeAll()
-            permissionCache.removeAll()
-            organizationCache.removeAll()
-            clientCache.removeAll()
+            authorizationChanged()
         }
         try await database.transaction([
             ("DELETE FROM resource_scopes WHERE resource_id = ?", [.text(id)]),

@@ -24,14 +24,8 @@ extension SQLStore: RoleStore, PermissionStore, AccountClaimsStore {
         } ?? []
     }
 
-    /// Drops what role writes can change: the permission cache, and applications (their `canManage`).
-    private func rolesChanged() {
-        clientCache.removeAll()
-        permissionCache.removeAll()
-    }
-
     public func insertRole(_ role: Role, scopeIDs: [String]) async throws {
-        defer { rolesChanged() }
+        defer { authorizationChanged() }
         var statements: [(String, [SQLValue])] = [(
             "INSERT INTO roles (id, name, description, type, is_default, created_at) VALUES (?, ?, ?, ?, ?, ?)",
             [.text(role.id), .text(role.name), .text(role.description), .text(role.type.rawValue),
@@ -103,7 +97,7 @@ extension SQLStore: RoleStore, PermissionStore, AccountClaimsStore {
     }
 
     public func updateRole(_ role: Role) async throws {
-        defer { rolesChanged() }
+        defer { authorizationChanged() }
         do {
             try await writeQuery("UPDATE roles SET name = ?, description = ?, is_default = ? WHERE id = ?",
                                      .text(role.name), .text(role.description), .bool(role.isDefault), .text(role.id))
@@ -114,7 +108,7 @@ extension SQLStore: RoleStore, PermissionStore, AccountClaimsStore {
     }
 
     public func deleteRole(id: String) async throws {
-        defer { rolesChanged() }
+        defer { authorizationChanged() }
         try await writeQuery("DELETE FROM roles WHERE id = ?", .text(id))
     }
 
@@ -141,14 +135,14 @@ extension SQLStore: RoleStore, PermissionStore, AccountClaimsStore {
     }
 
     public func addPermissions(roleID: String, scopeIDs: [String]) async throws {
-        defer { rolesChanged() }
+        defer { authorizationChanged() }
         try await write(scopeIDs.map {
             ("INSERT INTO roles_scopes (role_id, scope_id) VALUES (?, ?) ON CONFLICT DO NOTHING", [.text(roleID), .text($0)])
         })
     }
 
     public func removePermission(roleID: String, scopeID: String) async throws -> Bool {
-        defer { rolesChanged() }
+        defer { authorizationChanged() }
         return try await !writeQuery("""
             DELETE FROM roles_scopes WHERE role_id = ? AND scope_id = ? RETURNING scope_id
             """, .text(roleID), .text(scopeID)).isEmpty
@@ -167,7 +161,7 @@ extension SQLStore: RoleStore, PermissionStore, AccountClaimsStore {
     }
 
     public func assign(roleIDs: [String], to subject: PermissionSubject) async throws {
-        defer { rolesChanged() }
+        defer { authorizationChanged() }
         let (table, column, id) = Self.relation(subject)
         try await write(roleIDs.map {
             ("INSERT INTO \(table) (\(column), role_id) VALUES (?, ?) ON CONFLICT DO NOTHING", [.text(id), .text($0)])
@@ -175,7 +169,7 @@ extension SQLStore: RoleStore, PermissionStore, AccountClaimsStore {
     }
 
     public func assign(roleID: String, to subjects: [PermissionSubject]) async throws {
-        defer { rolesChanged() }
+        defer { authorizationChanged() }
         try await write(subjects.map { subject in
             let (table, column, id) = Self.relation(subject)
             return ("INSERT INTO \(table) (\(column), role_id) VALUES (?, ?) ON CONFLICT DO NOTHING",
@@ -184,7 +178,7 @@ extension SQLStore: RoleStore, PermissionStore, AccountClaimsStore {
     }
 
     public func replaceRoles(of subject: PermissionSubject, with roleIDs: [String]) async throws {
-        defer { rolesChanged() }
+        defer { authorizationChanged() }
         let (table, column, id) = Self.relation(subject)
         try await write([("DELETE FROM \(table) WHERE \(column) = ?", [.text(id)])] + roleIDs.map {
             // Two identical replaces racing both delete, then both insert: the second insert is a no-op.
@@ -193,7 +187,7 @@ extension SQLStore: RoleStore, PermissionStore, AccountClaimsStore {
     }
 
     public func unassign(roleID: String, from subject: PermissionSubject) async throws -> Bool {
-        defer { rolesChanged() }
+        defer { authorizationChanged() }
         let (table, column, id) = Self.relation(subject)
         return try await !writeQuery("""
             DELETE FROM \(table) WHERE \(column) = ? AND role_id = ? RETURNING role_id
@@ -238,7 +232,7 @@ extension SQLStore: RoleStore, PermissionStore, AccountClaimsStore {
     /// Links the built-in "Management API access" role to the Management API's `all` scope (idempotent; run at
     /// every start, since the resource is made at first start, after the migration that made the role).
     public func linkManagementRole(indicator: String) async throws {
-        defer { rolesChanged() }
+        defer { authorizationChanged() }
         try await writeQuery("""
             INSERT INTO roles_scopes (role_id, scope_id)
             SELECT ?, s.id FROM resource_scopes s JOIN resources r ON r.id = s.resource_id

@@ -23,7 +23,7 @@ extension SQLStore: UserStore {
                     + "ON d.organization_id = r.organization_id WHERE d.email_domain = ?", [.text(user.id), .text(domain)]),
             ]
         }
-        defer { if justInTimeDomain != nil { organizationCache.removeAll() } }
+        defer { if justInTimeDomain != nil { authorizationChanged() } }
         do {
             // A default role deleted at this very moment fails the insert's reference: run it again without it.
             try await write(statements, retryingReferences: true)

@@ -50,6 +50,14 @@ public struct SQLStore: Sendable {
         }
     }
 
+    /// Drops every cached answer a change to roles, organizations, permissions or scopes can alter: the scopes a
+    /// subject may hold, organization grants, and applications (their `canManage` comes from roles).
+    func authorizationChanged() {
+        permissionCache.removeAll()
+        organizationCache.removeAll()
+        clientCache.removeAll()
+    }
+
     /// `?, ?, ...`: `count` placeholders for an `IN (...)` list.
     static func placeholders(_ count: Int) -> String {
         Array(repeating: "?", count: count).joined(separator: ", ")
