@@ -51,6 +51,7 @@ let package = Package(
                 "SesameOIDC",
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
             ],
             exclude: ["Resources"],
             swiftSettings: strict,

@@ -20,7 +20,7 @@ struct AccountEnumerationTests {
     static let unknown = "nobody@example.com"
 
     /// The parts of an answer that may differ between two addresses: ids, tokens and the address itself.
-    static func normalized(_ response: TestResponse, address: String) -> String {
+    static func normalized(_ response: Reply, address: String) -> String {
         var text = response.text.replacingOccurrences(of: address, with: "ADDRESS")
         for pattern in [#""verificationId":"[a-z0-9]+""#, #"name="csrf_token" value="[^"]+""#] {
             text = text.replacingOccurrences(of: pattern, with: "ID", options: .regularExpression)

@@ -33,7 +33,7 @@ struct BrandingTests {
     }
 
     static func upload(_ browser: Browser, _ data: Data, filename: String = "logo.png", csrf: String? = nil)
-        async throws -> TestResponse
+        async throws -> Reply
     {
         let page = try await browser.get("/console/sign-in-experience")
         let token = try csrf ?? #require(page.csrfToken)

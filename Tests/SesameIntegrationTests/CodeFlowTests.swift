@@ -51,7 +51,7 @@ struct CodeFlowTests {
     }
 
     static func exchange(_ fixture: Fixture, _ browser: Browser, _ authorization: Authorization,
-                         redirectURI: String = Fixture.callback) async throws -> TestResponse
+                         redirectURI: String = Fixture.callback) async throws -> Reply
     {
         try await browser.post("/oidc/token", form: [
             ("grant_type", "authorization_code"), ("code", authorization.code), ("redirect_uri", redirectURI),

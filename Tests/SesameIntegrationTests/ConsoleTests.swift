@@ -29,7 +29,7 @@ struct ConsoleTests {
 
     /// GETs `path` and posts its first form (or the form at `action`) with the page's CSRF token.
     static func submit(_ browser: Browser, page path: String, to action: String, _ fields: [(String, String)])
-        async throws -> TestResponse
+        async throws -> Reply
     {
         let page = try await browser.get(path)
         #expect(page.status == .ok, "GET \(path): \(page.status)")

@@ -11,7 +11,7 @@ import Testing
 @Suite("Experience API")
 struct ExperienceAPITests {
     static func call(_ browser: Browser, _ method: HTTPRequest.Method, _ path: String, _ body: JSONValue)
-        async throws -> TestResponse
+        async throws -> Reply
     {
         try await browser.send("/api/experience" + path, method: method, headers: [.contentType: "application/json"],
                                body: ByteBuffer(bytes: body.encoded()))

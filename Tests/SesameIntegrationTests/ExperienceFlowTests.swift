@@ -31,7 +31,7 @@ struct ExperienceFlowTests {
     }
 
     /// Follows resume to the client and exchanges the code; returns the ID token's claims.
-    static func finish(_ fixture: Fixture, _ browser: Browser, _ response: TestResponse, verifier: String) async throws
+    static func finish(_ fixture: Fixture, _ browser: Browser, _ response: Reply, verifier: String) async throws
         -> JSONValue
     {
         #expect(response.location == "/oidc/auth/resume")

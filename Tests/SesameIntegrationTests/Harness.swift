@@ -32,6 +32,19 @@ struct Fixture: Sendable {
     static let midWindow: @Sendable () -> Date = { Date(timeIntervalSince1970: 1_800_000_450) }
     var webSecret: String { webApp.secret ?? "" }
 
+    /// Alice's password hashed once per test process at the default cost (10): every fixture stores the same
+    /// hash instead of spending a bcrypt (about 60 ms of a core) on each of the suite's servers.
+    static func passwordHash() async throws -> String {
+        if let known = hashedPassword.withLock({ $0 }) { return known }
+        let hash = try await PasswordHasher().hash(password)
+        return hashedPassword.withLock { known in
+            if known == nil { known = hash }
+            return known!
+        }
+    }
+
+    private static let hashedPassword = Mutex<String?>(nil)
+
     /// Runs `body` against a live server on loopback.
     /// `now`: a fixed clock for tests that count within rate-limit windows, so a window boundary
     /// cannot fall in the middle of them.
@@ -72,7 +85,8 @@ struct Fixture: Sendable {
             machine: try await runtime.applications.create(
                 name: "Indexer", type: .machineToMachine, redirectURIs: [], postLogoutRedirectURIs: []),
             user: try await runtime.users.create(.init(username: "alice", email: "Alice@Example.com",
-                                                       name: "Alice Liddell", password: password)))
+                                                       name: "Alice Liddell",
+                                                       passwordHash: try await passwordHash())))
         let books = try await runtime.resources.create(name: "Books", indicator: resource,
                                                        scopes: ["read:books", "write:books"])
         // Alice and the Indexer hold roles with both permissions of the Books API; RBACTests start from none.
@@ -84,8 +98,11 @@ struct Fixture: Sendable {
         try await runtime.roles.assign(roleIDs: [indexer.id], to: .client(fixture.machine.client.id))
         let app = SesameApplication.build(runtime: runtime)
         do {
+            // The suite runs its tests side by side on two cores, with bcrypt queued behind every other test's:
+            // the test client's default of 20 s per request is too tight for that, so each test gets 60 s.
             try await app.test(.live) { client in
-                try await body(fixture, Browser(client: client))
+                let port = try #require(client.port, "a live server")
+                try await Browser.connect(port: port) { browser in try await body(fixture, browser) }
             }
         } catch {
             try? await runtime.close()
@@ -136,14 +153,73 @@ enum TestDatabase: String, CaseIterable, CustomTestStringConvertible, Sendable {
 
 /// A minimal browser: keeps cookies, does not follow redirects.
 final class Browser: Sendable {
-    let client: any TestClientProtocol
+    let client: any Transport
     private let jar = Mutex<[String: String]>([:])
 
-    init(client: any TestClientProtocol) {
+    init(client: any Transport) {
         self.client = client
     }
 
+    /// A browser on HummingbirdTesting's own client (one connection, 20 s per answer).
+    convenience init(client: any TestClientProtocol) {
+        self.init(client: FrameworkClient(client: client))
+    }
+
     var cookies: [String: String] { jar.withLock { $0 } }
+
+    /// How long a test waits for one answer before failing it (the test client's own default is 20 s).
+    static let requestTimeout: Duration = .seconds(60)
+
+    /// Runs `body` with a copy of this browser (its cookies) on a connection of its own to the same server.
+    /// One connection carries its requests one after the other (HTTP/1.1 pipelining), so requests meant to
+    /// race each other must each go through this: only then do they reach the server at once.
+    func onOwnConnection<T: Sendable>(_ body: @Sendable (Browser) async throws -> T) async throws -> T {
+        let port = try #require(client.port, "a live server")
+        let cookies = cookies
+        return try await Self.connect(port: port) { own in
+            own.jar.withLock { $0 = cookies }
+            return try await body(own)
+        }
+    }
+
+    /// A browser with a connection of its own to the server on `port`, waiting up to `requestTimeout` per answer.
+    static func connect<T: Sendable>(port: Int, _ body: @Sendable (Browser) async throws -> T) async throws -> T {
+        let client = TestClient(host: "127.0.0.1", port: port, configuration: .init(timeout: requestTimeout))
+        client.connect()
+        let value: T
+        do {
+            value = try await body(Browser(client: OwnConnection(client: client, port: port)))
+        } catch {
+            try? await client.shutdown()
+            throw error
+        }
+        try await client.shutdown()
+        return value
+    }
+
+    /// Requests as HummingbirdTesting's live client sends them, on a `TestClient` this browser opened itself.
+    private struct OwnConnection: Transport {
+        let client: TestClient
+        let port: Int?
+
+        func send(uri: String, method: HTTPRequest.Method, headers: HTTPFields, body: ByteBuffer?) async throws -> Reply {
+            var headers = headers
+            headers[.connection] = "keep-alive"
+            let response = try await client.execute(TestClient.Request(uri, method: method, authority: "localhost",
+                                                                       headers: headers, body: body))
+            return Reply(head: response.head, body: response.body ?? ByteBuffer())
+        }
+    }
+
+    private struct FrameworkClient: Transport {
+        let client: any TestClientProtocol
+        var port: Int? { client.port }
+
+        func send(uri: String, method: HTTPRequest.Method, headers: HTTPFields, body: ByteBuffer?) async throws -> Reply {
+            let response = try await client.executeRequest(uri: uri, method: method, headers: headers, body: body)
+            return Reply(head: response.head, body: response.body)
+        }
+    }
 
     func set(_ name: String, _ value: String) {
         jar.withLock { $0[name] = value }
@@ -154,24 +230,24 @@ final class Browser: Sendable {
     }
 
     @discardableResult
-    func get(_ uri: String, headers: HTTPFields = [:]) async throws -> TestResponse {
+    func get(_ uri: String, headers: HTTPFields = [:]) async throws -> Reply {
         try await send(uri, method: .get, headers: headers, body: nil)
     }
 
     @discardableResult
-    func post(_ uri: String, form: [(String, String)], headers: HTTPFields = [:]) async throws -> TestResponse {
+    func post(_ uri: String, form: [(String, String)], headers: HTTPFields = [:]) async throws -> Reply {
         var fields = headers
         fields[.contentType] = "application/x-www-form-urlencoded"
         return try await send(uri, method: .post, headers: fields, body: ByteBuffer(string: RequestParameters.encode(form)))
     }
 
     func send(_ uri: String, method: HTTPRequest.Method, headers: HTTPFields, body: ByteBuffer?) async throws
-        -> TestResponse
+        -> Reply
     {
         var fields = headers
         let cookieHeader = cookies.map { "\($0.key)=\($0.value)" }.joined(separator: "; ")
         if !cookieHeader.isEmpty { fields[.cookie] = cookieHeader }
-        let response = try await client.executeRequest(uri: uri, method: method, headers: fields, body: body)
+        let response = try await client.send(uri: uri, method: method, headers: fields, body: body)
         for header in response.headers[values: .setCookie] {
             let pair = header.split(separator: ";", maxSplits: 1)[0].split(separator: "=", maxSplits: 1)
             let name = String(pair[0])
@@ -184,7 +260,21 @@ final class Browser: Sendable {
     }
 }
 
-extension TestResponse {
+/// What a browser sends its requests through: a connection to a live server.
+protocol Transport: Sendable {
+    func send(uri: String, method: HTTPRequest.Method, headers: HTTPFields, body: ByteBuffer?) async throws -> Reply
+    var port: Int? { get }
+}
+
+/// One answer: HummingbirdTesting's `TestResponse`, which only its own client can make.
+struct Reply: Sendable {
+    let head: HTTPResponse
+    let body: ByteBuffer
+    var status: HTTPResponse.Status { head.status }
+    var headers: HTTPFields { head.headerFields }
+}
+
+extension Reply {
     var text: String { String(buffer: body) }
 
     var json: JSONValue {

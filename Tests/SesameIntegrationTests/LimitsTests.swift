@@ -13,7 +13,7 @@ import Testing
 struct LimitsTests {
     typealias API = ExperienceAPITests
 
-    static func sendCode(_ browser: Browser, _ event: String, to address: String) async throws -> TestResponse {
+    static func sendCode(_ browser: Browser, _ event: String, to address: String) async throws -> Reply {
         _ = try await API.call(browser, .put, "", ["interactionEvent": .string(event)])
         return try await API.call(browser, .post, "/verification/verification-code", [
             "identifier": ["type": "email", "value": .string(address)], "interactionEvent": .string(event),
@@ -96,9 +96,12 @@ struct LimitsTests {
             let statuses = try await withThrowingTaskGroup(of: HTTPResponse.Status.self) { group in
                 for _ in 0..<6 {
                     group.addTask {
-                        try await API.call(browser, .post, "/verification/verification-code", [
-                            "identifier": ["type": "email", "value": "alice@example.com"], "interactionEvent": "SignIn",
-                        ]).status
+                        try await browser.onOwnConnection { own in
+                            try await API.call(own, .post, "/verification/verification-code", [
+                                "identifier": ["type": "email", "value": "alice@example.com"],
+                                "interactionEvent": "SignIn",
+                            ]).status
+                        }
                     }
                 }
                 return try await group.reduce(into: []) { $0.append($1) }
@@ -157,12 +160,13 @@ struct LimitsTests {
             let statuses = try await withThrowingTaskGroup(of: HTTPResponse.Status.self) { group in
                 for _ in 0..<16 {
                     group.addTask {
-                        let own = Browser(client: browser.client)
-                        _ = try await API.call(own, .put, "", ["interactionEvent": "SignIn"])
-                        return try await API.call(own, .post, "/verification/password", [
-                            "identifier": ["type": "username", "value": "alice"],
-                            "password": .string(Fixture.password),
-                        ]).status
+                        try await Browser(client: browser.client).onOwnConnection { own in
+                            _ = try await API.call(own, .put, "", ["interactionEvent": "SignIn"])
+                            return try await API.call(own, .post, "/verification/password", [
+                                "identifier": ["type": "username", "value": "alice"],
+                                "password": .string(Fixture.password),
+                            ]).status
+                        }
                     }
                 }
                 return try await group.reduce(into: []) { $0.append($1) }
@@ -171,12 +175,13 @@ struct LimitsTests {
             let guesses = try await withThrowingTaskGroup(of: HTTPResponse.Status.self) { group in
                 for index in 0..<16 {
                     group.addTask {
-                        let own = Browser(client: browser.client)
-                        _ = try await API.call(own, .put, "", ["interactionEvent": "SignIn"])
-                        return try await API.call(own, .post, "/verification/password", [
-                            "identifier": ["type": "username", "value": "alice"],
-                            "password": .string("wrong-guess-\(index)"),
-                        ]).status
+                        try await Browser(client: browser.client).onOwnConnection { own in
+                            _ = try await API.call(own, .put, "", ["interactionEvent": "SignIn"])
+                            return try await API.call(own, .post, "/verification/password", [
+                                "identifier": ["type": "username", "value": "alice"],
+                                "password": .string("wrong-guess-\(index)"),
+                            ]).status
+                        }
                     }
                 }
                 return try await group.reduce(into: []) { $0.append($1) }

@@ -24,7 +24,7 @@ struct ManagementAPITests {
     }
 
     static func call(_ browser: Browser, _ method: HTTPRequest.Method, _ path: String, token: String,
-                     _ body: JSONValue? = nil) async throws -> TestResponse
+                     _ body: JSONValue? = nil) async throws -> Reply
     {
         var headers: HTTPFields = [.authorization: "Bearer \(token)"]
         if body != nil { headers[.contentType] = "application/json" }

@@ -24,7 +24,7 @@ struct OrganizationsTests {
     }
 
     private static func refresh(_ fixture: Fixture, _ browser: Browser, _ token: String, _ extra: [(String, String)])
-        async throws -> TestResponse
+        async throws -> Reply
     {
         try await browser.post("/oidc/token", form: [("grant_type", "refresh_token"), ("refresh_token", token)] + extra,
                                headers: [.authorization: basicAuthorization(fixture.webApp.client.id, fixture.webSecret)])
@@ -112,7 +112,7 @@ struct OrganizationsTests {
 
             // A machine-to-machine app: refused until it is a member, then its organization role decides.
             let machine = fixture.machine
-            func clientCredentials() async throws -> TestResponse {
+            func clientCredentials() async throws -> Reply {
                 try await browser.post("/oidc/token", form: [
                     ("grant_type", "client_credentials"), ("organization_id", globex), ("scope", "invite:member"),
                 ], headers: [.authorization: basicAuthorization(machine.client.id, machine.secret ?? "")])

@@ -122,7 +122,7 @@ struct RBACTests {
                                              ["name": "Reports", "type": "MachineToMachine"])
             let app = try #require(created.json["id"]?.stringValue)
             let secret = try #require(created.json["secret"]?.stringValue)
-            func clientCredentials(_ resource: String, _ scope: String?) async throws -> TestResponse {
+            func clientCredentials(_ resource: String, _ scope: String?) async throws -> Reply {
                 var form = [("grant_type", "client_credentials"), ("resource", resource)]
                 if let scope { form.append(("scope", scope)) }
                 return try await browser.post("/oidc/token", form: form,
@@ -282,16 +282,22 @@ struct RBACTests {
                 let statuses = try await withThrowingTaskGroup(of: Int.self) { group in
                     for _ in 0..<2 {
                         group.addTask {
-                            try await API.call(browser, .put, "/api/users/\(user)/roles", token: token,
-                                               ["roleIds": [.string(role)]]).status.code
+                            try await browser.onOwnConnection {
+                                try await API.call($0, .put, "/api/users/\(user)/roles", token: token,
+                                                   ["roleIds": [.string(role)]]).status.code
+                            }
                         }
                     }
                     group.addTask {
-                        try await API.call(browser, .post, "/api/users", token: token,
-                                           ["username": .string("newcomer\(trial)")]).status.code
+                        try await browser.onOwnConnection {
+                            try await API.call($0, .post, "/api/users", token: token,
+                                               ["username": .string("newcomer\(trial)")]).status.code
+                        }
                     }
                     group.addTask {
-                        try await API.call(browser, .delete, "/api/roles/\(role)", token: token).status.code
+                        try await browser.onOwnConnection {
+                            try await API.call($0, .delete, "/api/roles/\(role)", token: token).status.code
+                        }
                     }
                     var statuses: [Int] = []
                     for try await status in group { statuses.append(status) }

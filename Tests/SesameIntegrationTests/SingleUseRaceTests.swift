@@ -25,7 +25,7 @@ struct SingleUseRaceTests {
         return CodeFlowTests.Authorization(code: try #require(response.redirectQuery["code"]), verifier: verifier)
     }
 
-    static func refresh(_ fixture: Fixture, _ browser: Browser, _ token: String) async throws -> TestResponse {
+    static func refresh(_ fixture: Fixture, _ browser: Browser, _ token: String) async throws -> Reply {
         try await browser.post("/oidc/token", form: [("grant_type", "refresh_token"), ("refresh_token", token)],
                                headers: [.authorization: basicAuthorization(fixture.webApp.client.id, fixture.webSecret)])
     }
@@ -54,11 +54,13 @@ struct SingleUseRaceTests {
             for trial in 0..<Self.trials {
                 let tokens = try await CodeFlowTests.exchange(fixture, browser, try await Self.code(fixture, browser))
                 let refreshToken = try #require(tokens.json["refresh_token"]?.stringValue)
-                let answers = try await withThrowingTaskGroup(of: TestResponse.self) { group in
+                let answers = try await withThrowingTaskGroup(of: Reply.self) { group in
                     for _ in 0..<parallel {
-                        group.addTask { try await Self.refresh(fixture, browser, refreshToken) }
+                        group.addTask {
+                            try await browser.onOwnConnection { try await Self.refresh(fixture, $0, refreshToken) }
+                        }
                     }
-                    return try await group.reduce(into: [TestResponse]()) { $0.append($1) }
+                    return try await group.reduce(into: [Reply]()) { $0.append($1) }
                 }
                 let winners = answers.filter { $0.status == .ok }
                 #expect(winners.count == 1, "trial \(trial): one winner")
@@ -78,11 +80,13 @@ struct SingleUseRaceTests {
             _ = try await CodeFlowTests.signIn(fixture, browser)
             for trial in 0..<Self.trials {
                 let authorization = try await Self.code(fixture, browser)
-                let answers = try await withThrowingTaskGroup(of: TestResponse.self) { group in
+                let answers = try await withThrowingTaskGroup(of: Reply.self) { group in
                     for _ in 0..<parallel {
-                        group.addTask { try await CodeFlowTests.exchange(fixture, browser, authorization) }
+                        group.addTask {
+                            try await browser.onOwnConnection { try await CodeFlowTests.exchange(fixture, $0, authorization) }
+                        }
                     }
-                    return try await group.reduce(into: [TestResponse]()) { $0.append($1) }
+                    return try await group.reduce(into: [Reply]()) { $0.append($1) }
                 }
                 let winners = answers.filter { $0.status == .ok }
                 #expect(winners.count == 1, "trial \(trial): one winner")
@@ -125,10 +129,12 @@ struct SingleUseRaceTests {
                 let statuses = try await withThrowingTaskGroup(of: HTTPResponse.Status.self) { group in
                     for _ in 0..<parallel {
                         group.addTask {
-                            try await ExperienceAPITests.call(own, .post, "/verification/verification-code/verify", [
-                                "identifier": ["type": "email", "value": .string(address)],
-                                "verificationId": .string(id), "code": .string(code),
-                            ]).status
+                            try await own.onOwnConnection { racer in
+                                try await ExperienceAPITests.call(racer, .post, "/verification/verification-code/verify", [
+                                    "identifier": ["type": "email", "value": .string(address)],
+                                    "verificationId": .string(id), "code": .string(code),
+                                ]).status
+                            }
                         }
                     }
                     return try await group.reduce(into: [HTTPResponse.Status]()) { $0.append($1) }

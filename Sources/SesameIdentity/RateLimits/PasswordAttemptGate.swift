@@ -5,9 +5,10 @@ import Foundation
 /// Failures are counted per account (`accountRule`) and per IP (`ipRule`) in the store, so every instance sees
 /// them; at the limit the answer is `tooManyAttempts` for the rest of the window. Checks in flight are counted
 /// too, atomically, so parallel guesses cannot slip past the limit: a check starts only while
-/// `failures + checks in flight <= accountRule.limit`. A check that finds no room waits (in `wait` steps, for
-/// at most `patience`) for the others to finish instead of being refused, so sixteen parallel sign-ins with the
-/// right password all succeed. A success clears the account's failures and gives its place back.
+/// `failures + checks in flight <= accountRule.limit`. A check that finds no room waits (in `wait` steps) for the
+/// others to finish instead of being refused, so sixteen parallel sign-ins with the right password all succeed
+/// however slowly the hashes run: it gives up only after `patience` in which the count in flight did not move (a
+/// place left by a crashed process). A success clears the account's failures and gives its place back.
 public struct PasswordAttemptGate: Sendable {
     public let limiter: RateLimiter
     /// The key prefix, one per surface (`sign-in`, `console`).
@@ -40,15 +41,25 @@ public struct PasswordAttemptGate: Sendable {
         let ipKey = scope + ":ip:" + RateLimiter.addressKey(ip)
         let inFlightKey = scope + ":in-flight:" + account
         let inFlightRule = RateLimiter.Rule(limit: accountRule.limit, window: Self.inFlightWindow)
-        let deadline = ContinuousClock.now + patience
+        var deadline = ContinuousClock.now + patience
+        var lastSeen: Int?
         while true {
+            // The place first, then the failures: a check that fails counts its failure before it gives its place
+            // back, so a count read after taking a place never misses a failure whose place is already free
+            // (read the other way round, a failure landing between the two reads let one guess too many through).
+            let inFlight = try await limiter.hit(inFlightKey, rule: inFlightRule)
             let failures = try await limiter.count(failureKey, rule: accountRule)
             guard failures < accountRule.limit, try await limiter.count(ipKey, rule: ipRule) < ipRule.limit else {
+                try await limiter.release(inFlightKey, rule: inFlightRule)
                 throw Self.locked
             }
-            let inFlight = try await limiter.hit(inFlightKey, rule: inFlightRule)
             if failures + inFlight <= accountRule.limit { break }
             try await limiter.release(inFlightKey, rule: inFlightRule)
+            // Checks ahead finishing (or others arriving) is progress: the patience counts from the last change.
+            if lastSeen != inFlight {
+                lastSeen = inFlight
+                deadline = ContinuousClock.now + patience
+            }
             guard ContinuousClock.now < deadline else { throw Self.locked }
             try await Task.sleep(for: wait)
         }

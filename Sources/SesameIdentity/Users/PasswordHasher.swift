@@ -1,8 +1,12 @@
 import HummingbirdBcrypt
 import Synchronization
+import NIOCore
 import NIOPosix
 
 /// bcrypt, run on a thread pool so the event loops never wait on it (cost 10 is about 57 ms).
+///
+/// The pool is bcrypt's own (one thread per core), not `NIOThreadPool.singleton`: a burst of sign-ins queues
+/// only behind other hashes, never in front of the file reads and other blocking work that share the singleton.
 public struct PasswordHasher: Sendable {
     public let cost: UInt8
     private let threadPool: NIOThreadPool
@@ -18,7 +22,14 @@ public struct PasswordHasher: Sendable {
         return made
     }
 
-    public init(cost: UInt8 = 10, threadPool: NIOThreadPool = .singleton) {
+    /// The process-wide pool for hashing, started on first use and kept for the life of the process.
+    public static let hashingPool: NIOThreadPool = {
+        let pool = NIOThreadPool(numberOfThreads: System.coreCount)
+        pool.start()
+        return pool
+    }()
+
+    public init(cost: UInt8 = 10, threadPool: NIOThreadPool = PasswordHasher.hashingPool) {
         self.cost = cost
         self.threadPool = threadPool
     }
