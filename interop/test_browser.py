@@ -254,3 +254,92 @@ def test_a_taken_address_registering_signs_in_instead(sesame, browser):
     submit(browser)
     callback, _ = callback_code(browser)
     assert id_token_claims(sesame, session, verifier, callback)["sub"] == sesame.user_id
+
+
+def test_an_invitation_sent_through_aliyun_is_accepted_by_registering(sesame, browser, tmp_path):
+    """Issue 12: the invitation goes out through Aliyun Direct Mail (the fake), the invitee opens its link in
+    Chromium, registers with the invited address (its code through Aliyun too), accepts, and the organization token
+    of the new member carries the invited role's permission."""
+    from test_management_api import management_token
+    headers = {"Authorization": "Bearer " + management_token(sesame)}
+
+    def post(path, body):
+        response = requests.post(sesame.base + "/api" + path, json=body, headers=headers, timeout=10)
+        assert response.status_code in (200, 201), response.text
+        return response.json()
+
+    scope = post("/organization-scopes", {"name": "edit:docs"})
+    role = post("/organization-roles", {"name": "editor", "organizationScopeIds": [scope["id"]]})
+    acme = post("/organizations", {"name": "Acme & Sons"})
+    fake = AliyunFake({"LTAI-invite": "invite-secret"}).start()
+    config = tmp_path / "aliyun.json"
+    config.write_text(json.dumps({
+        "accessKeyId": "LTAI-invite", "accessKeySecret": "invite-secret", "accountName": "noreply@mail.example.test",
+        "endpoint": fake.endpoint,
+        "templates": [
+            {"usageType": "OrganizationInvitation", "subject": "Join {{organization.name}}",
+             "content": "<p>Join {{ organization.name }}: <a href=\"{{link}}\">accept</a></p>"},
+            {"usageType": "Generic", "subject": "Your code", "content": "<p>Your code is {{code}}</p>"},
+        ],
+    }))
+
+    def cli(*args):
+        result = subprocess.run([binary(), *args], env=sesame.env, capture_output=True, text=True, timeout=60)
+        assert result.returncode == 0, result.stderr
+
+    try:
+        cli("connector", "set", "aliyun-direct-mail", "--file", str(config))
+        cli("connector", "enable", "aliyun-direct-mail")
+        expires = int((time.time() + 7 * 86400) * 1000)
+        invitation = post("/organization-invitations", {
+            "invitee": "ivy@example.com", "organizationId": acme["id"], "expiresAt": expires,
+            "organizationRoleIds": [role["id"]], "messagePayload": {},
+        })
+        [mail] = fake.sent
+        assert mail["ToAddress"] == "ivy@example.com" and mail["Subject"] == "Join Acme & Sons"
+        assert "Join Acme &amp; Sons" in mail["HtmlBody"]
+        link = re.search(r'href="([^"]+)"', mail["HtmlBody"]).group(1)
+        assert link == f"{sesame.base}/invitation/{invitation['id']}"
+
+        browser.get(link)
+        assert "Join Acme &amp; Sons" in browser.page_source
+        assert no_horizontal_overflow(browser)
+        browser.find_element(By.LINK_TEXT, "Create an account").click()
+        assert find(browser, "identifier").get_attribute("value") == "ivy@example.com"
+        submit(browser)
+        code = re.search(r"(\d{6})", fake.sent[-1]["HtmlBody"]).group(1)
+        assert fake.sent[-1]["ToAddress"] == "ivy@example.com"
+        fill(browser, "code", code)
+        fill(browser, "newPassword", "Copper-Kettle-Tune-42")
+        fill(browser, "name", "Ivy")
+        submit(browser)
+        # Registered: back on the invitation, which can now be accepted.
+        try:
+            WebDriverWait(browser, 10).until(lambda b: b.current_url == link)
+        except Exception:
+            raise AssertionError("not back on the invitation: " + browser.current_url + ": "
+                                 + browser.find_element(By.TAG_NAME, "main").text)
+        submit(browser)
+        assert "You joined Acme &amp; Sons" in browser.page_source
+        assert requests.get(f"{sesame.base}/api/organization-invitations/{invitation['id']}", headers=headers,
+                            timeout=5).json()["status"] == "Accepted"
+
+        # Signed in already: the app's authorization request comes straight back with a code.
+        session = OAuth2Session(sesame.app_id, sesame.app_secret,
+                                scope="openid offline_access urn:logto:scope:organizations edit:docs",
+                                redirect_uri=REDIRECT_URI, code_challenge_method="S256")
+        verifier = secrets.token_urlsafe(48)
+        url, _ = session.create_authorization_url(sesame.issuer + "/auth", code_verifier=verifier,
+                                                  resource="urn:logto:resource:organizations")
+        browser.get(url)
+        callback, _ = callback_code(browser)
+        token = session.fetch_token(sesame.issuer + "/token", authorization_response=callback, code_verifier=verifier)
+        organization_token = session.refresh_token(sesame.issuer + "/token", refresh_token=token["refresh_token"],
+                                                   organization_id=acme["id"])
+        jwks = JsonWebKey.import_key_set(requests.get(sesame.issuer + "/jwks", timeout=5).json())
+        claims = jwt.decode(organization_token["access_token"], jwks)
+        assert claims["aud"] == f"urn:logto:organization:{acme['id']}"
+        assert claims["scope"] == "edit:docs"
+    finally:
+        cli("connector", "disable", "aliyun-direct-mail")
+        fake.stop()

@@ -178,6 +178,18 @@ def hosted_pages(sesame, language, partner_id):
     form = direct.get(f"{base}/sign-in").text
     keep("signed-in", direct.post(f"{base}/sign-in", data={"csrf_token": csrf(form), "identifier": "alice",
                                                              "password": PASSWORD}))
+    # An invitation's page: signed out, signed in as the invitee, accepted, and ended.
+    def cli_json(*args):
+        result = subprocess.run([binary(), *args, "--json"], env=sesame.env, capture_output=True, text=True, check=True)
+        return json.loads(result.stdout)
+
+    organization = cli_json("org", "create", "--name", f"Acme <{language}> & Co")["id"]
+    invitation = cli_json("org", "invite", organization, "alice@example.com", "--no-email")
+    path = urllib.parse.urlsplit(invitation["link"]).path
+    keep("invitation", s.get(base + path))
+    accept = keep("invitation-accept", direct.get(base + path))
+    keep("invitation-accepted", direct.post(base + path + "/accept", data={"csrf_token": csrf(accept)}))
+    keep("invitation-ended", direct.get(base + path), (410,))
     return pages
 
 

@@ -9,7 +9,7 @@ import SesameStorage
 struct OrganizationCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "org", abstract: "Manage organizations (tenants of a multi-tenant app) and their members.",
-        subcommands: [Create.self, List.self, AddMember.self])
+        subcommands: [Create.self, List.self, AddMember.self, Invite.self])
 
     struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Create an organization.")
@@ -97,6 +97,53 @@ struct OrganizationCommand: AsyncParsableCommand {
                 report(json, ["organizationId": .string(organization), "roles": .array(roles.map { .string($0) })],
                        "Added \(member.label) to \(organization)" + (roles.isEmpty ? "" : " as " + roles.joined(separator: ", ")))
             }
+        }
+    }
+
+    struct Invite: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Invite an email address to an organization and send the invitation with the email connector.")
+        @OptionGroup var options: GlobalOptions
+        @Argument(help: "The organization's id.") var organization: String
+        @Argument(help: "The invited email address.") var email: String
+        @Option(name: .customLong("role"), help: "An organization role's name given on accepting (repeatable).")
+        var roles: [String] = []
+        @Option(help: "Days until the invitation expires, 1 to 90.") var days = 7
+        @Option(help: "The link in the email (default: Sesame's own page, ENDPOINT/invitation/ID).") var link: String?
+        @Flag(help: "Create the invitation without sending an email (print the link to pass on yourself).")
+        var noEmail = false
+        @Flag(help: "Print JSON.") var json = false
+
+        func validate() throws {
+            guard (1...90).contains(days) else { throw fail("--days must be 1 to 90") }
+            if let link {
+                guard let url = URL(string: link), ["http", "https"].contains(url.scheme?.lowercased() ?? ""),
+                      url.host?.isEmpty == false, link.count <= 2048
+                else { throw fail("--link must be an http or https URL") }
+            }
+        }
+
+        func run() async throws {
+            try await withRuntime(options) { runtime in
+                let roleIDs = try await Self.roleIDs(roles, runtime)
+                let invitation = try await runtime.invite(
+                    organizationID: organization, invitee: email, inviterID: nil,
+                    expiresAt: runtime.provider.now().addingTimeInterval(TimeInterval(days) * 86_400), roleIDs: roleIDs,
+                    message: noEmail ? nil : .init(link: link))
+                let url = link ?? runtime.invitationLink(id: invitation.id)
+                report(json, ["id": .string(invitation.id), "organizationId": .string(organization),
+                              "invitee": .string(invitation.invitee), "link": .string(url), "sent": .bool(!noEmail),
+                              "expiresAt": .int(invitation.expiresAt.millisecondsSince1970)],
+                       (noEmail ? "Created" : "Sent") + " invitation \(invitation.id) for \(invitation.invitee): \(url)")
+            }
+        }
+
+        /// The ids of the named organization roles; throws for a name no role has.
+        static func roleIDs(_ names: [String], _ runtime: SesameRuntime) async throws -> [String] {
+            let found = try await runtime.store.organizationRoles(names: names)
+            let unknown = names.filter { name in !found.contains { $0.name == name } }
+            guard unknown.isEmpty else { throw fail("no organization role is named: " + unknown.joined(separator: ", ")) }
+            return found.map(\.id)
         }
     }
 }

@@ -167,6 +167,24 @@ struct CLITests {
         #expect(list.first?["usersCount"] as? Int == 1 && list.first?["name"] as? String == "Acme")
         #expect(try sesame("org", "add-member", "nope", "--user", "bo@example.com").status == 1)
         #expect(try sesame("org", "create", "--name", "").status == 1)
+
+        // Invitations: sent through the email connector (the development console here) with Sesame's own link.
+        let invited = try sesame("org", "invite", organization, "Cy@Example.com", "--json")
+        #expect(invited.status == 0, "\(invited.stderr)")
+        let invitation = try #require(invited.json as? [String: Any])
+        let id = try #require(invitation["id"] as? String)
+        #expect(invitation["link"] as? String == "http://localhost:3001/invitation/\(id)")
+        #expect(invitation["invitee"] as? String == "cy@example.com" && invitation["sent"] as? Bool == true)
+        let twice = try sesame("org", "invite", organization, "cy@example.com")
+        #expect(twice.status == 1 && twice.stderr.contains("pending invitation"))
+        let quiet = try sesame("org", "invite", organization, "di@example.com", "--no-email", "--days", "30")
+        #expect(quiet.status == 0 && quiet.stdout.hasPrefix("Created invitation "))
+        for arguments in [["--days", "0"], ["--days", "91"], ["--role", "ghost"], ["--link", "javascript:alert(1)"]] {
+            let refused = try run(["org", "invite", organization, "ed@example.com"] + arguments, environment: [:])
+            #expect(refused.status != 0 && refused.stderr.split(separator: "\n").count == 1, "\(arguments)")
+        }
+        #expect(try sesame("org", "invite", "nope", "ed@example.com").status == 1)
+        #expect(try sesame("org", "invite", organization, "not-an-address").status == 1)
     }
 
     @Test func administratorsFromTheCommandLine() throws {

@@ -92,4 +92,70 @@ struct OrganizationStoreTests {
             }
         }
     }
+
+    /// Invitations: one pending per address and organization (an expired one makes way), conditional accept and
+    /// revoke, acceptance adding the membership and the invited roles in one transaction, and cascades from the
+    /// organization and the role; the inviter and the accepting user are kept as history when deleted.
+    @Test(arguments: Backend.available)
+    func invitationsAcceptOnceAndCascade(_ backend: Backend) async throws {
+        try await withStore(backend) { store in
+            try await store.insertUser(User(id: "u1", username: "alice", primaryEmail: "alice@example.com",
+                                            createdAt: now, updatedAt: now))
+            try await store.insertUser(User(id: "boss", username: "boss", createdAt: now, updatedAt: now))
+            try await store.insertOrganization(Organization(id: "acme", name: "Acme", createdAt: now))
+            try await store.insertOrganizationRole(OrganizationRole(id: "member", name: "member", createdAt: now),
+                                                   scopeIDs: [], resourceScopeIDs: [])
+            try await store.insertOrganizationRole(OrganizationRole(id: "bot", name: "bot", type: .machineToMachine,
+                                                                    createdAt: now), scopeIDs: [], resourceScopeIDs: [])
+            func invitation(_ id: String, _ invitee: String, expiresIn seconds: TimeInterval = 3600) -> OrganizationInvitation {
+                OrganizationInvitation(id: id, inviterID: "boss", invitee: invitee, organizationID: "acme",
+                                       createdAt: now, updatedAt: now, expiresAt: now.addingTimeInterval(seconds))
+            }
+            try await store.insertInvitation(invitation("i1", "alice@example.com"), roleIDs: ["member"], now: now)
+            await #expect(throws: IdentityError.self) {
+                try await store.insertInvitation(invitation("i2", "alice@example.com"), roleIDs: [], now: now)
+            }
+            // The database refuses a machine-to-machine role on an invitation.
+            await #expect(throws: (any Error).self) {
+                try await store.insertInvitation(invitation("i3", "bob@example.com"), roleIDs: ["bot"], now: now)
+            }
+            #expect(try await store.invitation(id: "i3") == nil)
+            #expect(try await store.invitation(id: "i1")?.roles.map(\.name) == ["member"])
+
+            // Racing accepts: exactly one wins; the member gets the role once.
+            let wins = try await withThrowingTaskGroup(of: Bool.self) { group in
+                for _ in 0..<3 { group.addTask { try await store.acceptInvitation(id: "i1", userID: "u1", at: self.now) } }
+                return try await group.reduce(into: 0) { $0 += $1 ? 1 : 0 }
+            }
+            #expect(wins == 1)
+            #expect(try await store.organizationRoles(of: .account("u1"), in: "acme").map(\.id) == ["member"])
+            #expect(try await store.revokeInvitation(id: "i1", at: now) == false)
+            #expect(try await store.invitation(id: "i1")?.status == .accepted)
+
+            // An expired pending invitation makes way for a new one, and cannot be accepted or revoked.
+            try await store.insertInvitation(invitation("e1", "carol@example.com", expiresIn: 60), roleIDs: [], now: now)
+            let later = now.addingTimeInterval(120)
+            #expect(try await store.acceptInvitation(id: "e1", userID: "u1", at: later) == false)
+            #expect(try await store.revokeInvitation(id: "e1", at: later) == false)
+            try await store.insertInvitation(invitation("e2", "carol@example.com"), roleIDs: [], now: later)
+            #expect(try await store.invitation(id: "e1")?.status == .expired)
+            #expect(try await store.revokeInvitation(id: "e2", at: later) == true)
+            let listed = try await store.invitations(organizationID: "acme", inviterID: "boss",
+                                                     invitee: " CAROL@example.com", offset: 0, limit: 10)
+            #expect(listed.total == 2 && Set(listed.invitations.map(\.id)) == ["e1", "e2"])
+
+            // History survives its users; the role and the organization cascade.
+            try await store.insertInvitation(invitation("p1", "dave@example.com"), roleIDs: ["member"], now: now)
+            try await store.deleteUser(id: "boss")
+            #expect(try await store.invitation(id: "p1")?.inviterID == nil)
+            try await store.deleteOrganizationRole(id: "member")
+            #expect(try await store.invitation(id: "p1")?.roles.isEmpty == true)
+            try await store.deleteUser(id: "u1")
+            #expect(try await store.invitation(id: "i1")?.acceptedUserID == nil)
+            try await store.deleteOrganization(id: "acme")
+            #expect(try await store.invitations(organizationID: nil, inviterID: nil, invitee: nil, offset: 0, limit: 10)
+                .total == 0)
+            #expect(try await store.deleteInvitation(id: "p1") == false)
+        }
+    }
 }

@@ -58,7 +58,7 @@ public struct AliyunDirectMailConnector: EmailConnector {
     public func sendMessage(to address: String, type: UsageType, payload: MessagePayload) async throws {
         let template = try MessageTemplate.select(config.templates, for: type)
         let subject = MessageTemplate.render(template.subject, payload: payload)
-        let body = MessageTemplate.render(template.content, payload: payload)
+        let body = MessageTemplate.render(template.content, payload: payload, html: true)
         do {
             try await send(to: address, subject: subject, body: body)
         } catch let error as Retryable {

@@ -12,7 +12,8 @@ public struct DevConsoleConnector: EmailConnector {
 
     public func sendMessage(to address: String, type: UsageType, payload: MessagePayload) async throws {
         logger.notice("DevConsole email", metadata: [
-            "to": "\(address)", "usage": "\(type.rawValue)", "code": "\(payload.code)",
+            "to": "\(address)", "usage": "\(type.rawValue)", "code": "\(payload.code ?? "-")",
+            "link": "\(payload.link ?? "-")",
         ])
     }
 }

@@ -56,7 +56,12 @@ public struct ConnectorService: Sendable {
         }
         try factory.validate(config)
         let connector = try factory.makeConnector(config: config, context: context)
-        try await connector.sendMessage(to: address, type: usage, payload: MessagePayload(code: "123456"))
+        // An invitation carries a link instead of a code: the test shows what its template makes of one.
+        let payload = usage == .organizationInvitation
+            ? MessagePayload(link: "https://example.com/invitation/test",
+                             variables: ["organization.name": "Example", "inviter.name": "Example"])
+            : MessagePayload(code: "123456")
+        try await connector.sendMessage(to: address, type: usage, payload: payload)
     }
 
     /// The enabled email connector, or nil when none is.

@@ -1,21 +1,31 @@
-/// Why a one-time code is being sent; picks the connector's template (Logto's `usageType`).
+/// Why a message is being sent; picks the connector's template (Logto's `usageType`).
 public enum UsageType: String, Sendable, Codable, CaseIterable {
     case register = "Register"
     case signIn = "SignIn"
     case forgotPassword = "ForgotPassword"
     case generic = "Generic"
+    /// An invitation to join an organization: a link, no code (Logto's `OrganizationInvitation`).
+    case organizationInvitation = "OrganizationInvitation"
+
+    /// The placeholder every template of this type must hold: `{{link}}` for invitations, `{{code}}` otherwise.
+    public var requiredPlaceholder: String { self == .organizationInvitation ? "{{link}}" : "{{code}}" }
 }
 
-/// What a connector sends: the code and, optionally, a link and the reader's locale.
+/// What a connector sends: a one-time code or a link (or both), the reader's locale, and further template
+/// variables (Logto's message payload: `{code?, link?, locale?, ...}`).
 public struct MessagePayload: Sendable, Equatable {
-    public var code: String
+    public var code: String?
     public var link: String?
     public var locale: String?
+    /// Further template variables by dotted name, e.g. `organization.name` and `inviter.name` for invitations
+    /// (the names Logto's templates use). Plain text: templates escape them for HTML.
+    public var variables: [String: String]
 
-    public init(code: String, link: String? = nil, locale: String? = nil) {
+    public init(code: String? = nil, link: String? = nil, locale: String? = nil, variables: [String: String] = [:]) {
         self.code = code
         self.link = link
         self.locale = locale
+        self.variables = variables
     }
 }
 

@@ -71,7 +71,7 @@ public struct SMTPConnector: EmailConnector {
         let template = try MessageTemplate.select(config.templates, for: type)
         let message = MIMEMessage(fromAddress: config.fromEmail, fromName: config.fromName, to: address,
                                   subject: MessageTemplate.render(template.subject, payload: payload),
-                                  html: MessageTemplate.render(template.content, payload: payload))
+                                  html: MessageTemplate.render(template.content, payload: payload, html: true))
         let client = SMTPClient(settings: .init(
             host: config.host, port: config.port, security: SMTPClient.Security(rawValue: config.security) ?? .starttls,
             username: config.username, password: config.password, trustedCertificatePEM: config.trustedCertificate,

@@ -13,15 +13,26 @@ public struct MessageTemplate: Sendable, Equatable {
         self.usageType = usageType
     }
 
-    /// Replaces `{{code}}` (and `{{link}}` when there is one) in a template field.
-    public static func render(_ text: String, payload: MessagePayload) -> String {
-        var rendered = text.replacingOccurrences(of: "{{code}}", with: payload.code)
-        if let link = payload.link { rendered = rendered.replacingOccurrences(of: "{{link}}", with: link) }
-        return rendered
+    /// Fills a template field: `{{code}}`, `{{link}}` and the payload's dotted variables (`{{organization.name}}`),
+    /// spaces inside the braces allowed as in Logto's templates; an unknown placeholder is left as it is. Without a
+    /// code, `{{code}}` takes the link: a `Generic` template standing in for an invitation still carries the link.
+    /// `html`: the values are HTML-escaped (template content is HTML); otherwise control characters in them become
+    /// spaces (a subject is one header line).
+    public static func render(_ text: String, payload: MessagePayload, html: Bool = false) -> String {
+        var values = payload.variables
+        if let link = payload.link { values["link"] = link }
+        if let code = payload.code ?? payload.link { values["code"] = code }
+        guard text.contains("{{") else { return text }
+        let placeholder = /\{\{\s*([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*)\s*\}\}/
+        return text.replacing(placeholder) { match in
+            guard let value = values[String(match.output.1)] else { return String(match.output.0) }
+            if html { return value.htmlEscaped }
+            return String(value.map { $0.unicodeScalars.contains { $0.properties.generalCategory == .control } ? " " : $0 })
+        }
     }
 
-    /// Reads and checks `templates`: each with subject, content holding `{{code}}`, a known usage type,
-    /// at most one per usage type.
+    /// Reads and checks `templates`: each with subject, content holding `{{code}}` (`{{link}}` for
+    /// `OrganizationInvitation`), a known usage type, at most one per usage type.
     static func parseList(_ value: JSONValue?) throws -> [MessageTemplate] {
         guard let items = value?.arrayValue, !items.isEmpty else {
             throw ConnectorError.invalidConfig("'templates' must be a non-empty array")
@@ -36,12 +47,13 @@ public struct MessageTemplate: Sendable, Equatable {
             guard let content = item["content"]?.stringValue, !content.isEmpty else {
                 throw ConnectorError.invalidConfig("'\(field).content' is required")
             }
-            guard content.contains("{{code}}") else {
-                throw ConnectorError.invalidConfig("'\(field).content' must contain the {{code}} placeholder")
-            }
             guard let typeName = item["usageType"]?.stringValue, let usageType = UsageType(rawValue: typeName) else {
+                throw ConnectorError.invalidConfig("'\(field).usageType' must be one of "
+                    + UsageType.allCases.map(\.rawValue).joined(separator: ", "))
+            }
+            guard content.contains(usageType.requiredPlaceholder) else {
                 throw ConnectorError.invalidConfig(
-                    "'\(field).usageType' must be one of Register, SignIn, ForgotPassword, Generic")
+                    "'\(field).content' must contain the \(usageType.requiredPlaceholder) placeholder")
             }
             guard !templates.contains(where: { $0.usageType == usageType }) else {
                 throw ConnectorError.invalidConfig("'\(field).usageType': there is already a \(typeName) template")

@@ -22,6 +22,7 @@ extension IdentityError.Code {
         .applicationInvalidType, .applicationInvalidRoleType, .managementScopesNotAssignable, .builtInRoleProtected,
         .organizationScopeNameInUse, .organizationRoleNameInUse, .organizationRequireMembership,
         .organizationRoleNamesNotFound, .organizationInvalidRoleType, .applicationCannotChangeOwnRoles,
+        .organizationInvitationPendingExists, .organizationInvitationEnded, .organizationInvitationEmailMismatch,
     ]
 }
 

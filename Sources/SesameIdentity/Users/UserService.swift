@@ -244,7 +244,7 @@ public struct UserService: AccountProvider {
 
     /// Characters an identifier may never hold: controls, and the invisible format characters (bidirectional
     /// overrides such as U+202E, zero-width joiners) that make one address look like another on screen.
-    static func hasInvisibleCharacters(_ value: String) -> Bool {
+    public static func hasInvisibleCharacters(_ value: String) -> Bool {
         value.unicodeScalars.contains { scalar in
             switch scalar.properties.generalCategory {
             case .control, .format, .lineSeparator, .paragraphSeparator, .privateUse, .surrogate, .unassigned: true

@@ -119,17 +119,23 @@ extension ConsoleSections {
         texts[visit.text.language] ?? texts["en"] ?? ""
     }
 
-    /// What a new configuration starts from: a template for each of the four usage types the seed asks for,
-    /// in `language` (the sign-in experience's default, the language most people who get the codes read),
-    /// from `emails/verification-code.html` and the phrases `emails.subject.<usage>` and `emails.body.<usage>`.
+    /// What a new configuration starts from: a template for each usage type, in `language` (the sign-in
+    /// experience's default, the language most people who get the messages read), from
+    /// `emails/verification-code.html` (`emails/organization-invitation.html` for invitations) and the phrases
+    /// `emails.subject.<usage>`, `emails.body.<usage>` and the footer (`emails.button.<usage>` for invitations).
     static func starterConfig(_ factory: any EmailConnectorFactory, language: String) -> JSONValue {
         guard factory.metadata.fields.contains(where: { $0.type == .templates }) else { return [:] }
         let book = PhraseBook(locale: PhraseBook.pageLocales.contains(language) ? language : "en")
-        let layout = (ServerResources.text("emails/verification-code.html") ?? "{{code}}")
-            .trimmingCharacters(in: .whitespacesAndNewlines)
         return ["templates": .array(UsageType.allCases.map { usage in
-            let content = layout.replacingOccurrences(of: "%{body}", with: Markdown.escape(book("emails", "body." + usage.rawValue)))
-                .replacingOccurrences(of: "%{footer}", with: Markdown.escape(book("emails", "footer")))
+            let invitation = usage == .organizationInvitation
+            let file = invitation ? "emails/organization-invitation.html" : "emails/verification-code.html"
+            var content = (ServerResources.text(file) ?? usage.requiredPlaceholder)
+                .trimmingCharacters(in: .whitespacesAndNewlines)
+            for (slot, key) in [("%{body}", "body." + usage.rawValue), ("%{button}", "button." + usage.rawValue),
+                                ("%{footer}", invitation ? "footer." + usage.rawValue : "footer")]
+            {
+                content = content.replacingOccurrences(of: slot, with: Markdown.escape(book("emails", key)))
+            }
             return ["usageType": .string(usage.rawValue), "subject": .string(book("emails", "subject." + usage.rawValue)),
                     "content": .string(content)]
         })]

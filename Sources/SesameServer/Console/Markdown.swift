@@ -1,4 +1,5 @@
 import Foundation
+import SesameOIDC
 
 /// Renders the small Markdown subset connector READMEs use (headings, paragraphs, ordered and unordered
 /// lists with continuation lines, fenced code, `code`, **bold** and [links](https://...)) to HTML. All text
@@ -109,19 +110,5 @@ enum Markdown {
         return result + escape(String(rest))
     }
 
-    static func escape(_ text: String) -> String {
-        var escaped = ""
-        escaped.reserveCapacity(text.utf8.count)
-        for character in text {
-            switch character {
-            case "&": escaped += "&amp;"
-            case "<": escaped += "&lt;"
-            case ">": escaped += "&gt;"
-            case "\"": escaped += "&quot;"
-            case "'": escaped += "&#39;"
-            default: escaped.append(character)
-            }
-        }
-        return escaped
-    }
+    static func escape(_ text: String) -> String { text.htmlEscaped }
 }

@@ -144,6 +144,8 @@ struct CookieJar: Sendable {
     static let interaction = "_sesame_interaction"
     static let session = "_sesame_session"
     static let csrf = "_sesame_csrf"
+    /// A local page to go back to once signed in, when no authorization request is pending (an invitation page).
+    static let returnTo = "_sesame_return"
 
     let isSecure: Bool
 

@@ -1,4 +1,5 @@
 import Foundation
+import SesameConnectors
 import SesameOIDC
 
 /// The OpenAPI 3 description of the Management API and the Experience API, served at `/api/swagger.json`.
@@ -20,6 +21,11 @@ enum OpenAPIDocument {
     }
 
     static let organizationErrors = ["422": "A Logto rule refused it (organization.require_membership, organization.invalid_role_type, organization.role_names_not_found, ...)"]
+    static let invitationErrors = [
+        "422": "organization_invitation.pending_exists, organization_invitation.ended, organization_invitation.email_mismatch, organization.invalid_role_type",
+        "429": "Too many invitation emails for the address or the invitation",
+        "502": "The email connector failed (connector.*)",
+    ]
     static let organizationOperations: [Operation] = {
         var operations: [Operation] = [
             .init(method: "get", path: "/api/organizations", tag: "Organizations",
@@ -130,6 +136,24 @@ enum OpenAPIDocument {
                   errors: organizationErrors),
             .init(method: "delete", path: "/api/organizations/{id}/jit/roles/{organizationRoleId}",
                   tag: "Organizations", summary: "Remove a just-in-time role", status: "204"),
+            .init(method: "get", path: "/api/organization-invitations", tag: "Organization invitations",
+                  summary: "List invitations (newest first)", response: "OrganizationInvitation", isList: true,
+                  query: ["organizationId": ["type": "string"], "inviterId": ["type": "string"],
+                          "invitee": ["type": "string"]]),
+            .init(method: "post", path: "/api/organization-invitations", tag: "Organization invitations",
+                  summary: "Invite an email address (with messagePayload, send it with the email connector)",
+                  body: "OrganizationInvitationCreate", response: "OrganizationInvitation", status: "201",
+                  errors: invitationErrors),
+            .init(method: "get", path: "/api/organization-invitations/{id}", tag: "Organization invitations",
+                  summary: "Get an invitation", response: "OrganizationInvitation"),
+            .init(method: "delete", path: "/api/organization-invitations/{id}", tag: "Organization invitations",
+                  summary: "Delete an invitation", status: "204"),
+            .init(method: "put", path: "/api/organization-invitations/{id}/status", tag: "Organization invitations",
+                  summary: "Accept (for a user with the invited email) or revoke a pending invitation",
+                  body: "OrganizationInvitationStatus", response: "OrganizationInvitation", errors: invitationErrors),
+            .init(method: "post", path: "/api/organization-invitations/{id}/message", tag: "Organization invitations",
+                  summary: "Send the invitation email again (at most once a minute)", body: "InvitationMessage",
+                  status: "204", errors: invitationErrors),
         ]
         return operations
     }()
@@ -372,7 +396,7 @@ enum OpenAPIDocument {
                                   required: ["connectorId", "config"]),
         "ConnectorPatch": object(["config": ["type": "object"], "enabled": boolean]),
         "ConnectorTest": object(["email": string(), "config": ["type": "object"],
-                                 "usageType": ["type": "string", "enum": ["Register", "SignIn", "ForgotPassword", "Generic"]]],
+                                 "usageType": ["type": "string", "enum": .array(UsageType.allCases.map { .string($0.rawValue) })]],
                                 required: ["email"]),
         "ExperienceStart": object(["interactionEvent": ["type": "string", "enum": ["SignIn", "Register", "ForgotPassword"]]],
                                   required: ["interactionEvent"]),
@@ -425,6 +449,22 @@ enum OpenAPIDocument {
                                      "createdAt": integer], required: ["id", "name"]),
         "OrganizationScopeCreate": object(["name": string(), "description": string(nullable: true)], required: ["name"]),
         "OrganizationScopePatch": object(["name": string(), "description": string(nullable: true)]),
+        "OrganizationInvitation": object([
+            "id": string(), "inviterId": string(nullable: true), "invitee": string(),
+            "acceptedUserId": string(nullable: true), "organizationId": string(),
+            "status": ["type": "string", "enum": ["Pending", "Accepted", "Expired", "Revoked"]],
+            "createdAt": integer, "updatedAt": integer, "expiresAt": integer, "organizationRoles": roleRefs,
+        ], required: ["id", "invitee", "organizationId", "status", "expiresAt"]),
+        "OrganizationInvitationCreate": object([
+            "invitee": string("An email address"), "organizationId": string(), "inviterId": string(nullable: true),
+            "expiresAt": ["type": "integer", "description": "Epoch milliseconds, in the future, at most 90 days away"],
+            "organizationRoleIds": ["type": "array", "items": ["type": "string"]],
+            "messagePayload": ["oneOf": [["type": "boolean", "enum": [false]], invitationMessage]],
+        ], required: ["invitee", "organizationId", "expiresAt"]),
+        "OrganizationInvitationStatus": object([
+            "status": ["type": "string", "enum": ["Accepted", "Revoked"]], "acceptedUserId": string(nullable: true),
+        ], required: ["status"]),
+        "InvitationMessage": invitationMessage,
         "OrganizationRole": object(["id": string(), "name": string(), "description": string(nullable: true),
                                     "type": ["type": "string", "enum": ["User", "MachineToMachine"]], "createdAt": integer,
                                     "scopes": ["type": "array", "items": ["$ref": "#/components/schemas/OrganizationScope"]],
@@ -450,6 +490,14 @@ enum OpenAPIDocument {
                                           required: ["id", "organizationRoles"]),
         "Log": object(["id": string(), "key": string(), "payload": ["type": "object"], "createdAt": integer],
                       required: ["id", "key", "payload", "createdAt"]),
+    ]
+
+    /// Logto's `messagePayload`: `link` (default: Sesame's `/invitation/{id}` page), `locale`, and further
+    /// template variables.
+    static let invitationMessage: JSONValue = [
+        "type": "object",
+        "properties": ["link": ["type": "string", "format": "uri", "maxLength": 2048], "locale": string()],
+        "additionalProperties": ["type": ["string", "number", "boolean"], "maxLength": 1024],
     ]
 
     static let roleRefs: JSONValue = ["type": "array", "items": object(["id": string(), "name": string()],

@@ -111,20 +111,20 @@ struct SettingsRoutes: Sendable {
             guard let id = body["connectorId"]?.stringValue, let config = body["config"], config.objectValue != nil else {
                 throw IdentityError.invalidInput(phrase: "connector.id_and_config_required")
             }
-            try await connectorCall { try await runtime.connectors.save(id: id, config: try await unmasked(config, id: id)) }
+            try await Self.connectorCall { try await runtime.connectors.save(id: id, config: try await unmasked(config, id: id)) }
             return Responses.json(try await connector(id))
         }
         api.patch("connectors/:id") { request, context in
             let id = context.parameters.get("id") ?? ""
             let body = try await ManagementInput.body(request)
             if let config = body["config"] {
-                try await connectorCall { try await runtime.connectors.save(id: id, config: try await unmasked(config, id: id)) }
+                try await Self.connectorCall { try await runtime.connectors.save(id: id, config: try await unmasked(config, id: id)) }
             }
             if let enabled = body["enabled"] {
                 guard let enabled = enabled.boolValue else {
                     throw IdentityError.invalidInput(phrase: "input.must_be_boolean", ["field": "enabled"])
                 }
-                try await connectorCall { try await runtime.setConnectorEnabled(id: id, enabled) }
+                try await Self.connectorCall { try await runtime.setConnectorEnabled(id: id, enabled) }
             }
             return Responses.json(try await connector(id))
         }
@@ -142,12 +142,12 @@ struct SettingsRoutes: Sendable {
             if let raw = body["usageType"] {
                 guard let value = raw.stringValue.flatMap(UsageType.init(rawValue:)) else {
                     throw IdentityError.invalidInput(phrase: "input.one_of", [
-                        "field": "usageType", "values": "Register, SignIn, ForgotPassword, Generic",
+                        "field": "usageType", "values": UsageType.allCases.map(\.rawValue).joined(separator: ", "),
                     ])
                 }
                 usage = value
             }
-            try await connectorCall {
+            try await Self.connectorCall {
                 try await runtime.connectors.test(id: id, to: email, config: body["config"], usage: usage)
             }
             return Response(status: .noContent)
@@ -155,7 +155,7 @@ struct SettingsRoutes: Sendable {
     }
 
     /// Connector failures keep their stable code; the message never includes the configuration.
-    private func connectorCall(_ body: () async throws -> Void) async throws {
+    static func connectorCall(_ body: () async throws -> Void) async throws {
         do {
             try await body()
         } catch let error as ConnectorError {

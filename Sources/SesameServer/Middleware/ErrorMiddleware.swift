@@ -139,7 +139,7 @@ struct ErrorMiddleware: RouterMiddleware {
     /// People reach the authorization, sign-in and logout routes with a browser; clients get JSON.
     private func wantsHTML(_ request: Request) -> Bool {
         let path = request.uri.path
-        let browserPaths = ["/oidc/auth", "/oidc/session/end", "/sign-in", "/consent", "/console"]
+        let browserPaths = ["/oidc/auth", "/oidc/session/end", "/sign-in", "/consent", "/console", "/invitation"]
         if browserPaths.contains(where: { path == $0 || path.hasPrefix($0 + "/") }) { return true }
         return path.hasPrefix("/oidc/") || path.hasPrefix("/api/") ? false
             : (request.headers[.accept] ?? "").contains("text/html")

@@ -99,6 +99,11 @@ public final class SesameMetrics: Sendable {
         counter("sesame_codes_sent_total", [("connector", connector), ("result", result)]).increment()
     }
 
+    /// An organization invitation handed to a connector: `result` `success` or `failure`.
+    func invitationSent(connector: String, result: String) {
+        counter("sesame_invitations_sent_total", [("connector", connector), ("result", result)]).increment()
+    }
+
     /// The text format, after bringing the gauges read at scrape time up to date.
     func scrape(database: ConnectionStatistics?, signingKeys: [(algorithm: String, createdAt: Date)], now: Date)
         -> [UInt8]

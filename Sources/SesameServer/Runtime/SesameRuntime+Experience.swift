@@ -123,25 +123,34 @@ extension SesameRuntime {
     /// console when none is enabled). The code reaches no log but the console connector's.
     public func sendEmailCode(to address: String, usage: UsageType, ip: String, locale: String?) async throws {
         let code = try await codes.issue(to: address, usage: usage.rawValue, ip: ip)
-        let payload = MessagePayload(code: code, locale: locale)
+        try await deliverEmail(to: address, usage: usage, payload: MessagePayload(code: code, locale: locale),
+                               counting: metrics.codeSent)
+        audit.record(AuditEvent(key: "VerificationCode.Sent", ip: ip,
+                                payload: ["to": .string(address), "usageType": .string(usage.rawValue)],
+                                createdAt: provider.now()))
+    }
+
+    /// Hands a message to the enabled email connector, or to the development console when none is enabled (with
+    /// a warning), counts it with `counting` (connector id, `success` or `failure`) and keeps it in the development
+    /// mailbox when that is on. Throws the connector's error.
+    func deliverEmail(to address: String, usage: UsageType, payload: MessagePayload,
+                      counting: (_ connector: String, _ result: String) -> Void) async throws
+    {
         let enabled = try await connectors.enabledEmailConnector()
         let connectorID = enabled?.id ?? "dev-console"
         do {
             if let enabled {
                 try await enabled.connector.sendMessage(to: address, type: usage, payload: payload)
             } else {
-                logger.warning("no email connector is enabled: the code goes to the development console")
+                logger.warning("no email connector is enabled: the message goes to the development console")
                 try await DevConsoleConnector(logger: logger).sendMessage(to: address, type: usage, payload: payload)
             }
         } catch {
-            metrics.codeSent(connector: connectorID, result: "failure")
+            counting(connectorID, "failure")
             throw error
         }
-        metrics.codeSent(connector: connectorID, result: "success")
-        mailbox?.record(to: address, usage: usage.rawValue, code: code)
-        audit.record(AuditEvent(key: "VerificationCode.Sent", ip: ip,
-                                payload: ["to": .string(address), "usageType": .string(usage.rawValue)],
-                                createdAt: provider.now()))
+        counting(connectorID, "success")
+        mailbox?.record(to: address, usage: usage.rawValue, payload: payload)
     }
 }
 
@@ -151,10 +160,13 @@ public final class DevMailbox: Sendable {
 
     public init() {}
 
-    func record(to address: String, usage: String, code: String) {
+    func record(to address: String, usage: String, payload: MessagePayload) {
+        var message: [String: JSONValue] = ["to": .string(address), "usageType": .string(usage),
+                                            "sentAt": .string(ISO8601DateFormatter().string(from: Date()))]
+        if let code = payload.code { message["code"] = .string(code) }
+        if let link = payload.link { message["link"] = .string(link) }
         messages.withLock { list in
-            list.append(["to": .string(address), "usageType": .string(usage), "code": .string(code),
-                         "sentAt": .string(ISO8601DateFormatter().string(from: Date()))])
+            list.append(.object(message))
             if list.count > 50 { list.removeFirst(list.count - 50) }
         }
     }

@@ -20,6 +20,8 @@ public struct SesameRuntime: Sendable {
     public let roles: RoleService
     /// Organizations, the organization template and memberships.
     public let organizations: OrganizationService
+    /// Invitations to organizations; sending them is `sendInvitation` (SesameRuntime+Invitations).
+    public let invitations: OrganizationInvitationService
     public let rateLimiter: RateLimiter
     public let connectors: ConnectorService
     public let codes: VerificationCodeService
@@ -74,6 +76,7 @@ public struct SesameRuntime: Sendable {
         roles = RoleService(store: store, users: store, applications: store,
                             managementIndicator: provider.configuration.managementResource, now: now)
         organizations = OrganizationService(store: store, roles: roles, now: now)
+        invitations = OrganizationInvitationService(store: store, organizations: organizations, now: now)
         rateLimiter = RateLimiter(store: store, now: now)
         connectors = ConnectorService(store: store, context: ConnectorContext(logger: logger), now: now)
         codes = VerificationCodeService(store: store, limiter: rateLimiter,

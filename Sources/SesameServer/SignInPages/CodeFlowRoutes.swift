@@ -45,7 +45,7 @@ struct CodeFlowRoutes: Sendable {
                     return usernamePage(visit)
                 }
                 try check(flow, visit)
-                return addressPage(flow, visit, identifier: visit.interaction?.request.loginHint)
+                return addressPage(flow, visit, identifier: visit.loginHint)
             }
             router.post(RouterPath(flow.rawValue + "/send")) { request, context in
                 try await send(flow, request, context)

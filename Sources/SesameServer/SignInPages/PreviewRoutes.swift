@@ -38,7 +38,7 @@ struct PreviewRoutes: Sendable {
                                       offered: settings.languages)
             let visit = Visit(runtime: runtime, interactionToken: nil, interaction: nil, appName: settings.branding.appName,
                               settings: settings, look: PageLook(localizer: localizer, branding: settings.branding, isPreview: true),
-                              binding: "preview", cookies: [], clientIP: context.clientIP)
+                              binding: "preview", cookies: [], clientIP: context.clientIP, loginHint: nil)
             var response: Response
             switch page {
             // The sign-in page opens as it would live: on the code form when email codes come first.

@@ -23,7 +23,7 @@ struct SignInRoutes: Sendable {
             // The first sign-in method decides the first page: a code form when codes are primary.
             if Self.isCodeFirst(visit.settings), try request.queryParameters().single("method") != "password" {
                 return CodeFlowRoutes(runtime: runtime, pages: pages, cookies: cookies)
-                    .addressPage(.signIn, visit, identifier: visit.interaction?.request.loginHint)
+                    .addressPage(.signIn, visit, identifier: visit.loginHint)
             }
             return try await signInPage(visit)
         }
@@ -61,7 +61,7 @@ struct SignInRoutes: Sendable {
         let passwordIdentifiers = visit.settings.signIn.methods.filter(\.password).map(\.identifier)
         model["identifierLabel"] = passwordIdentifiers.contains(.username) && passwordIdentifiers.contains(.email)
             ? visit.t("identifier") : passwordIdentifiers.contains(.email) ? visit.t("email") : visit.t("identifier")
-        model["identifier"] = identifier ?? visit.interaction?.request.loginHint
+        model["identifier"] = identifier ?? visit.loginHint
         model["error"] = error
         return visit.page(pages, "sign-in", title: visit.t("signIn"), model: model, status: status)
     }

@@ -19,9 +19,13 @@ struct Visit: Sendable {
     /// Cookies to set with the response (the fresh CSRF cookie).
     let cookies: [String]
     let clientIP: String
+    /// The address or username to prefill: the authorization request's `login_hint`, or without one the page's own
+    /// `login_hint` query parameter (the invitation page sends the invited address that way).
+    let loginHint: String?
 
-    static func load(_ request: Request, context: SesameRequestContext, runtime: SesameRuntime, jar: CookieJar)
-        async throws -> Visit
+    /// `organizationID`: the organization whose look the page takes when no authorization request names one.
+    static func load(_ request: Request, context: SesameRequestContext, runtime: SesameRuntime, jar: CookieJar,
+                     organizationID: String? = nil) async throws -> Visit
     {
         let token = request.cookie(CookieJar.interaction)
         let interaction = try await runtime.provider.interaction(token: token)
@@ -34,7 +38,9 @@ struct Visit: Sendable {
         if branding.appName == nil { branding.appName = appName }
         // Logto's `organization_id` at authorization: that organization's logo and colour (both checked when saved:
         // an https URL, a #RRGGBB colour); an unknown organization leaves the sign-in experience's own.
-        if let id = interaction?.request.organizationID, let organization = try await runtime.store.organization(id: id) {
+        if let id = interaction?.request.organizationID ?? organizationID,
+           let organization = try await runtime.store.organization(id: id)
+        {
             if let logo = organization.branding["logoUrl"]?.stringValue { branding.logoURL = logo }
             if let color = organization.color { branding.primaryColor = color }
         }
@@ -45,9 +51,15 @@ struct Visit: Sendable {
             cookies.append(jar.set(CookieJar.csrf, fresh, maxAge: 3600))
             binding = fresh
         }
+        var loginHint = interaction?.request.loginHint
+        if interaction == nil, let hint = try? request.queryParameters().single("login_hint"), hint.count <= 254,
+           !UserService.hasInvisibleCharacters(hint)
+        {
+            loginHint = hint
+        }
         return Visit(runtime: runtime, interactionToken: interaction != nil ? token : nil, interaction: interaction,
                      appName: appName, settings: settings, look: PageLook(localizer: localizer, branding: branding),
-                     binding: binding ?? "", cookies: cookies, clientIP: context.clientIP)
+                     binding: binding ?? "", cookies: cookies, clientIP: context.clientIP, loginHint: loginHint)
     }
 
     var t: Localizer { look.localizer }
@@ -92,6 +104,10 @@ struct Visit: Sendable {
         let sessionCookie: (String) -> String = { jar.set(CookieJar.session, $0, maxAge: provider.configuration.sessionTTL) }
         guard let interactionToken else {
             let session = try await provider.startSession(accountID: user.id, previousSessionToken: previous)
+            // Sent here from a page that asked for a signed-in user (an invitation): back to it.
+            if let back = request.cookie(CookieJar.returnTo), InvitationPageRoutes.isReturnPath(back) {
+                return Responses.redirect(back, cookies: [sessionCookie(session), jar.clear(CookieJar.returnTo)])
+            }
             return pages.page("message", title: t("signedIn"), model: ["title": t("signedIn"), "lead": t("signedInLead")],
                               look: look, cookies: [sessionCookie(session)])
         }

@@ -65,6 +65,7 @@ public enum SesameApplication {
         let codeFlows = CodeFlowRoutes(runtime: runtime, pages: pages, cookies: cookies)
         signIn.register(on: router)
         codeFlows.register(on: router)
+        InvitationPageRoutes(runtime: runtime, pages: pages, cookies: cookies).register(on: router)
         PreviewRoutes(runtime: runtime, signIn: signIn, codeFlows: codeFlows).register(on: router)
         ExperienceRoutes(runtime: runtime, pages: pages, cookies: cookies).register(on: router)
         BrandingAssetRoutes(runtime: runtime).register(on: router)
@@ -78,6 +79,7 @@ public enum SesameApplication {
         UsersRoutes(runtime: runtime).register(on: management)
         RolesRoutes(runtime: runtime).register(on: management)
         OrganizationsRoutes(runtime: runtime).register(on: management)
+        OrganizationInvitationsRoutes(runtime: runtime).register(on: management)
         SettingsRoutes(runtime: runtime).register(on: management)
         ConsoleRoutes(runtime: runtime, cookies: cookies).register(on: router)
         if let mailbox = runtime.mailbox {

@@ -7,7 +7,7 @@ extension SQLStore: OrganizationStore, OrganizationPermissionStore {
         organizations.id, organizations.name, organizations.description, organizations.custom_data,
         organizations.is_mfa_required, organizations.branding, organizations.created_at
         """
-    private static let roleColumns = """
+    static let organizationRoleColumns = """
         organization_roles.id, organization_roles.name, organization_roles.description, organization_roles.type,
         organization_roles.created_at
         """
@@ -156,24 +156,24 @@ extension SQLStore: OrganizationStore, OrganizationPermissionStore {
         let total = try await database.query("SELECT COUNT(*) AS total FROM organization_roles \(filter)", binds)
             .first?.int("total") ?? 0
         let roles = try await database.query("""
-            SELECT \(Self.roleColumns) FROM organization_roles \(filter) ORDER BY name LIMIT ? OFFSET ?
-            """, binds + [.integer(Int64(limit)), .integer(Int64(offset))]).map(Self.role)
+            SELECT \(Self.organizationRoleColumns) FROM organization_roles \(filter) ORDER BY name LIMIT ? OFFSET ?
+            """, binds + [.integer(Int64(limit)), .integer(Int64(offset))]).map(Self.organizationRole)
         return (roles, Int(total))
     }
 
     public func organizationRoles(ids: [String]) async throws -> [OrganizationRole] {
         guard !ids.isEmpty else { return [] }
         return try await database.query("""
-            SELECT \(Self.roleColumns) FROM organization_roles WHERE id IN (\(Self.placeholders(ids.count))) ORDER BY name
-            """, ids.map { .text($0) }).map(Self.role)
+            SELECT \(Self.organizationRoleColumns) FROM organization_roles WHERE id IN (\(Self.placeholders(ids.count))) ORDER BY name
+            """, ids.map { .text($0) }).map(Self.organizationRole)
     }
 
     public func organizationRoles(names: [String]) async throws -> [OrganizationRole] {
         guard !names.isEmpty else { return [] }
         return try await database.query("""
-            SELECT \(Self.roleColumns) FROM organization_roles WHERE name IN (\(Self.placeholders(names.count)))
+            SELECT \(Self.organizationRoleColumns) FROM organization_roles WHERE name IN (\(Self.placeholders(names.count)))
             ORDER BY name
-            """, names.map { .text($0) }).map(Self.role)
+            """, names.map { .text($0) }).map(Self.organizationRole)
     }
 
     public func updateOrganizationRole(_ role: OrganizationRole) async throws {
@@ -308,12 +308,12 @@ extension SQLStore: OrganizationStore, OrganizationPermissionStore {
         let ids = members.map { Self.membership($0).id }
         var result: [String: [OrganizationRole]] = [:]
         for row in try await database.query("""
-            SELECT h.\(column) AS member_id, \(Self.roleColumns) FROM \(table) h
+            SELECT h.\(column) AS member_id, \(Self.organizationRoleColumns) FROM \(table) h
             JOIN organization_roles ON organization_roles.id = h.role_id
             WHERE h.organization_id = ? AND h.\(column) IN (\(Self.placeholders(ids.count))) ORDER BY organization_roles.name
             """, [.text(organizationID)] + ids.map { .text($0) })
         {
-            result[try row.string("member_id"), default: []].append(try Self.role(row))
+            result[try row.string("member_id"), default: []].append(try Self.organizationRole(row))
         }
         return result
     }
@@ -328,11 +328,11 @@ extension SQLStore: OrganizationStore, OrganizationPermissionStore {
             """, .text(id)).map(Self.organization)
         var roles: [String: [OrganizationRole]] = [:]
         for row in try await database.query("""
-            SELECT h.organization_id AS organization_id, \(Self.roleColumns) FROM \(rolesTable) h
+            SELECT h.organization_id AS organization_id, \(Self.organizationRoleColumns) FROM \(rolesTable) h
             JOIN organization_roles ON organization_roles.id = h.role_id WHERE h.\(column) = ? ORDER BY organization_roles.name
             """, .text(id))
         {
-            roles[try row.string("organization_id"), default: []].append(try Self.role(row))
+            roles[try row.string("organization_id"), default: []].append(try Self.organizationRole(row))
         }
         return organizations.map { ($0, roles[$0.id] ?? []) }
     }
@@ -383,9 +383,9 @@ extension SQLStore: OrganizationStore, OrganizationPermissionStore {
 
     public func justInTimeRoles(of organizationID: String) async throws -> [OrganizationRole] {
         try await database.query("""
-            SELECT \(Self.roleColumns) FROM organization_roles JOIN organization_jit_roles j ON j.role_id = organization_roles.id
+            SELECT \(Self.organizationRoleColumns) FROM organization_roles JOIN organization_jit_roles j ON j.role_id = organization_roles.id
             WHERE j.organization_id = ? ORDER BY organization_roles.name
-            """, .text(organizationID)).map(Self.role)
+            """, .text(organizationID)).map(Self.organizationRole)
     }
 
     private static func justInTimeTable(_ kind: JustInTimeKind) -> (table: String, column: String) {
@@ -473,7 +473,7 @@ extension SQLStore: OrganizationStore, OrganizationPermissionStore {
                           description: row.optionalString("description"), createdAt: try row.date("created_at"))
     }
 
-    private static func role(_ row: SQLRow) throws -> OrganizationRole {
+    static func organizationRole(_ row: SQLRow) throws -> OrganizationRole {
         guard let type = RoleType(rawValue: try row.string("type")) else { throw StorageError.corrupt("type") }
         return OrganizationRole(id: try row.string("id"), name: try row.string("name"),
                                 description: row.optionalString("description"), type: type,
