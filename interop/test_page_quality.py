@@ -237,6 +237,31 @@ def console_pages(sesame):
     m2m_role_path = urllib.parse.urlsplit(created.url).path
     machine = json.loads(subprocess.run([binary(), "app", "create", "--name", "Reports job", "--type", "m2m", "--json"],
                                         env=sesame.env, capture_output=True, text=True, check=True).stdout)["id"]
+    # An organization with a member holding a role, a member app, an invitation and just-in-time settings.
+    page = s.get(f"{base}/console/organization-template").text
+    s.post(f"{base}/console/organization-template/scopes", data={"csrf_token": csrf(page), "name": "invite:member",
+                                                                  "description": "Invite people"})
+    organization_scope = re.search(r'name="organizationScope" value="([^"]+)"',
+                                   s.get(f"{base}/console/organization-template").text).group(1)
+    s.post(f"{base}/console/organization-template/roles", data=[
+        ("csrf_token", csrf(page)), ("name", "admin"), ("type", "User"), ("organizationScope", organization_scope)]
+        + [("scope", scope_id) for scope_id in scope_ids[:1]])
+    s.post(f"{base}/console/organization-template/roles", data={"csrf_token": csrf(page), "name": "robot",
+                                                                 "type": "MachineToMachine"})
+    page = s.get(f"{base}/console/organizations").text
+    created = s.post(f"{base}/console/organizations", data={"csrf_token": csrf(page), "name": "Acme Corporation",
+                                                            "description": "Rockets and anvils"})
+    organization_path = urllib.parse.urlsplit(created.url).path
+    assert organization_path.startswith("/console/organizations/"), created.url
+    members = s.get(base + organization_path).text
+    admin_role = re.search(r'<option value="([^"]+)">admin</option>', members).group(1)
+    s.post(f"{base}{organization_path}/members", data={"csrf_token": csrf(members), "user": sesame.user_id,
+                                                        "role": admin_role})
+    s.post(f"{base}{organization_path}/applications", data={"csrf_token": csrf(members), "application": machine})
+    s.post(f"{base}{organization_path}/invitations", data={"csrf_token": csrf(members), "email": "new@example.com",
+                                                            "role": admin_role, "days": "7"})
+    s.post(f"{base}{organization_path}/jit/domains", data={"csrf_token": csrf(members), "domain": "acme.test"})
+    s.post(f"{base}{organization_path}/jit/roles", data={"csrf_token": csrf(members), "role": admin_role})
     for lang in ("en", "zh-CN"):
         s.get(f"{base}/console/language", params={"lang": lang, "next": "/console"})
         suffix = "" if lang == "en" else "-zh"
@@ -269,6 +294,13 @@ def console_pages(sesame):
         keep("console-user" + suffix, s.get(f"{base}/console/users/{sesame.user_id}"))
         keep("console-user-roles" + suffix, s.get(f"{base}/console/users/{sesame.user_id}/roles"))
         keep("console-app-roles" + suffix, s.get(f"{base}/console/applications/{machine}/roles"))
+        keep("console-organizations" + suffix, s.get(f"{base}/console/organizations"))
+        for tab in ("members", "applications", "invitations", "jit", "settings"):
+            keep(f"console-organization-{tab}" + suffix, s.get(f"{base}{organization_path}?tab={tab}"))
+        keep("console-organization-template" + suffix, s.get(f"{base}/console/organization-template"))
+        page = s.get(f"{base}/console/organizations").text
+        keep("console-organizations-error" + suffix, s.post(f"{base}/console/organizations", data={
+            "csrf_token": csrf(page), "name": ""}), (400,))
         keep("console-audit-log" + suffix, s.get(f"{base}/console/audit-log"))
         keep("console-not-found" + suffix, s.get(f"{base}/console/no-such-section"), (404,))
     return pages

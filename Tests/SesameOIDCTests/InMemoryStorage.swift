@@ -12,6 +12,7 @@ final class InMemoryStorage: ProviderStorage, Sendable {
         var sessions: [String: Session] = [:]
         var grants: [String: Grant] = [:]
         var consents: [String: Set<String>] = [:]
+        var consentedOrganizations: [String: Set<String>] = [:]
         var codes: [String: (code: AuthorizationCode, consumed: Bool)] = [:]
         var accessTokens: [String: AccessTokenRecord] = [:]
         var refreshTokens: [String: RefreshTokenRecord] = [:]
@@ -127,8 +128,17 @@ final class InMemoryStorage: ProviderStorage, Sendable {
         state.withLock { $0.consents[accountID + "|" + clientID] ?? [] }
     }
 
-    func saveConsent(accountID: String, clientID: String, scopes: Set<String>, now: Date) async throws {
-        state.withLock { $0.consents[accountID + "|" + clientID, default: []].formUnion(scopes) }
+    func saveConsent(accountID: String, clientID: String, scopes: Set<String>, organizationIDs: [String], now: Date)
+        async throws
+    {
+        state.withLock {
+            $0.consents[accountID + "|" + clientID, default: []].formUnion(scopes)
+            $0.consentedOrganizations[accountID + "|" + clientID, default: []].formUnion(organizationIDs)
+        }
+    }
+
+    func consentedOrganizationIDs(accountID: String, clientID: String) async throws -> Set<String> {
+        state.withLock { $0.consentedOrganizations[accountID + "|" + clientID] ?? [] }
     }
 
     func insertAuthorizationCode(_ code: AuthorizationCode) async throws {

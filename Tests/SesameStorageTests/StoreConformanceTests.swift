@@ -429,8 +429,8 @@ struct StoreConformanceTests {
             #expect(try await store.interaction(id: "i1") == nil)
 
             #expect(try await store.consentedScopes(accountID: "u1", clientID: "app1") == [])
-            try await store.saveConsent(accountID: "u1", clientID: "app1", scopes: ["openid"], now: now)
-            try await store.saveConsent(accountID: "u1", clientID: "app1", scopes: ["email"], now: now)
+            try await store.saveConsent(accountID: "u1", clientID: "app1", scopes: ["openid"], organizationIDs: [], now: now)
+            try await store.saveConsent(accountID: "u1", clientID: "app1", scopes: ["email"], organizationIDs: [], now: now)
             #expect(try await store.consentedScopes(accountID: "u1", clientID: "app1") == ["openid", "email"])
         }
     }

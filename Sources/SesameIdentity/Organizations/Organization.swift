@@ -181,4 +181,13 @@ public protocol OrganizationStore: Sendable {
     /// False when the member did not hold it.
     func removeOrganizationRole(_ roleID: String, from member: PermissionSubject, in organizationID: String)
         async throws -> Bool
+    /// The organizations the user let the (third-party) application see, oldest first.
+    func consentedOrganizations(applicationID: String, userID: String) async throws -> [Organization]
+    /// Adds (or with `replacing` makes exactly) the organizations the user lets the application see, each already
+    /// checked to be one of the user's memberships; one transaction.
+    func setConsentedOrganizations(_ organizationIDs: [String], applicationID: String, userID: String,
+                                   replacing: Bool) async throws
+    /// False when it was not consented.
+    func removeConsentedOrganization(_ organizationID: String, applicationID: String, userID: String) async throws
+        -> Bool
 }

@@ -8,6 +8,8 @@ extension IdentityError.Code {
     public static let organizationRequireMembership = IdentityError.Code(rawValue: "organization.require_membership")
     public static let organizationRoleNamesNotFound = IdentityError.Code(rawValue: "organization.role_names_not_found")
     public static let organizationInvalidRoleType = IdentityError.Code(rawValue: "organization.invalid_role_type")
+    /// Consent to organizations is for third-party applications only (Logto's code, 422).
+    public static let applicationThirdPartyOnly = IdentityError.Code(rawValue: "application.third_party_application_only")
 }
 
 /// Organizations and the organization template (Logto, `../design/logto-reference.md` §2): checks the rules,
@@ -362,6 +364,54 @@ public struct OrganizationService: Sendable {
     {
         try await checkHolder(member)
         return try await store.organizations(of: member)
+    }
+
+    // MARK: Consent (third-party applications)
+
+    /// The organizations the user let the third-party application see. Throws 404 for an unknown application or
+    /// user, `application.third_party_application_only` (422) for a first-party application.
+    public func consentedOrganizations(applicationID: String, userID: String) async throws -> [Organization] {
+        try await checkConsentParties(applicationID: applicationID, userID: userID)
+        return try await store.consentedOrganizations(applicationID: applicationID, userID: userID)
+    }
+
+    /// Adds (or with `replacing` makes exactly) the organizations the user lets the third-party application see.
+    /// Throws as `consentedOrganizations`, 404 for an unknown organization, and `organization.require_membership`
+    /// (422) for one the user is not a member of; nothing is written then.
+    public func setConsentedOrganizations(_ organizationIDs: [String], applicationID: String, userID: String,
+                                          replacing: Bool) async throws
+    {
+        try await checkConsentParties(applicationID: applicationID, userID: userID)
+        let ids = try RoleService.unique(organizationIDs)
+        for id in ids {
+            let organization = try await organization(id: id)
+            guard try await store.isMember(.account(userID), of: organization.id) else {
+                throw IdentityError(.organizationRequireMembership, phrase: "organization.require_membership",
+                                    ["id": userID])
+            }
+        }
+        try await store.setConsentedOrganizations(ids, applicationID: applicationID, userID: userID,
+                                                  replacing: replacing)
+    }
+
+    public func removeConsentedOrganization(_ organizationID: String, applicationID: String, userID: String)
+        async throws
+    {
+        try await checkConsentParties(applicationID: applicationID, userID: userID)
+        guard try await store.removeConsentedOrganization(organizationID, applicationID: applicationID, userID: userID)
+        else { throw IdentityError(.notFound, phrase: "organization.not_found", ["id": organizationID]) }
+    }
+
+    private func checkConsentParties(applicationID: String, userID: String) async throws {
+        guard let app = try await roles.applications.client(id: applicationID) else {
+            throw IdentityError(.notFound, phrase: "application.not_found", ["id": applicationID])
+        }
+        guard app.isThirdParty else {
+            throw IdentityError(.applicationThirdPartyOnly, phrase: "application.third_party_only")
+        }
+        guard try await roles.users.user(id: userID) != nil else {
+            throw IdentityError(.notFound, phrase: "user.not_found", ["id": userID])
+        }
     }
 
     private func checkMembership(_ member: PermissionSubject, _ organizationID: String) async throws {

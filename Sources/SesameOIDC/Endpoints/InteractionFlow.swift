@@ -60,8 +60,9 @@ extension OIDCProvider {
 
     /// The user accepted the consent page: remember what it showed (`prepareConsent`) for this client; later
     /// tokens for a third-party app never carry an API permission outside it. Without a shown page, only the
-    /// OIDC scopes are recorded.
-    public func completeConsent(interactionToken: String) async throws {
+    /// OIDC scopes are recorded. `organizationIDs`: the organizations the user picked for the app to see (with
+    /// `urn:logto:scope:organizations` requested); those the user is not a member of are left out.
+    public func completeConsent(interactionToken: String, organizationIDs: [String] = []) async throws {
         guard var interaction = try await interaction(token: interactionToken), let accountID = interaction.accountID
         else { throw OAuthError.sessionExpired }
         // What the page showed, of what the user may still hold now: a role given while the page was open is not
@@ -70,8 +71,10 @@ extension OIDCProvider {
         let shown = Set(interaction.shownConsent ?? interaction.request.scopes.filter {
             StandardScope.supported.contains($0)
         })
+        let organizations = interaction.request.scopes.contains(OrganizationToken.organizationsScope)
+            ? organizationIDs : []
         try await storage.saveConsent(accountID: accountID, clientID: interaction.request.clientID,
-                                      scopes: now.intersection(shown), now: self.now())
+                                      scopes: now.intersection(shown), organizationIDs: organizations, now: self.now())
         interaction.isConsentGiven = true
         try await storage.updateInteraction(interaction)
     }

@@ -20,9 +20,10 @@ extension OIDCProvider {
             throw OAuthError(.insufficientScope, "the access token lacks the openid scope", status: 403,
                              wwwAuthenticate: "Bearer realm=\"oidc\", error=\"insufficient_scope\", scope=\"openid\"")
         }
-        guard let account = try await accounts.account(id: accountID, releasing: record.scopes) else {
+        guard let found = try await accounts.account(id: accountID, releasing: record.scopes) else {
             throw OAuthError.invalidToken("the user no longer exists")
         }
+        let account = try await visible(found, to: try await storage.client(id: record.clientID))
         var claims = StandardScope.claims(of: account, scopes: record.scopes)
         claims["sub"] = .string(account.id)
         return OAuthResponse(body: .object(claims), headers: [("Cache-Control", "no-store")])

@@ -95,11 +95,12 @@ extension OIDCProvider {
         -> OAuthResponse
     {
         let (releasing, enabledExtendedClaims) = try await idTokenScopes(scopes)
-        guard let account = try await accounts.account(id: context.accountID, releasing: releasing) else {
+        guard var account = try await accounts.account(id: context.accountID, releasing: releasing) else {
             try await storage.revokeGrant(id: context.grantID)
             throw OAuthError.invalidGrant("the user no longer exists")
         }
         let client = try await storage.client(id: context.clientID)
+        account = try await visible(account, to: client)
         var scoped = context
         scoped.scopes = scopes
         // Recomputed on every exchange: a role removed since the last token is gone from this one, and one
@@ -183,14 +184,41 @@ extension OIDCProvider {
         }, enabled)
     }
 
+    /// The account as `client` may see it: for a third-party app, the organization claims (`organizations`,
+    /// `organization_data`, `organization_roles`) hold only the organizations the user consented to (Logto's rule).
+    func visible(_ account: Account, to client: Client?) async throws -> Account {
+        let organizationClaims = ["organizations", "organization_data", "organization_roles"]
+        guard let client, client.isThirdParty, organizationClaims.contains(where: { account.claims[$0] != nil }) else {
+            return account
+        }
+        let allowed = try await storage.consentedOrganizationIDs(accountID: account.id, clientID: client.id)
+        var account = account
+        if let ids = account.claims["organizations"]?.arrayValue {
+            account.claims["organizations"] = .array(ids.filter { $0.stringValue.map(allowed.contains) == true })
+        }
+        if let data = account.claims["organization_data"]?.arrayValue {
+            account.claims["organization_data"] = .array(data.filter { $0["id"]?.stringValue.map(allowed.contains) == true })
+        }
+        if let roles = account.claims["organization_roles"]?.arrayValue {
+            // "orgId:roleName": organization ids hold no colon.
+            account.claims["organization_roles"] = .array(roles.filter { role in
+                role.stringValue.flatMap { $0.split(separator: ":", maxSplits: 1).first.map(String.init) }
+                    .map(allowed.contains) == true
+            })
+        }
+        return account
+    }
+
     /// What `subject`'s roles in the organization permit (its organization scopes, or with `resource` that API's
     /// scopes). Refused with 403 `access_denied` for a non-member, for an organization that requires MFA (Sesame
-    /// has no second factors yet, so no member has one), and for a third-party app (which needs the user's consent
-    /// to the organization, not offered yet).
+    /// has no second factors yet, so no member has one), and for a third-party app the user has not consented the
+    /// organization to.
     func organizationPermissions(_ subject: PermissionSubject, organizationID: String, resource: APIResource?,
                                  client: Client?) async throws -> Set<String>
     {
-        if case .account = subject, client?.isThirdParty == true {
+        if case .account(let accountID) = subject, let client, client.isThirdParty,
+           try await !storage.consentedOrganizationIDs(accountID: accountID, clientID: client.id).contains(organizationID)
+        {
             throw OAuthError(.accessDenied, "the user has not consented this organization to the application",
                              status: 403)
         }

@@ -83,7 +83,12 @@ public protocol GrantStore: Sendable {
     /// token: exactly one gets `.issued`.
     func exchange(_ exchange: TokenExchange, now: Date) async throws -> TokenExchange.Outcome
     func consentedScopes(accountID: String, clientID: String) async throws -> Set<String>
-    func saveConsent(accountID: String, clientID: String, scopes: Set<String>, now: Date) async throws
+    /// Adds `scopes` to the account's consent for the client and, of `organizationIDs`, those the account is a
+    /// member of (a consent to an organization goes when the membership goes); one transaction.
+    func saveConsent(accountID: String, clientID: String, scopes: Set<String>, organizationIDs: [String], now: Date)
+        async throws
+    /// The organizations the account let the client see (Logto's consent organizations, for third-party apps).
+    func consentedOrganizationIDs(accountID: String, clientID: String) async throws -> Set<String>
 }
 
 public protocol AuthorizationCodeStore: Sendable {

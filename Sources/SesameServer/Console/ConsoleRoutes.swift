@@ -45,6 +45,7 @@ struct ConsoleRoutes: Sendable {
         sections.registerSignInExperience(on: console)
         sections.registerResources(on: console)
         sections.registerRoles(on: console)
+        sections.registerOrganizations(on: console)
         sections.registerUsers(on: console)
         sections.registerAuditLog(on: console)
         // Any other Console address: a 404 inside the Console, with its navigation, not the hosted error page.

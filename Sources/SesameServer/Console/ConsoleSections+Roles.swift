@@ -93,12 +93,7 @@ extension ConsoleSections {
             let id = context.parameters.get("id") ?? ""
             let identifier = try form.text("user") ?? ""
             do {
-                var user = try await runtime.store.user(id: identifier)
-                if user == nil, !identifier.isEmpty { user = try await runtime.store.user(identifier: identifier) }
-                guard let user else {
-                    throw IdentityError(.notFound, phrase: "user.not_found", ["id": identifier])
-                }
-                try await runtime.roles.addUsers([user.id], toRole: id)
+                try await runtime.roles.addUsers([try await findUser(identifier).id], toRole: id)
             } catch let error as IdentityError {
                 return try await rolePage(visit, request: request, id: id, tab: .users,
                                           tabError: visit.text.message(error), typed: identifier)

@@ -16,7 +16,8 @@ struct ConsoleRenderer: Sendable {
 
 /// The Console's sections, in the order of its navigation.
 enum ConsoleSection: String, CaseIterable, Sendable {
-    case home, applications, resources, roles, connectors, signInExperience, users, auditLog
+    case home, applications, resources, roles, organizations, organizationTemplate, connectors, signInExperience, users,
+        auditLog
 
     var path: String {
         switch self {
@@ -24,6 +25,8 @@ enum ConsoleSection: String, CaseIterable, Sendable {
         case .applications: "/console/applications"
         case .resources: "/console/resources"
         case .roles: "/console/roles"
+        case .organizations: "/console/organizations"
+        case .organizationTemplate: "/console/organization-template"
         case .connectors: "/console/connectors"
         case .signInExperience: "/console/sign-in-experience"
         case .users: "/console/users"
@@ -37,6 +40,8 @@ enum ConsoleSection: String, CaseIterable, Sendable {
         case .applications: "applications"
         case .resources: "apiResources"
         case .roles: "roles"
+        case .organizations: "organizations"
+        case .organizationTemplate: "organizationTemplate"
         case .connectors: "connectors"
         case .signInExperience: "signInExperience"
         case .users: "users"

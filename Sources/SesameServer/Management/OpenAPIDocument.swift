@@ -26,6 +26,9 @@ enum OpenAPIDocument {
         "429": "Too many invitation emails for the address or the invitation",
         "502": "The email connector failed (connector.*)",
     ]
+    static let consentErrors = [
+        "422": "application.third_party_application_only, organization.require_membership",
+    ]
     static let organizationOperations: [Operation] = {
         var operations: [Operation] = [
             .init(method: "get", path: "/api/organizations", tag: "Organizations",
@@ -136,6 +139,19 @@ enum OpenAPIDocument {
                   errors: organizationErrors),
             .init(method: "delete", path: "/api/organizations/{id}/jit/roles/{organizationRoleId}",
                   tag: "Organizations", summary: "Remove a just-in-time role", status: "204"),
+            .init(method: "get", path: "/api/applications/{id}/users/{userId}/consent-organizations",
+                  tag: "Applications", summary: "The organizations a user let this third-party app see",
+                  response: "Organization", isList: true, errors: consentErrors),
+            .init(method: "post", path: "/api/applications/{id}/users/{userId}/consent-organizations",
+                  tag: "Applications", summary: "Let a third-party app see more of the user's organizations",
+                  body: "OrganizationIds", status: "201", errors: consentErrors),
+            .init(method: "put", path: "/api/applications/{id}/users/{userId}/consent-organizations",
+                  tag: "Applications", summary: "Replace the organizations a third-party app may see",
+                  body: "OrganizationIds", status: "204", errors: consentErrors),
+            .init(method: "delete",
+                  path: "/api/applications/{id}/users/{userId}/consent-organizations/{organizationId}",
+                  tag: "Applications", summary: "Withdraw the consent to one organization", status: "204",
+                  errors: consentErrors),
             .init(method: "get", path: "/api/organization-invitations", tag: "Organization invitations",
                   summary: "List invitations (newest first)", response: "OrganizationInvitation", isList: true,
                   query: ["organizationId": ["type": "string"], "inviterId": ["type": "string"],
@@ -465,6 +481,7 @@ enum OpenAPIDocument {
             "status": ["type": "string", "enum": ["Accepted", "Revoked"]], "acceptedUserId": string(nullable: true),
         ], required: ["status"]),
         "InvitationMessage": invitationMessage,
+        "OrganizationIds": object(["organizationIds": stringArray], required: ["organizationIds"]),
         "OrganizationRole": object(["id": string(), "name": string(), "description": string(nullable: true),
                                     "type": ["type": "string", "enum": ["User", "MachineToMachine"]], "createdAt": integer,
                                     "scopes": ["type": "array", "items": ["$ref": "#/components/schemas/OrganizationScope"]],

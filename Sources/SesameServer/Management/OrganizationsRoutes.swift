@@ -50,6 +50,29 @@ struct OrganizationsRoutes: Sendable {
             return Response(status: .noContent)
         }
 
+        // The organizations a user let a third-party application see (Logto's consent organizations).
+        let consent = "applications/:id/users/:userId/consent-organizations"
+        api.get(RouterPath(consent)) { _, context in
+            let organizations = try await service.consentedOrganizations(
+                applicationID: Self.id(context), userID: context.parameters.get("userId") ?? "")
+            return Responses.json(.array(organizations.map(Self.json)), headers: ManagementInput.total(organizations.count))
+        }
+        for (method, replacing) in [(HTTPRequest.Method.post, false), (.put, true)] {
+            api.on(RouterPath(consent), method: method) { request, context in
+                let ids = try await ManagementInput.ids(request, "organizationIds", allowEmpty: replacing)
+                try await service.setConsentedOrganizations(ids, applicationID: Self.id(context),
+                                                            userID: context.parameters.get("userId") ?? "",
+                                                            replacing: replacing)
+                return Response(status: replacing ? .noContent : .created)
+            }
+        }
+        api.delete(RouterPath(consent + "/:organizationId")) { _, context in
+            try await service.removeConsentedOrganization(context.parameters.get("organizationId") ?? "",
+                                                          applicationID: Self.id(context),
+                                                          userID: context.parameters.get("userId") ?? "")
+            return Response(status: .noContent)
+        }
+
         // Members: users and machine-to-machine apps, and their roles there.
         for (path, field, kind) in [("users", "userIds", PermissionSubject.account),
                                     ("applications", "applicationIds", PermissionSubject.client)]

@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import SesameIdentity
 import SesameOIDC
+import SesameStorage
 
 /// The hosted sign-in page (identifier and password), cancel, and the consent page. They complete the
 /// engine's interaction and send the browser back to `/oidc/auth/resume`.
@@ -116,9 +117,14 @@ struct SignInRoutes: Sendable {
         else { throw OAuthError.sessionExpired }
         // What accepting records: the OIDC scopes and, per API, the requested permissions the user's roles hold.
         guard let token = visit.interactionToken else { throw OAuthError.sessionExpired }
-        _ = accountID
         let details = try await provider.prepareConsent(interactionToken: token)
+        // Asked for the organizations scope: the user picks which of their organizations the app may see.
+        let organizations = interaction.request.scopes.contains(OrganizationToken.organizationsScope)
+            ? try await runtime.store.organizations(of: .account(accountID)).map(\.organization) : []
         return visit.page(pages, "consent", title: "\(visit.t("authorize")) \(appName)", model: [
+            "organizations": organizations.map { ["id": $0.id, "name": $0.name] },
+            "hasOrganizations": !organizations.isEmpty,
+            "organizationsHeading": visit.t("consentOrganizations", ["app": appName]),
             "scopes": details.scopes.map { Self.describe($0, visit.t) },
             "apis": details.permissions.map { group in
                 ["heading": visit.t("consent.api", ["resource": group.resource.name]),
@@ -138,7 +144,8 @@ struct SignInRoutes: Sendable {
             let location = try await provider.abortInteraction(interactionToken: token)
             return Responses.redirect(location, cookies: [cookies.clear(CookieJar.interaction)])
         }
-        try await provider.completeConsent(interactionToken: token)
+        try await provider.completeConsent(interactionToken: token,
+                                           organizationIDs: Array(form.all("organizationIds").prefix(100)))
         return Responses.redirect("/oidc/auth/resume")
     }
 

@@ -81,12 +81,34 @@ extension SQLStore: GrantStore, AuthorizationCodeStore, TokenStore {
         return Set(try row?.json("scopes", as: [String].self) ?? [])
     }
 
-    public func saveConsent(accountID: String, clientID: String, scopes: Set<String>, now: Date) async throws {
-        let merged = try await consentedScopes(accountID: accountID, clientID: clientID).union(scopes)
-        try await database.query("""
-            INSERT INTO consents (account_id, client_id, scopes, updated_at) VALUES (?, ?, ?, ?)
-            ON CONFLICT (account_id, client_id) DO UPDATE SET scopes = excluded.scopes, updated_at = excluded.updated_at
-            """, .text(accountID), .text(clientID), .json(merged.sorted()), .date(now))
+    public func saveConsent(accountID: String, clientID: String, scopes: Set<String>, organizationIDs: [String],
+                            now: Date) async throws
+    {
+        try await database.withTransaction { database in
+            // Read under the row's lock, so two consents given at once both end up in the union.
+            let row = try await database.query("""
+                SELECT scopes FROM consents WHERE account_id = ? AND client_id = ?\(database.dialect.forUpdate)
+                """, .text(accountID), .text(clientID)).first
+            let merged = Set(try row?.json("scopes", as: [String].self) ?? []).union(scopes)
+            try await database.query("""
+                INSERT INTO consents (account_id, client_id, scopes, updated_at) VALUES (?, ?, ?, ?)
+                ON CONFLICT (account_id, client_id) DO UPDATE SET scopes = excluded.scopes, updated_at = excluded.updated_at
+                """, .text(accountID), .text(clientID), .json(merged.sorted()), .date(now))
+            for organizationID in Set(organizationIDs).sorted() {
+                // Only where the account is a member (a membership ended meanwhile adds nothing).
+                try await database.query("""
+                    INSERT INTO application_user_consent_organizations (application_id, user_id, organization_id)
+                    SELECT ?, user_id, organization_id FROM organization_users WHERE user_id = ? AND organization_id = ?
+                    ON CONFLICT DO NOTHING
+                    """, .text(clientID), .text(accountID), .text(organizationID))
+            }
+        }
+    }
+
+    public func consentedOrganizationIDs(accountID: String, clientID: String) async throws -> Set<String> {
+        Set(try await database.query("""
+            SELECT organization_id FROM application_user_consent_organizations WHERE application_id = ? AND user_id = ?
+            """, .text(clientID), .text(accountID)).map { try $0.string("organization_id") })
     }
 
     public func insertAuthorizationCode(_ code: AuthorizationCode) async throws {

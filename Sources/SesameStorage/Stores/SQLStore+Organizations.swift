@@ -373,6 +373,41 @@ extension SQLStore: OrganizationStore, OrganizationPermissionStore {
             """, .text(organizationID), .text(id), .text(roleID)).isEmpty
     }
 
+    // MARK: Consent (third-party applications)
+
+    public func consentedOrganizations(applicationID: String, userID: String) async throws -> [Organization] {
+        try await database.query("""
+            SELECT \(Self.organizationColumns) FROM organizations
+            JOIN application_user_consent_organizations c ON c.organization_id = organizations.id
+            WHERE c.application_id = ? AND c.user_id = ? ORDER BY organizations.created_at, organizations.id
+            """, .text(applicationID), .text(userID)).map(Self.organization)
+    }
+
+    public func setConsentedOrganizations(_ organizationIDs: [String], applicationID: String, userID: String,
+                                          replacing: Bool) async throws
+    {
+        var statements: [(String, [SQLValue])] = replacing ? [(
+            "DELETE FROM application_user_consent_organizations WHERE application_id = ? AND user_id = ?",
+            [.text(applicationID), .text(userID)]
+        )] : []
+        statements += organizationIDs.map {
+            ("""
+             INSERT INTO application_user_consent_organizations (application_id, user_id, organization_id)
+             VALUES (?, ?, ?) ON CONFLICT DO NOTHING
+             """, [.text(applicationID), .text(userID), .text($0)])
+        }
+        try await write(statements)
+    }
+
+    public func removeConsentedOrganization(_ organizationID: String, applicationID: String, userID: String)
+        async throws -> Bool
+    {
+        try await !writeQuery("""
+            DELETE FROM application_user_consent_organizations
+            WHERE application_id = ? AND user_id = ? AND organization_id = ? RETURNING organization_id
+            """, .text(applicationID), .text(userID), .text(organizationID)).isEmpty
+    }
+
     // MARK: Just in time
 
     public func justInTimeEmailDomains(of organizationID: String) async throws -> [String] {
