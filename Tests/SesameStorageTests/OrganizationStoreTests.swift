@@ -158,4 +158,42 @@ struct OrganizationStoreTests {
             #expect(try await store.deleteInvitation(id: "p1") == false)
         }
     }
+
+    /// Consents to organizations (third-party apps) live only as long as the membership and the application;
+    /// `saveConsent` adds only memberships, in the same transaction as the scopes.
+    @Test(arguments: Backend.available)
+    func organizationConsentsFollowMembershipsAndApplications(_ backend: Backend) async throws {
+        try await withStore(backend) { store in
+            try await store.insertUser(User(id: "u1", username: "alice", createdAt: now, updatedAt: now))
+            for id in ["partner", "other"] {
+                try await store.insertClient(Client(id: id, name: id, type: .traditional, secretHash: "x",
+                                                    redirectURIs: ["https://a.test/cb"], postLogoutRedirectURIs: [],
+                                                    isThirdParty: true, createdAt: now))
+            }
+            for id in ["acme", "globex", "initech"] {
+                try await store.insertOrganization(Organization(id: id, name: id, createdAt: now))
+            }
+            try await store.addMembers([.account("u1")], to: "acme", replacing: nil, roleIDs: [])
+            try await store.addMembers([.account("u1")], to: "globex", replacing: nil, roleIDs: [])
+            try await store.saveConsent(accountID: "u1", clientID: "partner", scopes: ["openid"],
+                                        organizationIDs: ["acme", "initech", "acme"], now: now)
+            #expect(try await store.consentedOrganizationIDs(accountID: "u1", clientID: "partner") == ["acme"])
+            #expect(try await store.consentedScopes(accountID: "u1", clientID: "partner") == ["openid"])
+            try await store.setConsentedOrganizations(["globex"], applicationID: "partner", userID: "u1", replacing: false)
+            try await store.setConsentedOrganizations(["acme"], applicationID: "other", userID: "u1", replacing: true)
+            #expect(try await store.consentedOrganizations(applicationID: "partner", userID: "u1").map(\.id)
+                == ["acme", "globex"])
+            // The database itself refuses a consent without the membership.
+            await #expect(throws: (any Error).self) {
+                try await store.setConsentedOrganizations(["initech"], applicationID: "partner", userID: "u1",
+                                                          replacing: false)
+            }
+            _ = try await store.removeMember(.account("u1"), from: "acme")
+            #expect(try await store.consentedOrganizationIDs(accountID: "u1", clientID: "partner") == ["globex"])
+            #expect(try await store.consentedOrganizationIDs(accountID: "u1", clientID: "other").isEmpty)
+            try await store.deleteClient(id: "partner")
+            #expect(try await store.consentedOrganizations(applicationID: "partner", userID: "u1").isEmpty)
+            #expect(try await store.removeConsentedOrganization("globex", applicationID: "partner", userID: "u1") == false)
+        }
+    }
 }
