@@ -88,6 +88,10 @@ struct InvitationsTests {
             let roles = try await fixture.runtime.organizations.roles(of: .account(fixture.user.id), in: setup.organization)
             #expect(roles.map(\.name) == ["member"])
 
+            // A member is not invited again.
+            let member = try await Self.invite(browser, setup, "ALICE@example.com")
+            #expect(member.json["code"] == "organization_invitation.already_member")
+
             // End states do not change.
             for body: JSONValue in [["status": "Revoked"], ["status": "Accepted", "acceptedUserId": .string(fixture.user.id)]] {
                 let ended = try await API.call(browser, .put, "/api/organization-invitations/\(id)/status",

@@ -85,7 +85,7 @@ struct OrganizationConsentTests {
             let token = try await API.token(fixture, browser)
             let path = "/api/applications/\(partner.client.id)/users/\(alice)/consent-organizations"
             let listed = try await API.call(browser, .get, path, token: token)
-            #expect(listed.json.arrayValue?.map { $0["id"] } == [.string(acme.id)])
+            #expect(listed.json["organizations"]?.arrayValue?.map { $0["id"] } == [.string(acme.id)])
             #expect(try await API.call(browser, .put, path, token: token,
                                        ["organizationIds": [.string(globex.id)]]).status == .noContent)
             #expect(try await organizationToken(globex.id).status == .ok)
@@ -107,7 +107,7 @@ struct OrganizationConsentTests {
 
             // Leaving the organization withdraws the consent to it.
             try await runtime.organizations.removeMember(.account(alice), from: globex.id)
-            #expect(try await API.call(browser, .get, path, token: token).json.arrayValue?.isEmpty == true)
+            #expect(try await API.call(browser, .get, path, token: token).json["organizations"]?.arrayValue?.isEmpty == true)
             try await runtime.organizations.addMembers([.account(alice)], to: globex.id)
             #expect(try await organizationToken(globex.id).status == .forbidden)
             #expect(try await API.call(browser, .post, path, token: token,

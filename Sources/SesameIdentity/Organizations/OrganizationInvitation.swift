@@ -7,6 +7,9 @@ extension IdentityError.Code {
         IdentityError.Code(rawValue: "organization_invitation.pending_exists")
     /// The invitation is accepted, revoked or expired: its status cannot change any more (422).
     public static let organizationInvitationEnded = IdentityError.Code(rawValue: "organization_invitation.ended")
+    /// The invited address is a member's already (422, as Logto refuses it).
+    public static let organizationInvitationAlreadyMember =
+        IdentityError.Code(rawValue: "organization_invitation.already_member")
     /// The accepting user's primary email is not the invited address (422).
     public static let organizationInvitationEmailMismatch =
         IdentityError.Code(rawValue: "organization_invitation.email_mismatch")
@@ -103,7 +106,8 @@ public struct OrganizationInvitationService: Sendable {
 
     /// Creates a pending invitation. Throws 404 for an unknown organization, inviter or role;
     /// `organization.invalid_role_type` (422) for a `MachineToMachine` role; invalid input for a bad address or
-    /// an expiry not in the future or more than 90 days away; `organization_invitation.pending_exists` (422).
+    /// an expiry not in the future or more than 90 days away; `organization_invitation.already_member` (422) when
+    /// the address is a member's; `organization_invitation.pending_exists` (422).
     public func create(organizationID: String, invitee: String, inviterID: String?, expiresAt: Date,
                        roleIDs: [String]) async throws -> OrganizationInvitation
     {
@@ -113,6 +117,13 @@ public struct OrganizationInvitationService: Sendable {
         guard expiresAt > now, expiresAt.timeIntervalSince(now) <= Self.maximumLifetime else {
             throw IdentityError.invalidInput(phrase: "organization_invitation.expiry_invalid",
                                              ["days": String(Int(Self.maximumLifetime / 86_400))])
+        }
+        if let member = try await organizations.roles.users.user(identifier: address),
+           member.primaryEmail?.lowercased() == address,
+           try await organizations.store.isMember(.account(member.id), of: organization.id)
+        {
+            throw IdentityError(.organizationInvitationAlreadyMember, phrase: "organization_invitation.already_member",
+                                ["invitee": address])
         }
         if let inviterID, try await organizations.roles.users.user(id: inviterID) == nil {
             throw IdentityError(.notFound, phrase: "user.not_found", ["id": inviterID])

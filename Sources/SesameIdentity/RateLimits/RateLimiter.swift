@@ -75,6 +75,29 @@ public struct RateLimiter: Sendable {
         try await store.release(key: key, windowStart: windowStart(rule))
     }
 
+    /// A place taken with `take`, given back to the window it was taken in.
+    public struct Place: Sendable {
+        let key: String
+        let windowStart: Date
+    }
+
+    /// Takes a place for something in progress and returns the places held now: this window's, this one
+    /// included, and the previous window's not given back yet (a place taken just before a window ends is still
+    /// counted after it). One atomic step for this window's count. A place never given back (a crashed process)
+    /// stops counting after two windows.
+    public func take(_ key: String, rule: Rule) async throws -> (held: Int, place: Place) {
+        let start = windowStart(rule)
+        let current = try await store.hit(key: key, windowStart: start,
+                                          expiresAt: start.addingTimeInterval(rule.window * 2))
+        let previous = try await store.count(key: key, windowStart: start.addingTimeInterval(-rule.window))
+        return (current + previous, Place(key: key, windowStart: start))
+    }
+
+    /// Gives a place back to the window it was taken in.
+    public func release(_ place: Place) async throws {
+        try await store.release(key: place.key, windowStart: place.windowStart)
+    }
+
     public func reset(_ key: String) async throws {
         try await store.reset(key: key)
     }

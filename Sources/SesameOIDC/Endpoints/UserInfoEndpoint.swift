@@ -23,7 +23,10 @@ extension OIDCProvider {
         guard let found = try await accounts.account(id: accountID, releasing: record.scopes) else {
             throw OAuthError.invalidToken("the user no longer exists")
         }
-        let account = try await visible(found, to: try await storage.client(id: record.clientID))
+        guard let client = try await storage.client(id: record.clientID) else {
+            throw OAuthError.invalidToken("the application no longer exists")
+        }
+        let account = try await visible(found, to: client)
         var claims = StandardScope.claims(of: account, scopes: record.scopes)
         claims["sub"] = .string(account.id)
         return OAuthResponse(body: .object(claims), headers: [("Cache-Control", "no-store")])

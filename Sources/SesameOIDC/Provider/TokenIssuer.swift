@@ -188,10 +188,15 @@ extension OIDCProvider {
     /// `organization_data`, `organization_roles`) hold only the organizations the user consented to (Logto's rule).
     func visible(_ account: Account, to client: Client?) async throws -> Account {
         let organizationClaims = ["organizations", "organization_data", "organization_roles"]
-        guard let client, client.isThirdParty, organizationClaims.contains(where: { account.claims[$0] != nil }) else {
+        guard organizationClaims.contains(where: { account.claims[$0] != nil }), client?.isThirdParty != false else {
             return account
         }
-        let allowed = try await storage.consentedOrganizationIDs(accountID: account.id, clientID: client.id)
+        // A third-party app sees what the user consented to; an app that no longer exists sees none.
+        let allowed = if let client {
+            try await storage.consentedOrganizationIDs(accountID: account.id, clientID: client.id)
+        } else {
+            Set<String>()
+        }
         var account = account
         if let ids = account.claims["organizations"]?.arrayValue {
             account.claims["organizations"] = .array(ids.filter { $0.stringValue.map(allowed.contains) == true })

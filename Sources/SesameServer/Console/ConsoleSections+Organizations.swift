@@ -156,6 +156,15 @@ extension ConsoleSections {
         }
     }
 
+    /// A template model without its nil and empty-text values: Mustache takes `""` as true, so an empty
+    /// description would still open its section.
+    static func filled(_ values: [String: Any?]) -> [String: Any] {
+        values.compactMapValues { value in
+            if let text = value as? String, text.isEmpty { return nil }
+            return value
+        }
+    }
+
     /// A user by id, email, username or phone; 404 `user.not_found`.
     func findUser(_ identifier: String) async throws -> User {
         var user = try await runtime.store.user(id: identifier)
@@ -178,9 +187,9 @@ extension ConsoleSections {
         model.merge([
             "q": search, "form": typed, "hasOrganizations": !result.organizations.isEmpty,
             "organizations": result.organizations.map { listing in
-                ["id": listing.organization.id, "name": listing.organization.name,
-                 "description": listing.organization.description ?? "",
-                 "members": visit.text.counted("countMembers", listing.usersCount)] as [String: Any]
+                Self.filled(["id": listing.organization.id, "name": listing.organization.name,
+                             "description": listing.organization.description,
+                             "members": visit.text.counted("countMembers", listing.usersCount)])
             },
         ]) { _, new in new }
         model["error"] = error
@@ -206,11 +215,11 @@ extension ConsoleSections {
                 .map { ["id": $0.id, "name": $0.name] }
         }
         var model: [String: Any] = [
-            "organization": ["id": organization.id, "name": organization.name,
-                             "description": organization.description ?? "",
-                             "isMfaRequired": organization.isMfaRequired,
-                             "logoUrl": organization.branding["logoUrl"]?.stringValue ?? "",
-                             "color": organization.color ?? ""] as [String: Any],
+            "organization": Self.filled(["id": organization.id, "name": organization.name,
+                                         "description": organization.description,
+                                         "isMfaRequired": organization.isMfaRequired,
+                                         "logoUrl": organization.branding["logoUrl"]?.stringValue,
+                                         "color": organization.color]),
             "tabs": OrganizationTab.allCases.map { item in
                 ["href": "\(base)?tab=\(item.rawValue)", "isCurrent": item == tab,
                  "label": visit.t("organizationTab." + item.rawValue)] as [String: Any]
@@ -226,11 +235,11 @@ extension ConsoleSections {
             model.merge(pager.model(total: result.total, path: base, filters: [("tab", "members")], text: visit.text,
                                     countKey: "countMembers")) { _, new in new }
             model["members"] = result.members.map { member in
-                ["id": member.holder.id, "display": Self.display(member.holder),
-                 "email": member.holder.primaryEmail ?? "",
-                 "roles": member.roles.map { ["roleId": $0.id, "roleName": $0.name] },
-                 "options": options(.user, except: member.roles),
-                 "hasOptions": !options(.user, except: member.roles).isEmpty] as [String: Any]
+                Self.filled(["id": member.holder.id, "display": Self.display(member.holder),
+                             "email": member.holder.primaryEmail,
+                             "roles": member.roles.map { ["roleId": $0.id, "roleName": $0.name] },
+                             "options": options(.user, except: member.roles),
+                             "hasOptions": !options(.user, except: member.roles).isEmpty])
             }
             model["roleOptions"] = options(.user)
         case .applications:
@@ -253,10 +262,11 @@ extension ConsoleSections {
                                                             invitee: nil, offset: 0, limit: 100)
             model["invitations"] = result.invitations.map { invitation in
                 let status = invitation.status(at: now)
-                return ["id": invitation.id, "invitee": invitation.invitee, "status": status.rawValue,
-                        "statusLabel": visit.t("invitationStatus." + status.rawValue),
-                        "isPending": status == .pending, "roles": invitation.roles.map(\.name).joined(separator: ", "),
-                        "expires": Self.timestamp(invitation.expiresAt) + " UTC"] as [String: Any]
+                return Self.filled(["id": invitation.id, "invitee": invitation.invitee, "status": status.rawValue,
+                                    "statusLabel": visit.t("invitationStatus." + status.rawValue),
+                                    "isPending": status == .pending,
+                                    "roles": invitation.roles.map(\.name).joined(separator: ", "),
+                                    "expires": Self.timestamp(invitation.expiresAt) + " UTC"])
             }
             model["roleOptions"] = options(.user)
             model["days"] = "7"
@@ -326,12 +336,12 @@ extension ConsoleSections {
         for role in try await allOrganizationRoles() {
             let organizationScopes = try await runtime.store.organizationScopes(ofRole: role.id).map(\.name)
             let apiScopes = try await runtime.store.resourcePermissions(ofOrganizationRole: role.id).map(\.scope.name)
-            roles.append(["id": role.id, "name": role.name, "description": role.description ?? "",
-                          "typeLabel": visit.t(role.type == .user ? "roleTypeUser" : "roleTypeM2M"),
-                          "permissions": (organizationScopes + apiScopes).joined(separator: ", ")])
+            roles.append(Self.filled(["id": role.id, "name": role.name, "description": role.description,
+                                      "typeLabel": visit.t(role.type == .user ? "roleTypeUser" : "roleTypeM2M"),
+                                      "permissions": (organizationScopes + apiScopes).joined(separator: ", ")]))
         }
         var model: [String: Any] = [
-            "scopes": scopes.map { ["id": $0.id, "name": $0.name, "description": $0.description ?? ""] },
+            "scopes": scopes.map { Self.filled(["id": $0.id, "name": $0.name, "description": $0.description]) },
             "hasScopes": !scopes.isEmpty,
             "roles": roles, "hasRoles": !roles.isEmpty,
             "groups": try await permissionGroups(forM2M: false),

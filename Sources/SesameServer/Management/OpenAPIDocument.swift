@@ -22,7 +22,7 @@ enum OpenAPIDocument {
 
     static let organizationErrors = ["422": "A Logto rule refused it (organization.require_membership, organization.invalid_role_type, organization.role_names_not_found, ...)"]
     static let invitationErrors = [
-        "422": "organization_invitation.pending_exists, organization_invitation.ended, organization_invitation.email_mismatch, organization.invalid_role_type",
+        "422": "organization_invitation.pending_exists, organization_invitation.already_member, organization_invitation.ended, organization_invitation.email_mismatch, organization.invalid_role_type",
         "429": "Too many invitation emails for the address or the invitation",
         "502": "The email connector failed (connector.*)",
     ]
@@ -141,7 +141,7 @@ enum OpenAPIDocument {
                   tag: "Organizations", summary: "Remove a just-in-time role", status: "204"),
             .init(method: "get", path: "/api/applications/{id}/users/{userId}/consent-organizations",
                   tag: "Applications", summary: "The organizations a user let this third-party app see",
-                  response: "Organization", isList: true, errors: consentErrors),
+                  response: "ConsentOrganizations", errors: consentErrors),
             .init(method: "post", path: "/api/applications/{id}/users/{userId}/consent-organizations",
                   tag: "Applications", summary: "Let a third-party app see more of the user's organizations",
                   body: "OrganizationIds", status: "201", errors: consentErrors),
@@ -482,6 +482,9 @@ enum OpenAPIDocument {
         ], required: ["status"]),
         "InvitationMessage": invitationMessage,
         "OrganizationIds": object(["organizationIds": stringArray], required: ["organizationIds"]),
+        "ConsentOrganizations": object([
+            "organizations": ["type": "array", "items": ["$ref": "#/components/schemas/Organization"]],
+        ], required: ["organizations"]),
         "OrganizationRole": object(["id": string(), "name": string(), "description": string(nullable: true),
                                     "type": ["type": "string", "enum": ["User", "MachineToMachine"]], "createdAt": integer,
                                     "scopes": ["type": "array", "items": ["$ref": "#/components/schemas/OrganizationScope"]],

@@ -14,8 +14,10 @@ struct OrganizationInvitationsRoutes: Sendable {
     func register(on api: RouterGroup<SesameRequestContext>) {
         let service = runtime.invitations
         api.get("organization-invitations") { request, _ in
-            let (offset, limit) = try ManagementInput.page(request)
             let query = try request.queryParameters()
+            // Logto answers every invitation at once; `page`/`page_size` page as the other lists do.
+            let paged = try query.single("page") != nil || query.single("page_size") != nil
+            let (offset, limit) = paged ? try ManagementInput.page(request) : (0, 10_000)
             let result = try await runtime.store.invitations(
                 organizationID: try query.single("organizationId"), inviterID: try query.single("inviterId"),
                 invitee: try query.single("invitee"), offset: offset, limit: limit)

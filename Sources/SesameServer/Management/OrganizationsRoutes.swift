@@ -55,7 +55,8 @@ struct OrganizationsRoutes: Sendable {
         api.get(RouterPath(consent)) { _, context in
             let organizations = try await service.consentedOrganizations(
                 applicationID: Self.id(context), userID: context.parameters.get("userId") ?? "")
-            return Responses.json(.array(organizations.map(Self.json)), headers: ManagementInput.total(organizations.count))
+            // Logto's shape: an object, not a list.
+            return Responses.json(["organizations": .array(organizations.map(Self.json))])
         }
         for (method, replacing) in [(HTTPRequest.Method.post, false), (.put, true)] {
             api.on(RouterPath(consent), method: method) { request, context in

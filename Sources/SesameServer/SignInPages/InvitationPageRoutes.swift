@@ -31,10 +31,8 @@ struct InvitationPageRoutes: Sendable {
             }
             let target = try request.queryParameters().single("to") == "register" ? "/register" : "/sign-in"
             let hint = invitation.invitee.addingPercentEncoding(withAllowedCharacters: .urlQueryValueAllowed) ?? ""
-            // A sign-in left half-way in this browser would take the place of this one: drop it.
             return Responses.redirect(target + "?login_hint=" + hint, cookies: [
                 cookies.set(CookieJar.returnTo, "/invitation/" + id, maxAge: 3600),
-                cookies.clear(CookieJar.interaction),
             ])
         }
         router.post("invitation/:id/accept") { request, context in

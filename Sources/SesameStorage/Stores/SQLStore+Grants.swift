@@ -85,7 +85,12 @@ extension SQLStore: GrantStore, AuthorizationCodeStore, TokenStore {
                             now: Date) async throws
     {
         try await database.withTransaction { database in
-            // Read under the row's lock, so two consents given at once both end up in the union.
+            // Read under the row's lock (made first if there is none yet), so two consents given at once both end
+            // up in the union.
+            try await database.query("""
+                INSERT INTO consents (account_id, client_id, scopes, updated_at) VALUES (?, ?, ?, ?)
+                ON CONFLICT (account_id, client_id) DO NOTHING
+                """, .text(accountID), .text(clientID), .json([String]()), .date(now))
             let row = try await database.query("""
                 SELECT scopes FROM consents WHERE account_id = ? AND client_id = ?\(database.dialect.forUpdate)
                 """, .text(accountID), .text(clientID)).first

@@ -86,11 +86,15 @@ extension SQLStore: OrganizationInvitationStore {
             attempt += 1
             do {
                 return try await database.withTransaction { database in
-                    // The status check and the change are one statement: of two racing accepts, one finds no row.
+                    // The status check and the change are one statement: of two racing accepts, one finds no row;
+                    // the address is checked again in it, so a change of email meanwhile accepts nothing.
                     guard let organizationID = try await database.query("""
                         UPDATE organization_invitations SET status = 'Accepted', accepted_user_id = ?, updated_at = ?
-                        WHERE id = ? AND status = 'Pending' AND expires_at > ? RETURNING organization_id
-                        """, .text(userID), .date(now), .text(id), .date(now)).first?.string("organization_id")
+                        WHERE id = ? AND status = 'Pending' AND expires_at > ?
+                        AND EXISTS (SELECT 1 FROM users WHERE users.id = ? AND LOWER(users.primary_email) = invitee)
+                        RETURNING organization_id
+                        """, .text(userID), .date(now), .text(id), .date(now), .text(userID)).first?
+                        .string("organization_id")
                     else { return false }
                     try await database.query("""
                         INSERT INTO organization_users (organization_id, user_id) VALUES (?, ?) ON CONFLICT DO NOTHING
