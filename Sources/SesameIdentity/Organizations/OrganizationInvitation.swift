@@ -10,6 +10,9 @@ extension IdentityError.Code {
     /// The invited address is a member's already (422, as Logto refuses it).
     public static let organizationInvitationAlreadyMember =
         IdentityError.Code(rawValue: "organization_invitation.already_member")
+    /// Accepting needs the accepting user's id (422, as Logto).
+    public static let organizationInvitationAcceptedUserRequired =
+        IdentityError.Code(rawValue: "organization_invitation.accepted_user_required")
     /// The accepting user's primary email is not the invited address (422).
     public static let organizationInvitationEmailMismatch =
         IdentityError.Code(rawValue: "organization_invitation.email_mismatch")

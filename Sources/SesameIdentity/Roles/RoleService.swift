@@ -23,7 +23,7 @@ extension IdentityError.Code {
         .organizationScopeNameInUse, .organizationRoleNameInUse, .organizationRequireMembership,
         .organizationRoleNamesNotFound, .organizationInvalidRoleType, .applicationCannotChangeOwnRoles,
         .organizationInvitationPendingExists, .organizationInvitationEnded, .organizationInvitationEmailMismatch,
-        .applicationThirdPartyOnly, .organizationInvitationAlreadyMember,
+        .applicationThirdPartyOnly, .organizationInvitationAlreadyMember, .organizationInvitationAcceptedUserRequired,
     ]
 }
 

@@ -22,7 +22,7 @@ enum OpenAPIDocument {
 
     static let organizationErrors = ["422": "A Logto rule refused it (organization.require_membership, organization.invalid_role_type, organization.role_names_not_found, ...)"]
     static let invitationErrors = [
-        "422": "organization_invitation.pending_exists, organization_invitation.already_member, organization_invitation.ended, organization_invitation.email_mismatch, organization.invalid_role_type",
+        "422": "organization_invitation.pending_exists, organization_invitation.already_member, organization_invitation.accepted_user_required, organization_invitation.ended, organization_invitation.email_mismatch, organization.invalid_role_type",
         "429": "Too many invitation emails for the address or the invitation",
         "502": "The email connector failed (connector.*)",
     ]

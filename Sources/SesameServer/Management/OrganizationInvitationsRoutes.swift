@@ -58,7 +58,8 @@ struct OrganizationInvitationsRoutes: Sendable {
             switch status {
             case OrganizationInvitation.Status.accepted.rawValue:
                 guard let userID = try ManagementInput.optionalString(body, "acceptedUserId") ?? nil else {
-                    throw IdentityError.invalidInput(phrase: "input.required", ["field": "acceptedUserId"])
+                    throw IdentityError(.organizationInvitationAcceptedUserRequired,
+                                        phrase: "organization_invitation.accepted_user_required")
                 }
                 invitation = try await service.accept(id: Self.id(context), userID: userID)
             case OrganizationInvitation.Status.revoked.rawValue:
