@@ -116,10 +116,8 @@ struct OrganizationCommand: AsyncParsableCommand {
 
         func validate() throws {
             guard (1...90).contains(days) else { throw fail("--days must be 1 to 90") }
-            if let link {
-                guard let url = URL(string: link), ["http", "https"].contains(url.scheme?.lowercased() ?? ""),
-                      url.host?.isEmpty == false, link.count <= 2048
-                else { throw fail("--link must be an http or https URL") }
+            if let link, !SesameRuntime.InvitationMessage.isValidLink(link) {
+                throw fail("--link must be an http or https URL of at most 2048 characters")
             }
         }
 

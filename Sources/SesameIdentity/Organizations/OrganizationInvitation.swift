@@ -131,14 +131,7 @@ public struct OrganizationInvitationService: Sendable {
         if let inviterID, try await organizations.roles.users.user(id: inviterID) == nil {
             throw IdentityError(.notFound, phrase: "user.not_found", ["id": inviterID])
         }
-        let ids = try RoleService.unique(roleIDs)
-        let roles = try await organizations.store.organizationRoles(ids: ids)
-        if let missing = ids.first(where: { id in !roles.contains { $0.id == id } }) {
-            throw IdentityError(.notFound, phrase: "organization_role.not_found", ["id": missing])
-        }
-        if let wrong = roles.first(where: { $0.type != .user }) {
-            throw IdentityError(.organizationInvalidRoleType, phrase: "organization.invalid_role_type", ["role": wrong.name])
-        }
+        let roles = try await organizations.userRoles(ids: roleIDs)
         let invitation = OrganizationInvitation(
             id: SecureRandom.identifier(), inviterID: inviterID, invitee: address, organizationID: organization.id,
             createdAt: now, updatedAt: now, expiresAt: expiresAt, roles: roles)
@@ -189,7 +182,8 @@ public struct OrganizationInvitationService: Sendable {
         return try await self.invitation(id: id)
     }
 
-    static func ended(_ invitation: OrganizationInvitation, at now: Date) -> IdentityError {
+    /// `organization_invitation.ended` (422) naming the status the invitation has at `now`.
+    public static func ended(_ invitation: OrganizationInvitation, at now: Date) -> IdentityError {
         IdentityError(.organizationInvitationEnded, phrase: "organization_invitation.ended",
                       ["status": invitation.status(at: now).rawValue])
     }

@@ -245,6 +245,14 @@ public struct OrganizationService: Sendable {
     /// Adds (or with `replacing` sets) the `User` organization roles those users get.
     public func setJustInTimeRoles(_ roleIDs: [String], of organizationID: String, replacing: Bool) async throws {
         let organization = try await organization(id: organizationID)
+        let roles = try await userRoles(ids: roleIDs)
+        try await store.setJustInTime(.roles, values: roles.map(\.id), of: organization.id, replacing: replacing)
+    }
+
+    /// The `User` organization roles with these ids (duplicates dropped), for what members get (just-in-time,
+    /// invitations). Throws 404 `organization_role.not_found` for an unknown id and `organization.invalid_role_type`
+    /// (422) for a `MachineToMachine` role.
+    public func userRoles(ids roleIDs: [String]) async throws -> [OrganizationRole] {
         let ids = try RoleService.unique(roleIDs)
         let found = try await store.organizationRoles(ids: ids)
         if let missing = ids.first(where: { id in !found.contains { $0.id == id } }) {
@@ -253,7 +261,7 @@ public struct OrganizationService: Sendable {
         if let wrong = found.first(where: { $0.type != .user }) {
             throw IdentityError(.organizationInvalidRoleType, phrase: "organization.invalid_role_type", ["role": wrong.name])
         }
-        try await store.setJustInTime(.roles, values: ids, of: organization.id, replacing: replacing)
+        return found
     }
 
     public func removeJustInTime(_ kind: JustInTimeKind, value: String, of organizationID: String) async throws {

@@ -121,9 +121,9 @@ struct OrganizationInvitationsRoutes: Sendable {
         for (key, item) in object {
             switch key {
             case "link":
-                guard let link = item.stringValue, link.count <= 2048, let url = URL(string: link),
-                      ["http", "https"].contains(url.scheme?.lowercased() ?? ""), url.host?.isEmpty == false
-                else { throw IdentityError.invalidInput(phrase: "organization_invitation.link_invalid") }
+                guard let link = item.stringValue, SesameRuntime.InvitationMessage.isValidLink(link) else {
+                    throw IdentityError.invalidInput(phrase: "organization_invitation.link_invalid")
+                }
                 message.link = link
             case "locale":
                 message.locale = try text(item, key)

@@ -26,6 +26,12 @@ extension SesameRuntime {
             self.locale = locale
             self.extra = extra
         }
+
+        /// What a caller's `link` may be: an http or https URL with a host, at most 2,048 characters.
+        public static func isValidLink(_ link: String) -> Bool {
+            guard link.count <= 2048, let url = URL(string: link) else { return false }
+            return ["http", "https"].contains(url.scheme?.lowercased() ?? "") && url.host?.isEmpty == false
+        }
     }
 
     /// Creates an invitation (`OrganizationInvitationService.create`, same errors) and, with `message`, sends it;
@@ -54,10 +60,7 @@ extension SesameRuntime {
                                extra: [String: String] = [:]) async throws
     {
         let now = provider.now()
-        guard invitation.status(at: now) == .pending else {
-            throw IdentityError(.organizationInvitationEnded, phrase: "organization_invitation.ended",
-                                ["status": invitation.status(at: now).rawValue])
-        }
+        guard invitation.status(at: now) == .pending else { throw OrganizationInvitationService.ended(invitation, at: now) }
         let addressHits = try await rateLimiter.hit("invitation:address:" + SecretDigest.sha256Hex(invitation.invitee),
                                                     rule: Self.invitationAddressRule)
         let resendHits = try await rateLimiter.hit("invitation:id:" + invitation.id, rule: Self.invitationResendRule)

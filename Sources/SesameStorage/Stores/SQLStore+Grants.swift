@@ -84,7 +84,7 @@ extension SQLStore: GrantStore, AuthorizationCodeStore, TokenStore {
     public func saveConsent(accountID: String, clientID: String, scopes: Set<String>, organizationIDs: [String],
                             now: Date) async throws
     {
-        try await database.withTransaction { database in
+        try await writeTransaction { database in
             // Read under the row's lock (made first if there is none yet), so two consents given at once both end
             // up in the union.
             try await database.query("""

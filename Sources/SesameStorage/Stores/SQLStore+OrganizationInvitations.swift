@@ -81,36 +81,26 @@ extension SQLStore: OrganizationInvitationStore {
 
     public func acceptInvitation(id: String, userID: String, at now: Date) async throws -> Bool {
         defer { authorizationChanged() }
-        var attempt = 0
-        while true {
-            attempt += 1
-            do {
-                return try await database.withTransaction { database in
-                    // The status check and the change are one statement: of two racing accepts, one finds no row;
-                    // the address is checked again in it, so a change of email meanwhile accepts nothing.
-                    guard let organizationID = try await database.query("""
-                        UPDATE organization_invitations SET status = 'Accepted', accepted_user_id = ?, updated_at = ?
-                        WHERE id = ? AND status = 'Pending' AND expires_at > ?
-                        AND EXISTS (SELECT 1 FROM users WHERE users.id = ? AND LOWER(users.primary_email) = invitee)
-                        RETURNING organization_id
-                        """, .text(userID), .date(now), .text(id), .date(now), .text(userID)).first?
-                        .string("organization_id")
-                    else { return false }
-                    try await database.query("""
-                        INSERT INTO organization_users (organization_id, user_id) VALUES (?, ?) ON CONFLICT DO NOTHING
-                        """, .text(organizationID), .text(userID))
-                    try await database.query("""
-                        INSERT INTO organization_user_roles (organization_id, user_id, role_id)
-                        SELECT ?, ?, role_id FROM organization_invitation_roles WHERE invitation_id = ?
-                        ON CONFLICT DO NOTHING
-                        """, .text(organizationID), .text(userID), .text(id))
-                    return true
-                }
-            } catch {
-                if Self.isTransient(error), attempt < 4 { continue }
-                if Self.foreignKeyViolation(error) { throw IdentityError(.notFound, phrase: "input.reference_gone") }
-                throw error
-            }
+        return try await writeTransaction { database in
+            // The status check and the change are one statement: of two racing accepts, one finds no row;
+            // the address is checked again in it, so a change of email meanwhile accepts nothing.
+            guard let organizationID = try await database.query("""
+                UPDATE organization_invitations SET status = 'Accepted', accepted_user_id = ?, updated_at = ?
+                WHERE id = ? AND status = 'Pending' AND expires_at > ?
+                AND EXISTS (SELECT 1 FROM users WHERE users.id = ? AND LOWER(users.primary_email) = invitee)
+                RETURNING organization_id
+                """, .text(userID), .date(now), .text(id), .date(now), .text(userID)).first?
+                .string("organization_id")
+            else { return false }
+            try await database.query("""
+                INSERT INTO organization_users (organization_id, user_id) VALUES (?, ?) ON CONFLICT DO NOTHING
+                """, .text(organizationID), .text(userID))
+            try await database.query("""
+                INSERT INTO organization_user_roles (organization_id, user_id, role_id)
+                SELECT ?, ?, role_id FROM organization_invitation_roles WHERE invitation_id = ?
+                ON CONFLICT DO NOTHING
+                """, .text(organizationID), .text(userID), .text(id))
+            return true
         }
     }
 

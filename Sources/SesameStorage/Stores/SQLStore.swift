@@ -74,12 +74,21 @@ public struct SQLStore: Sendable {
     /// and a foreign-key violation (something named was deleted by a concurrent request between the check and the
     /// write) becomes a 404 `input.reference_gone`, or with `retryingReferences` is retried once more.
     func write(_ statements: [(String, [SQLValue])], retryingReferences: Bool = false) async throws {
+        try await writeTransaction(retryingReferences: retryingReferences) { database in
+            for (sql, binds) in statements { try await database.query(sql, binds) }
+        }
+    }
+
+    /// `write`'s transaction, retries and error handling for a write whose statements depend on each other's
+    /// results: `body` runs again from the start on a retry.
+    func writeTransaction<T: Sendable>(retryingReferences: Bool = false,
+                                       _ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T
+    {
         var attempt = 0
         while true {
             attempt += 1
             do {
-                try await database.transaction(statements)
-                return
+                return try await database.withTransaction(body)
             } catch {
                 if Self.isTransient(error), attempt < 4 { continue }
                 if Self.foreignKeyViolation(error) {
