@@ -49,6 +49,8 @@ let package = Package(
             name: "SesameIdentity",
             dependencies: [
                 "SesameOIDC",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "CryptoExtras", package: "swift-crypto"),
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -120,7 +122,8 @@ let package = Package(
             exclude: ["Fixtures"],
             swiftSettings: strict
         ),
-        .testTarget(name: "SesameIdentityTests", dependencies: ["SesameIdentity", "SesameOIDC"], swiftSettings: strict),
+        .testTarget(name: "SesameIdentityTests", dependencies: ["SesameIdentity", "SesameOIDC"], exclude: ["Fixtures"],
+                    swiftSettings: strict),
         .testTarget(name: "SesameStorageTests", dependencies: ["SesameStorage", "SesameIdentity", "SesameOIDC", .product(name: "Logging", package: "swift-log")], swiftSettings: strict),
         .testTarget(
             name: "SesameIntegrationTests",

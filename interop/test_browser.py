@@ -30,8 +30,8 @@ def chromium_paths():
     return browser, driver
 
 
-@pytest.fixture(scope="module")
-def browser():
+def new_chrome():
+    """Headless Chromium at a phone's width, in English."""
     binary, driver = chromium_paths()
     options = webdriver.ChromeOptions()
     options.binary_location = binary
@@ -40,6 +40,12 @@ def browser():
         options.add_argument(argument)
     chrome = webdriver.Chrome(service=Service(driver), options=options)
     chrome.set_page_load_timeout(20)
+    return chrome
+
+
+@pytest.fixture(scope="module")
+def browser():
+    chrome = new_chrome()
     yield chrome
     chrome.quit()
 

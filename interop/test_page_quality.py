@@ -154,6 +154,11 @@ def hosted_pages(sesame, language, partner_id):
     username_form = s.get(f"{base}/preview/register", params={"settings": encoded, "language": language})
     assert 'name="username"' in username_form.text, username_form.text[:500]
     keep("username-form", username_form)
+    # The second-factor pages, with every factor offered (the live ones render the same templates).
+    settings["mfa"] = {"factors": ["WebAuthn", "Totp", "BackupCode"], "policy": "PromptAtSignInAndSignUp"}
+    encoded = base64.urlsafe_b64encode(json.dumps(settings).encode()).rstrip(b"=").decode()
+    for page in ["mfa-verify", "mfa-setup"]:
+        keep(page, s.get(f"{base}/preview/{page}", params={"settings": encoded, "language": language}))
     keep("error-unknown-client", s.get(f"{base}/oidc/auth?client_id=nobody&response_type=code"), (400,))
     keep("not-found", s.get(f"{base}/no-such-page"), (404,))
     # Signed in: consent is skipped for first-party apps, so the sign-out pages come next.

@@ -1,3 +1,5 @@
+import SesameOIDC
+
 /// A domain error with a stable code (Logto style: `user.username_already_in_use`) and a message a person
 /// can act on. The server maps it to an HTTP status in one place.
 public struct IdentityError: Error, Sendable, Equatable, CustomStringConvertible {
@@ -28,6 +30,8 @@ public struct IdentityError: Error, Sendable, Equatable, CustomStringConvertible
     public var phrase: String
     /// The values of the phrase's `%{name}` placeholders.
     public var parameters: [String: String]
+    /// Logto's `data` beside `code` and `message` in the API's answer (MFA's `availableFactors`), or nil.
+    public var data: [String: JSONValue]?
 
     /// An error whose text is the phrase `errors.<phrase>` with `parameters` filled in: English in the
     /// Management API's `message`, the person's language on the hosted pages and in the Console.

@@ -44,9 +44,10 @@ struct Secret: AsyncParsableCommand {
                     note = "the new secret is in \(file)"
                 }
                 report(json, ["signingKeys": .int(Int64(rotation.signingKeys)),
-                              "connectors": .int(Int64(rotation.connectors))],
-                       "Re-sealed \(rotation.signingKeys) signing key(s) and \(rotation.connectors) connector "
-                           + "configuration(s); \(note)")
+                              "connectors": .int(Int64(rotation.connectors)),
+                              "mfaSecrets": .int(Int64(rotation.mfaSecrets))],
+                       "Re-sealed \(rotation.signingKeys) signing key(s), \(rotation.connectors) connector "
+                           + "configuration(s) and \(rotation.mfaSecrets) MFA secret(s); \(note)")
             }
         }
     }

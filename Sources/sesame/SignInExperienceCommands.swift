@@ -33,6 +33,8 @@ struct SignInExp: AsyncParsableCommand {
                     print("Passwords: at least \(policy.minLength) characters, \(policy.characterTypes) character type(s)"
                         + (policy.rejectCommon ? ", common passwords refused" : ""))
                     print("Languages: \(settings.languages.joined(separator: ", "))")
+                    let factors = settings.mfa.factors.map(\.rawValue).joined(separator: ", ")
+                    print("MFA:       " + (factors.isEmpty ? "no factors offered" : "\(factors); policy \(settings.mfa.policy.rawValue)"))
                 }
             }
         }

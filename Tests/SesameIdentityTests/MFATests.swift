@@ -1,5 +1,6 @@
 import Foundation
 @testable import SesameIdentity
+import SesameOIDC
 import Testing
 
 /// TOTP against RFC 6238's own vectors, Base32 against RFC 4648's, and the QR encoder against a real decoder.
@@ -120,5 +121,114 @@ struct MFATests {
             }
         }
         return data
+    }
+}
+
+/// Who is asked for what after the first factor (Logto's policies, `../design/logto-reference.md` §3).
+@Suite("MFA policy")
+struct MfaPolicyTests {
+    typealias Case = (policy: MfaPolicy, user: Set<MfaFactor>, registration: Bool, skipped: Bool, demanded: Bool,
+                      expected: MfaRequirement)
+
+    static let offered: [MfaFactor] = [.totp, .backupCode]
+
+    static let table: [Case] = [
+        // A user with a factor is always asked for it, whatever the policy.
+        (.noPrompt, [.totp], false, false, false, .verify([.totp])),
+        (.mandatory, [.totp, .backupCode], false, false, false, .verify([.totp, .backupCode])),
+        (.promptOnlyAtSignIn, [.totp], true, true, false, .verify([.totp])),
+        // Backup codes alone (the authenticator was removed) still get the user in.
+        (.promptAtSignInAndSignUp, [.backupCode], false, false, false, .verify([.backupCode])),
+        // A factor the settings no longer offer still proves its holder (nobody is locked out by a change).
+        (.noPrompt, [.webAuthn], false, false, false, .verify([.webAuthn])),
+        (.mandatory, [.webAuthn, .totp], false, false, false, .verify([.totp, .webAuthn])),
+        // Users without a factor: the policy.
+        (.noPrompt, [], false, false, false, .none),
+        (.noPrompt, [], true, false, false, .none),
+        (.mandatory, [], false, false, false, .enrol([.totp], skippable: false)),
+        (.mandatory, [], true, true, false, .enrol([.totp], skippable: false)),
+        (.promptAtSignInAndSignUp, [], false, false, false, .enrol([.totp], skippable: true)),
+        (.promptAtSignInAndSignUp, [], true, false, false, .enrol([.totp], skippable: true)),
+        (.promptAtSignInAndSignUp, [], false, true, false, .none),
+        (.userControlled, [], false, false, false, .enrol([.totp], skippable: true)),
+        (.promptOnlyAtSignIn, [], false, false, false, .enrol([.totp], skippable: true)),
+        (.promptOnlyAtSignIn, [], true, false, false, .none),
+        (.promptOnlyAtSignIn, [], false, true, false, .none),
+        // A client's acr_values or an organization's isMfaRequired: set one up, no skipping.
+        (.noPrompt, [], false, false, true, .enrol([.totp], skippable: false)),
+        (.promptAtSignInAndSignUp, [], false, true, true, .enrol([.totp], skippable: false)),
+    ]
+
+    @Test(arguments: table.indices)
+    func policyTable(_ index: Int) {
+        let row = Self.table[index]
+        #expect(MfaRequirement.decide(settings: MfaSettings(factors: Self.offered, policy: row.policy),
+                                      userFactors: row.user, isRegistration: row.registration,
+                                      hasSkipped: row.skipped, isDemanded: row.demanded) == row.expected)
+    }
+
+    @Test func nothingOfferedAsksNothing() {
+        #expect(MfaRequirement.decide(settings: MfaSettings(factors: [], policy: .noPrompt), userFactors: [.totp],
+                                      isRegistration: false, hasSkipped: false, isDemanded: true) == .none)
+    }
+
+    @Test func settingsAreValidatedAsLogtoDoes() throws {
+        try MfaSettings(factors: [.totp, .backupCode], policy: .mandatory).validate()
+        try MfaSettings().validate()
+        for bad in [MfaSettings(factors: [.totp, .totp]), MfaSettings(factors: [.backupCode]),
+                    MfaSettings(factors: [], policy: .mandatory)]
+        {
+            #expect(throws: IdentityError.self) { try bad.validate() }
+        }
+        #expect(throws: IdentityError(.backupCodeAlone, phrase: "mfa.backup_code_alone")) {
+            try MfaSettings(factors: [.backupCode]).validate()
+        }
+    }
+
+    @Test func settingsSavedBeforeMfaDecodeWithTheDefault() throws {
+        var json = try JSONValue.decode(try JSONEncoder().encode(SignInExperience.default)).objectValue ?? [:]
+        json["mfa"] = nil
+        let decoded = try JSONDecoder().decode(SignInExperience.self, from: JSONValue.object(json).encoded())
+        #expect(decoded.mfa == MfaSettings(factors: [], policy: .userControlled))
+    }
+
+    @Test func importedSecretsAndCodesFollowLogtosFormats() throws {
+        #expect(try MfaService.validTotpSecret("jbsw y3dp ehpk 3pxp") == "JBSWY3DPEHPK3PXP")
+        for bad in ["JBSWY3DP", "JBSWY3DPEHPK3PXP1", String(repeating: "A", count: 40), "JBSWY3DPEHPK3PX!"] {
+            #expect(throws: IdentityError.self) { try MfaService.validTotpSecret(bad) }
+        }
+        let codes = MfaService.newBackupCodes()
+        #expect(codes.count == 10 && codes.allSatisfy { $0.count == 10 && $0.allSatisfy(\.isHexDigit) })
+        #expect(try MfaService.validBackupCodes(codes.map { $0.uppercased() }) == codes)
+        #expect(throws: IdentityError.self) { try MfaService.validBackupCodes(Array(codes.prefix(9))) }
+        #expect(throws: IdentityError.self) { try MfaService.validBackupCodes(Array(codes.prefix(9)) + [codes[0]]) }
+        #expect(throws: IdentityError.self) { try MfaService.validBackupCodes(Array(codes.prefix(9)) + ["0123456789g"]) }
+    }
+
+    @Test func authenticationMethodsSayHowTheUserSignedIn() throws {
+        var experience = Experience(event: .signIn)
+        experience.addVerification(.init(id: "p", kind: .password, identifier: .init(type: .username, value: "a"),
+                                         isVerified: true, userID: "u", verifiedAt: Date()))
+        experience.identifiedBy = "p"
+        experience.identifiedUserID = "u"
+        #expect(experience.authenticationMethods == ["pwd"])
+        // A factor proved for another account does not count for this one.
+        experience.updateMfa(for: "someone-else") { $0.verifiedFactor = .totp }
+        #expect(experience.authenticationMethods == ["pwd"])
+        experience.updateMfa(for: "u") { $0.verifiedFactor = .totp }
+        #expect(experience.authenticationMethods == ["pwd", "otp", "mfa"])
+        // Switching between sign-in and registration forgets the second factor.
+        try experience.switchEvent(to: .register)
+        #expect(experience.mfa == nil)
+        var byCode = Experience(event: .signIn)
+        byCode.addVerification(.init(id: "c", kind: .verificationCode, identifier: .init(type: .email, value: "a@b.c"),
+                                     isVerified: true, verifiedAt: Date()))
+        byCode.identifiedBy = "c"
+        byCode.identifiedUserID = "v"
+        byCode.updateMfa(for: "v") { $0.boundFactors = [.backupCode] }
+        // Backup codes set up alone prove nothing new.
+        #expect(byCode.authenticationMethods == ["otp"])
+        #expect(AuthenticationContext.achieved(amr: ["pwd", "otp", "mfa"]) == "urn:sesame:acr:mfa")
+        #expect(AuthenticationContext.achieved(amr: ["pwd"]) == "urn:sesame:acr:sfa")
     }
 }

@@ -24,6 +24,8 @@ public struct Experience: Sendable, Codable, Equatable {
         public enum Kind: String, Sendable, Codable {
             case verificationCode = "VerificationCode"
             case password = "Password"
+            /// A passkey sign-in (a discoverable WebAuthn credential): the first factor and the second in one.
+            case passkey = "Passkey"
         }
 
         public var id: String
@@ -75,6 +77,112 @@ public struct Experience: Sendable, Codable, Equatable {
     /// The username chosen in the profile step of a registration: the new account's identifier when no
     /// email was verified (sign-up by username), an extra one otherwise.
     public var username: String?
+
+    /// The second-factor part of a sign-in (nil until a factor is asked for, set up or skipped).
+    public var mfa: MfaState?
+
+    /// What happened with second factors in this experience, for one account.
+    public struct MfaState: Sendable, Codable, Equatable {
+        /// The account this state is about (nil: a passkey sign-in before anyone is identified). A factor proved
+        /// for one account never counts for another: the state is read and changed only for its own account.
+        public var userID: String?
+        /// Factors being set up or checked, by verification id (Logto's MFA verification records).
+        public var proofs: [MfaProof] = []
+        /// The factor the user proved in this experience (an existing one).
+        public var verifiedFactor: MfaFactor?
+        /// Factors set up in this experience.
+        public var boundFactors: [MfaFactor] = []
+        /// The account was created in this experience: its registration asked for a factor before signing in.
+        public var isRegistration = false
+        /// The user declined to set a factor up.
+        public var isSkipped = false
+
+        public init(userID: String? = nil) {
+            self.userID = userID
+        }
+
+        /// Whether a second factor was proved or set up: the sign-in counts as multi-factor.
+        public var isSatisfied: Bool { verifiedFactor != nil || boundFactors.contains { $0 != .backupCode } }
+    }
+
+    /// A factor being set up (a TOTP secret waiting for its first code, backup codes waiting to be kept) or a
+    /// check of one the user has.
+    public struct MfaProof: Sendable, Codable, Equatable {
+        public var id: String
+        public var factor: MfaFactor
+        public var isVerified: Bool
+        /// TOTP set-up: the secret, sealed. Backup codes: the codes, sealed (shown until they are kept).
+        public var sealedSecret: String?
+        /// WebAuthn: the challenge (base64url) and whether it registers or authenticates.
+        public var challenge: String?
+        public var isRegistration: Bool
+        /// WebAuthn registration: the credential, once verified.
+        public var credential: WebAuthnCredential?
+        /// TOTP set-up: the step of the code that proved it (stored as used when the factor is bound).
+        public var totpStep: Int64?
+        public var createdAt: Date
+
+        public init(id: String, factor: MfaFactor, isVerified: Bool = false, sealedSecret: String? = nil,
+                    challenge: String? = nil, isRegistration: Bool, credential: WebAuthnCredential? = nil,
+                    createdAt: Date)
+        {
+            self.id = id
+            self.factor = factor
+            self.isVerified = isVerified
+            self.sealedSecret = sealedSecret
+            self.challenge = challenge
+            self.isRegistration = isRegistration
+            self.credential = credential
+            self.createdAt = createdAt
+        }
+    }
+
+    /// The second-factor state of `userID`: the stored one when it is that account's, else a fresh one.
+    public func mfaState(for userID: String?) -> MfaState {
+        guard let mfa, mfa.userID == userID else { return MfaState(userID: userID) }
+        return mfa
+    }
+
+    /// Changes the second-factor state of `userID` (another account's state is dropped first).
+    public mutating func updateMfa(for userID: String?, _ change: (inout MfaState) -> Void) {
+        var state = mfaState(for: userID)
+        change(&state)
+        mfa = state
+    }
+
+    /// The proof `id` of `userID`'s state, or `session.verification_session_not_found` (404).
+    public func mfaProof(_ id: String, for userID: String?) throws -> MfaProof {
+        guard let proof = mfaState(for: userID).proofs.first(where: { $0.id == id }) else {
+            throw IdentityError(.notFound, phrase: "experience.verification_not_found", ["id": id])
+        }
+        return proof
+    }
+
+    /// The authentication methods used (RFC 8176 `amr`): the first factor (`pwd` for a password, `otp` for an
+    /// emailed code), the second (`otp` for TOTP and backup codes, `hwk` for a passkey), and `mfa` when there were
+    /// two.
+    public var authenticationMethods: [String] {
+        var methods: [String] = []
+        if let first = identifiedBy.flatMap({ id in verifications.first { $0.id == id } })
+            ?? verifications.first(where: \.isVerified)
+        {
+            switch first.kind {
+            case .password: methods.append("pwd")
+            case .verificationCode: methods.append("otp")
+            case .passkey: methods.append("hwk")
+            }
+        } else if passwordHash != nil {
+            methods.append("pwd")
+        }
+        let mfa = mfaState(for: identifiedUserID)
+        if identifiedUserID != nil, mfa.isSatisfied {
+            let second = mfa.verifiedFactor ?? mfa.boundFactors.first { $0 != .backupCode }
+            let value = second == .webAuthn ? "hwk" : "otp"
+            if !methods.contains(value) { methods.append(value) }
+            methods.append("mfa")
+        }
+        return methods
+    }
 
     public init(event: Event, startedAt: Date? = nil) {
         self.event = event
@@ -143,6 +251,7 @@ public struct Experience: Sendable, Codable, Equatable {
         }
         guard newEvent != event else { return }
         event = newEvent
+        mfa = nil
         identifiedUserID = nil
         identifiedBy = nil
         newIdentifier = nil

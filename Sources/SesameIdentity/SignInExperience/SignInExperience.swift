@@ -88,15 +88,51 @@ public struct SignInExperience: Sendable, Codable, Equatable {
     public var branding: Branding
     /// Languages offered, first the fallback: `en`, `zh-CN`.
     public var languages: [String]
+    /// Second factors offered and when people are asked to set one up (Logto's `mfa`).
+    public var mfa: MfaSettings
+    /// Passkeys as a first factor (Logto's `passkeySignIn`): needs `WebAuthn` among the MFA factors.
+    public var passkeySignIn: PasskeySignIn
+
+    public struct PasskeySignIn: Sendable, Codable, Equatable {
+        public var enabled: Bool
+        /// Show "Sign in with a passkey" on the sign-in page.
+        public var showPasskeyButton: Bool
+        /// Offer passkeys in the identifier field's autofill (conditional mediation) where the browser can.
+        public var allowAutofill: Bool
+
+        public init(enabled: Bool = false, showPasskeyButton: Bool = true, allowAutofill: Bool = true) {
+            self.enabled = enabled
+            self.showPasskeyButton = showPasskeyButton
+            self.allowAutofill = allowAutofill
+        }
+    }
 
     public init(signUp: SignUp, signIn: SignIn, passwordPolicy: PasswordPolicy = .init(), branding: Branding = .init(),
-                languages: [String] = ["en", "zh-CN"])
+                languages: [String] = ["en", "zh-CN"], mfa: MfaSettings = .init(), passkeySignIn: PasskeySignIn = .init())
     {
+        self.passkeySignIn = passkeySignIn
         self.signUp = signUp
         self.signIn = signIn
         self.passwordPolicy = passwordPolicy
         self.branding = branding
         self.languages = languages
+        self.mfa = mfa
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case signUp, signIn, passwordPolicy, branding, languages, mfa, passkeySignIn
+    }
+
+    /// Settings saved before a setting existed decode with its default (`mfa`: no factors, Logto's default policy).
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        signUp = try container.decode(SignUp.self, forKey: .signUp)
+        signIn = try container.decode(SignIn.self, forKey: .signIn)
+        passwordPolicy = try container.decode(PasswordPolicy.self, forKey: .passwordPolicy)
+        branding = try container.decode(Branding.self, forKey: .branding)
+        languages = try container.decode([String].self, forKey: .languages)
+        mfa = try container.decodeIfPresent(MfaSettings.self, forKey: .mfa) ?? MfaSettings()
+        passkeySignIn = try container.decodeIfPresent(PasskeySignIn.self, forKey: .passkeySignIn) ?? PasskeySignIn()
     }
 
     /// The seed's setup: email sign-up with a code and a password; sign in by email (password or code)
@@ -201,6 +237,10 @@ public struct SignInExperience: Sendable, Codable, Equatable {
         guard !languages.isEmpty, languages.allSatisfy({ PhraseBook.pageLocales.contains($0) }) else {
             throw IdentityError.invalidInput(phrase: "sign_in_experience.languages_unsupported",
                                              ["values": PhraseBook.pageLocales.joined(separator: ", ")])
+        }
+        try mfa.validate()
+        if passkeySignIn.enabled, !mfa.factors.contains(.webAuthn) {
+            throw IdentityError.invalidInput(phrase: "sign_in_experience.passkey_sign_in_needs_webauthn")
         }
     }
 }

@@ -82,7 +82,7 @@ extension OIDCProvider {
         -> AuthorizationRequest
     {
         for name in ["state", "nonce", "scope", "prompt", "max_age", "login_hint", "ui_locales", "code_challenge",
-                     "code_challenge_method", "response_mode", "id_token_hint"]
+                     "code_challenge_method", "response_mode", "id_token_hint", "acr_values"]
         {
             _ = try params.single(name)
         }
@@ -129,6 +129,13 @@ extension OIDCProvider {
             prompts: prompts, maxAge: maxAge, loginHint: try params.single("login_hint"),
             uiLocales: try params.single("ui_locales"), resources: resources.map(\.indicator))
         request.organizationID = try requestedOrganization(params)
+        if let values = try params.single("acr_values") {
+            let list = ScopeList.parse(values)
+            guard !list.isEmpty, list.count <= 10, values.utf8.count <= 512 else {
+                throw OAuthError.invalidRequest("acr_values must name one to ten classes")
+            }
+            request.acrValues = list
+        }
         return request
     }
 
@@ -207,6 +214,8 @@ extension OIDCProvider {
         if let maxAge = request.maxAge, let session, now.timeIntervalSince(session.authTime) > TimeInterval(maxAge) {
             needsLogin = true
         }
+        // A client demanding a multi-factor sign-in from a session that had one factor: sign in again, with two.
+        if request.demandsMFA, let session, !session.amr.contains("mfa") { needsLogin = true }
         if request.prompts.contains(.none) {
             if needsLogin { throw OAuthError(.loginRequired, "the user is not signed in") }
             if let account, try await needsConsent(request, client: client, accountID: account.id) {
@@ -217,8 +226,8 @@ extension OIDCProvider {
            try await !needsConsent(request, client: client, accountID: account.id)
         {
             // No interaction to spend: the code is always stored.
-            return .redirect(try await issueCode(request, accountID: account.id, authTime: session.authTime,
-                                                 sessionID: session.id, consumingInteraction: nil) ?? "")
+            return .redirect(try await issueCode(request, accountID: account.id, session: session,
+                                                 consumingInteraction: nil) ?? "")
         }
         let token = SecureRandom.token()
         let interaction = Interaction(
@@ -240,7 +249,9 @@ extension OIDCProvider {
 
     /// Records the grant and a single-use code, and returns the redirect that carries it; nil when
     /// `interactionID` names an interaction that was spent already (another resume of it won).
-    func issueCode(_ request: AuthorizationRequest, accountID: String, authTime: Date, sessionID: String?,
+    /// `session`: the IdP session the user signed in with; its `auth_time` and `amr` go into the ID tokens, and
+    /// with `acr_values` sent, the `acr` the sign-in achieved (OpenID Connect Core §2).
+    func issueCode(_ request: AuthorizationRequest, accountID: String, session: Session,
                    consumingInteraction interactionID: String?) async throws -> String?
     {
         let now = now()
@@ -248,8 +259,10 @@ extension OIDCProvider {
                           scopes: request.scopes, createdAt: now)
         let code = SecureRandom.token()
         let context = IssuanceContext(grantID: grant.id, clientID: request.clientID, accountID: accountID,
-                                      scopes: request.scopes, resources: request.resources, authTime: authTime,
-                                      nonce: request.nonce, sessionID: sessionID)
+                                      scopes: request.scopes, resources: request.resources, authTime: session.authTime,
+                                      nonce: request.nonce, sessionID: session.id, amr: session.amr,
+                                      acr: request.acrValues == nil ? nil
+                                          : session.amr.contains("mfa") ? "urn:sesame:acr:mfa" : "urn:sesame:acr:sfa")
         let stored = try await storage.insertGrant(grant, code: AuthorizationCode(
             id: SecretDigest.sha256Hex(code), context: context, redirectURI: request.redirectURI,
             codeChallenge: request.codeChallenge,

@@ -23,6 +23,7 @@ extension OIDCProvider {
             "id_token_signing_alg_values_supported": list([algorithm.rawValue]),
             "scopes_supported": list(StandardScope.supported),
             "claims_supported": list(StandardScope.supportedClaims),
+            "acr_values_supported": list(["urn:sesame:acr:sfa", "urn:sesame:acr:mfa"]),
             "claim_types_supported": list(["normal"]),
             "code_challenge_methods_supported": list(["S256"]),
             "token_endpoint_auth_methods_supported": authMethods,

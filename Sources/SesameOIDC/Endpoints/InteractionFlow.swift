@@ -12,8 +12,8 @@ extension OIDCProvider {
 
     /// The user proved who they are: start an IdP session and attach it to the interaction.
     /// Returns the new session's cookie value. A previous session of this browser is ended.
-    public func completeLogin(interactionToken: String, accountID: String, previousSessionToken: String?)
-        async throws -> String
+    public func completeLogin(interactionToken: String, accountID: String, previousSessionToken: String?,
+                              amr: [String] = []) async throws -> String
     {
         guard var interaction = try await interaction(token: interactionToken) else {
             throw OAuthError.sessionExpired
@@ -21,8 +21,9 @@ extension OIDCProvider {
         let now = now()
         let token = SecureRandom.token()
         let session = Session(id: SecretDigest.sha256Hex(token), accountID: accountID, authTime: now, createdAt: now,
-                              expiresAt: now.addingTimeInterval(TimeInterval(configuration.sessionTTL)))
+                              expiresAt: now.addingTimeInterval(TimeInterval(configuration.sessionTTL)), amr: amr)
         interaction.accountID = accountID
+        interaction.amr = amr
         interaction.authTime = now
         interaction.sessionID = session.id
         interaction.requiresLogin = false
@@ -32,12 +33,15 @@ extension OIDCProvider {
     }
 
     /// Starts an IdP session without an authorization request (a person signing in at `/sign-in` directly).
-    public func startSession(accountID: String, previousSessionToken: String?) async throws -> String {
+    /// `amr`: how the user signed in (RFC 8176), kept for the ID tokens issued from this session.
+    public func startSession(accountID: String, previousSessionToken: String?, amr: [String] = []) async throws
+        -> String
+    {
         let now = now()
         let token = SecureRandom.token()
         try await storage.startSession(Session(
             id: SecretDigest.sha256Hex(token), accountID: accountID, authTime: now, createdAt: now,
-            expiresAt: now.addingTimeInterval(TimeInterval(configuration.sessionTTL))),
+            expiresAt: now.addingTimeInterval(TimeInterval(configuration.sessionTTL)), amr: amr),
             replacing: previousSessionToken.flatMap(Self.sessionID), interaction: nil)
         return token
     }
@@ -113,8 +117,8 @@ extension OIDCProvider {
             return .interaction(InteractionTicket(token: token, interaction: interaction, step: .consent))
         }
         // The interaction is spent with the code, in one transaction: of two resumes racing, one gets a code.
-        guard let redirect = try await issueCode(interaction.request, accountID: accountID, authTime: session.authTime,
-                                                 sessionID: session.id, consumingInteraction: interaction.id)
+        guard let redirect = try await issueCode(interaction.request, accountID: accountID, session: session,
+                                                 consumingInteraction: interaction.id)
         else { return .errorPage(OAuthError.sessionExpired) }
         return .redirect(redirect)
     }

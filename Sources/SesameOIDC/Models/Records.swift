@@ -16,6 +16,8 @@ public struct Interaction: Sendable, Codable, Equatable {
     public var isConsentGiven: Bool
     /// The consent entries (`ConsentScope`) the consent page showed; accepting records no more than these.
     public var shownConsent: [String]?
+    /// How the user signed in (RFC 8176 `amr` values), once they have.
+    public var amr: [String]?
 
     public init(id: String, request: AuthorizationRequest, createdAt: Date, expiresAt: Date, requiresLogin: Bool,
                 accountID: String? = nil, authTime: Date? = nil, sessionID: String? = nil, isConsentGiven: Bool = false)
@@ -40,13 +42,16 @@ public struct Session: Sendable, Codable, Equatable {
     public var authTime: Date
     public var createdAt: Date
     public var expiresAt: Date
+    /// How the user signed in (RFC 8176 `amr` values: `pwd`, `otp`, `hwk`, `mfa`).
+    public var amr: [String]
 
-    public init(id: String, accountID: String, authTime: Date, createdAt: Date, expiresAt: Date) {
+    public init(id: String, accountID: String, authTime: Date, createdAt: Date, expiresAt: Date, amr: [String] = []) {
         self.id = id
         self.accountID = accountID
         self.authTime = authTime
         self.createdAt = createdAt
         self.expiresAt = expiresAt
+        self.amr = amr
     }
 }
 
@@ -78,10 +83,16 @@ public struct IssuanceContext: Sendable, Codable, Equatable {
     public var authTime: Date
     public var nonce: String?
     public var sessionID: String?
+    /// How the user signed in (RFC 8176), for the ID token's `amr`; nil for grants made before Sesame kept it.
+    public var amr: [String]?
+    /// The `acr` the ID token states: set only when the authorization request sent `acr_values`.
+    public var acr: String?
 
     public init(grantID: String, clientID: String, accountID: String, scopes: [String], resources: [String],
-                authTime: Date, nonce: String?, sessionID: String?)
+                authTime: Date, nonce: String?, sessionID: String?, amr: [String]? = nil, acr: String? = nil)
     {
+        self.amr = amr
+        self.acr = acr
         self.grantID = grantID
         self.clientID = clientID
         self.accountID = accountID

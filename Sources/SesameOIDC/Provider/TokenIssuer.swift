@@ -80,6 +80,8 @@ extension OIDCProvider {
         claims["iat"] = .int(now.epochSeconds)
         claims["exp"] = .int(now.epochSeconds + Int64(configuration.idTokenTTL))
         claims["auth_time"] = .int(context.authTime.epochSeconds)
+        if let amr = context.amr, !amr.isEmpty { claims["amr"] = .array(amr.map { .string($0) }) }
+        if let acr = context.acr { claims["acr"] = .string(acr) }
         claims["at_hash"] = .string(JWT.halfHash(accessToken, algorithm: key.algorithm))
         if includeNonce, let nonce = context.nonce { claims["nonce"] = .string(nonce) }
         return try JWT.sign(.object(claims), with: key)
@@ -107,7 +109,8 @@ extension OIDCProvider {
         // added appears (for a third-party app, only within what the user consented to).
         var permitted = Set<String>()
         if let organizationID {
-            permitted = try await organizationPermissions(.account(context.accountID), organizationID: organizationID,
+            permitted = try await organizationPermissions(.account(context.accountID), amr: context.amr ?? [],
+                                                          organizationID: organizationID,
                                                           resource: resource, client: client)
             if let resource {
                 permitted.formUnion(try await permittedScopes(.account(context.accountID), resource: resource,
@@ -215,10 +218,11 @@ extension OIDCProvider {
     }
 
     /// What `subject`'s roles in the organization permit (its organization scopes, or with `resource` that API's
-    /// scopes). Refused with 403 `access_denied` for a non-member, for an organization that requires MFA (Sesame
-    /// has no second factors yet, so no member has one), and for a third-party app the user has not consented the
-    /// organization to.
-    func organizationPermissions(_ subject: PermissionSubject, organizationID: String, resource: APIResource?,
+    /// scopes). Refused with 403 `access_denied` for a non-member, for an organization that requires MFA when the
+    /// sign-in used no second factor (`amr` without `mfa`), and for a third-party app the user has not consented
+    /// the organization to.
+    func organizationPermissions(_ subject: PermissionSubject, amr: [String] = [], organizationID: String,
+                                 resource: APIResource?,
                                  client: Client?) async throws -> Set<String>
     {
         if case .account(let accountID) = subject, let client, client.isThirdParty,
@@ -233,8 +237,10 @@ extension OIDCProvider {
             let who = if case .client = subject { "the application" } else { "the user" }
             throw OAuthError(.accessDenied, "\(who) is not a member of the organization", status: 403)
         }
-        if grant.requiresMFA, case .account = subject {
-            throw OAuthError(.accessDenied, "the organization requires MFA but the user has no MFA configured",
+        // Better than Logto (which asks only whether the user has a factor): the sign-in behind this grant must
+        // have used one.
+        if grant.requiresMFA, case .account = subject, !amr.contains("mfa") {
+            throw OAuthError(.accessDenied, "the organization requires MFA and this sign-in did not use a second factor",
                              status: 403)
         }
         return grant.scopes

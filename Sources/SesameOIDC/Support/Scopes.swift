@@ -27,7 +27,7 @@ public enum StandardScope {
     public static let extendedClaims: Set<String> = ["custom_data", "identities", "sso_identities", "roles",
                                                      "organizations", "organization_data", "organization_roles"]
 
-    public static let supportedClaims = ["sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "at_hash", "name",
+    public static let supportedClaims = ["sub", "iss", "aud", "exp", "iat", "auth_time", "amr", "acr", "nonce", "at_hash", "name",
                                          "username", "picture", "updated_at", "email", "email_verified",
                                          "phone_number", "phone_number_verified", "roles",
                                          "organizations", "organization_data", "organization_roles"]

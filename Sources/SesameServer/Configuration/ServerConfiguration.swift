@@ -40,6 +40,17 @@ public struct ServerConfiguration: Sendable {
 
     public var issuer: String { endpoint + "/oidc" }
     public var isSecure: Bool { endpoint.hasPrefix("https://") }
+    /// The host people reach Sesame at (from `endpoint`, lower case): the TOTP issuer and the WebAuthn RP ID.
+    public var endpointHost: String { (URLComponents(string: endpoint)?.host ?? host).lowercased() }
+    /// `endpoint`'s origin as browsers serialize it (RFC 6454: lower-case scheme and host, no default port):
+    /// where WebAuthn ceremonies must come from.
+    public var endpointOrigin: String {
+        guard let url = URLComponents(string: endpoint), let scheme = url.scheme?.lowercased(), url.host != nil else {
+            return endpoint
+        }
+        let isDefault = (scheme == "https" && url.port == 443) || (scheme == "http" && url.port == 80)
+        return scheme + "://" + endpointHost + (url.port.map { isDefault ? "" : ":\($0)" } ?? "")
+    }
 
     public init(endpoint: String = "http://localhost:3001", host: String = "127.0.0.1", port: Int = 3001,
                 databaseURL: String = "sqlite://./sesame.db", secret: String, logLevel: Logger.Level = .info,

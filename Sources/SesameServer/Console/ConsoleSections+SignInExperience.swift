@@ -71,7 +71,7 @@ extension ConsoleSections {
         }
     }
 
-    static let previewPages = ["sign-in", "sign-in-code", "register", "forgot-password"]
+    static let previewPages = PreviewRoutes.pages
 
     static func previewURL(_ settings: SignInExperience, page: String, language: String?) -> String {
         let json = (try? JSONEncoder().encode(settings)) ?? Data()
@@ -128,8 +128,32 @@ extension ConsoleSections {
             languages.insert(first, at: 0)
         }
         settings.languages = languages
+        // The form always carries the policy; settings posted without it (older forms) keep the saved MFA.
+        if let policy = try form.single("mfaPolicy") {
+            guard let value = MfaPolicy(rawValue: policy) else {
+                throw IdentityError.invalidInput(phrase: "input.one_of", [
+                    "field": "mfaPolicy", "values": MfaPolicy.allCases.map(\.rawValue).joined(separator: ", "),
+                ])
+            }
+            var factors: [MfaFactor] = []
+            for raw in form.all("mfaFactor") {
+                guard let factor = Self.consoleMfaFactors.first(where: { $0.rawValue == raw }) else {
+                    throw IdentityError.invalidInput(phrase: "input.one_of", [
+                        "field": "mfaFactor", "values": Self.consoleMfaFactors.map(\.rawValue).joined(separator: ", "),
+                    ])
+                }
+                if !factors.contains(factor) { factors.append(factor) }
+            }
+            settings.mfa = MfaSettings(factors: factors, policy: value)
+            settings.passkeySignIn.enabled = form.isChecked("passkeySignIn")
+        }
         return settings
     }
+
+    /// The factors the Console offers.
+    static let consoleMfaFactors: [MfaFactor] = [.webAuthn, .totp, .backupCode]
+    /// The policies the Console offers (Logto's deprecated `UserControlled` reads as `PromptAtSignInAndSignUp`).
+    static let consoleMfaPolicies: [MfaPolicy] = [.noPrompt, .promptAtSignInAndSignUp, .promptOnlyAtSignIn, .mandatory]
 
     /// `channels`: the identifiers a code can be sent to now; options that need another are shown disabled,
     /// with the connector they wait for.
@@ -188,6 +212,16 @@ extension ConsoleSections {
             },
             "previewURL": Self.previewURL(settings, page: page, language: settings.languages.first),
         ]
+        let policyShown = settings.mfa.policy == .userControlled ? .promptAtSignInAndSignUp : settings.mfa.policy
+        model["mfaFactors"] = Self.consoleMfaFactors.map { factor in
+            ["value": factor.rawValue, "label": visit.t("mfaFactor." + factor.rawValue),
+             "isOn": settings.mfa.factors.contains(factor)] as [String: Any]
+        }
+        model["passkeySignIn"] = settings.passkeySignIn.enabled
+        model["mfaPolicies"] = Self.consoleMfaPolicies.map { policy in
+            ["value": policy.rawValue, "label": visit.t("mfaPolicy." + policy.rawValue),
+             "isSelected": policy == policyShown] as [String: Any]
+        }
         model["error"] = error
         model["logoError"] = logoError
         model["maximumLogoKiB"] = BrandingAsset.maximumSize / 1024

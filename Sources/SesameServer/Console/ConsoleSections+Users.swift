@@ -34,7 +34,24 @@ extension ConsoleSections {
         console.get("users/:id") { request, context in
             let visit = visit(request, context)
             let user = try await runtime.users.user(id: context.parameters.get("id") ?? "")
-            return userPage(visit, user, notice: visit.notice(request))
+            return try await userPage(visit, user, notice: visit.notice(request))
+        }
+        // An administrator removes one factor, or every factor (MFA reset: the user sets one up again at the next
+        // sign-in when the policy asks). Recorded in the audit log as every Console change is.
+        console.post("users/:id/mfa/:verificationId/delete") { request, context in
+            let visit = visit(request, context)
+            _ = try await request.consoleForm(visit)
+            let user = try await runtime.users.user(id: context.parameters.get("id") ?? "")
+            try await runtime.mfa.remove(userID: user.id, id: context.parameters.get("verificationId") ?? "",
+                                         policy: try await runtime.signInExperience().mfa.policy, force: true)
+            return visit.redirect("/console/users/\(user.id)", notice: "mfaRemoved")
+        }
+        console.post("users/:id/mfa/reset") { request, context in
+            let visit = visit(request, context)
+            _ = try await request.consoleForm(visit)
+            let user = try await runtime.users.user(id: context.parameters.get("id") ?? "")
+            _ = try await runtime.mfa.store.deleteMfaVerifications(userID: user.id)
+            return visit.redirect("/console/users/\(user.id)", notice: "mfaReset")
         }
         console.post("users/:id") { request, context in
             let visit = visit(request, context)
@@ -51,7 +68,7 @@ extension ConsoleSections {
                 for field in ["primaryEmail", "username", "primaryPhone", "name", "avatar"] {
                     values[field] = try form.text(field) ?? ""
                 }
-                return userPage(visit, user, form: values, profileError: visit.text.message(error))
+                return try await userPage(visit, user, form: values, profileError: visit.text.message(error))
             }
             return visit.redirect("/console/users/\(user.id)", notice: "saved")
         }
@@ -64,7 +81,7 @@ extension ConsoleSections {
                 _ = try await runtime.users.changePassword(userID: user.id, password: try form.single("newPassword") ?? "",
                                                            policy: policy)
             } catch let error as IdentityError {
-                return userPage(visit, user, passwordError: visit.text.message(error))
+                return try await userPage(visit, user, passwordError: visit.text.message(error))
             }
             // The reset ended every session and token (`changePassword`), as the end user's own recovery does.
             return visit.redirect("/console/users/\(user.id)", notice: "passwordReset")
@@ -109,8 +126,10 @@ extension ConsoleSections {
     }
 
     private func userPage(_ visit: ConsoleVisit, _ user: User, form: [String: String]? = nil,
-                          profileError: String? = nil, passwordError: String? = nil, notice: String? = nil) -> Response
+                          profileError: String? = nil, passwordError: String? = nil, notice: String? = nil)
+        async throws -> Response
     {
+        let factors = try await runtime.mfa.store.mfaVerifications(userID: user.id)
         var model: [String: Any] = [
             "display": Self.display(user),
             "profile": ["id": user.id, "isSuspended": user.isSuspended] as [String: Any],
@@ -123,6 +142,21 @@ extension ConsoleSections {
                 "avatar": user.avatar ?? "",
             ],
         ]
+        model["hasMfaFactors"] = !factors.isEmpty
+        model["mfaFactors"] = factors.map { factor -> [String: Any] in
+            var detail: String?
+            switch factor.kind {
+            case .webAuthn(let credential): detail = credential.name ?? credential.agent
+            case .backupCode(let codes):
+                detail = visit.text.counted("mfaCodesLeft", codes.filter { $0.usedAt == nil }.count)
+            case .totp: break
+            }
+            var row: [String: Any] = ["id": factor.id, "userID": user.id, "label": visit.t("mfaFactor." + factor.factor.rawValue),
+                                      "createdAt": ConsoleVisit.format(factor.createdAt),
+                                      "lastUsed": ConsoleVisit.format(factor.lastUsedAt)]
+            row["detail"] = detail
+            return row
+        }
         model["profileError"] = profileError
         model["passwordError"] = passwordError
         return visit.page("user", title: Self.display(user), section: .users, model: model, notice: notice,

@@ -10,9 +10,11 @@ struct ExperienceEngine: Sendable {
     let runtime: SesameRuntime
 
     enum Outcome {
-        /// The user proved who they are (signed in or just registered).
-        case signedIn(User)
+        /// The user proved who they are (signed in or just registered), with the methods used (RFC 8176 `amr`).
+        case signedIn(User, amr: [String])
         case passwordReset
+        /// The first factor is done; a second factor must be verified, set up or skipped (`MfaStep`) first.
+        case needsMfa(MfaStep)
     }
 
     /// Registrations by username per IP and hour.
@@ -212,12 +214,16 @@ struct ExperienceEngine: Sendable {
 
     /// Carries the experience out and ends it.
     func submit(_ session: ExperienceSession) async throws -> Outcome {
-        let experience = try await session.load()
+        var experience = try await session.load()
         let settings = session.visit.settings
         let outcome: Outcome
-        // The settings may have changed since the experience started: they decide at the end too.
-        if let verified = experience.verifications.first(where: \.isVerified) {
-            if verified.kind == .verificationCode {
+        let createdHere = experience.mfaState(for: experience.identifiedUserID).isRegistration
+        // The settings may have changed since the experience started: they decide at the end too (for an account
+        // this experience created, they did when it was created).
+        if !createdHere, let verified = experience.verifications.first(where: \.isVerified) {
+            if verified.kind == .passkey {
+                try Self.checkPasskeySignIn(settings, experience)
+            } else if verified.kind == .verificationCode {
                 try Self.checkAllowed(experience.event, verified.identifier.type, settings: settings)
             } else if settings.method(for: verified.identifier.type)?.password != true {
                 throw Self.disabled("experience.password_sign_in_off", verified.identifier.type)
@@ -228,7 +234,8 @@ struct ExperienceEngine: Sendable {
             guard let user = try await runtime.store.user(id: userID), !user.isSuspended else {
                 throw IdentityError(.suspended, phrase: "user.suspended")
             }
-            outcome = .signedIn(user)
+            if let step = try await mfaStep(experience, user: user, visit: session.visit) { return .needsMfa(step) }
+            outcome = .signedIn(user, amr: experience.authenticationMethods)
         case .register(let identifier):
             guard settings.signUp.identifiers.contains(identifier.type) else {
                 throw Self.disabled("experience.sign_up_off", identifier.type)
@@ -240,7 +247,16 @@ struct ExperienceEngine: Sendable {
                 name: experience.name, passwordHash: experience.passwordHash)
             newUser.provisionsJustInTime = identifier.type == .email
             let user = try await runtime.users.create(newUser)
-            outcome = .signedIn(user)
+            if let step = try await mfaStep(experience, user: user, visit: session.visit, isRegistration: true) {
+                // The account exists; the experience goes on as its sign-in, which the second factor finishes.
+                experience.event = .signIn
+                experience.identifiedUserID = user.id
+                experience.updateMfa(for: user.id) { $0.isRegistration = true }
+                try await session.save(experience)
+                recordSuccess("Register.Success", experience, userID: user.id, session.visit)
+                return .needsMfa(step)
+            }
+            outcome = .signedIn(user, amr: experience.authenticationMethods)
         case .resetPassword(let userID, let hash):
             // The new password and the end of every session and token of the account, in one transaction.
             try await runtime.users.resetPassword(userID: userID, passwordHash: hash)
@@ -253,17 +269,25 @@ struct ExperienceEngine: Sendable {
         default: "SignIn.Success"
         }
         var userID: String?
-        if case .signedIn(let user) = outcome { userID = user.id } else { userID = experience.identifiedUserID }
+        if case .signedIn(let user, _) = outcome { userID = user.id } else { userID = experience.identifiedUserID }
+        // A registration that asked for a second factor was recorded when the account was created.
+        if !createdHere { recordSuccess(key, experience, userID: userID, session.visit) }
+        return outcome
+    }
+
+    private func recordSuccess(_ key: String, _ experience: Experience, userID: String?, _ visit: Visit) {
         let method = experience.verifications.first(where: \.isVerified)?.kind.rawValue ?? "unknown"
         if key == "SignIn.Success" {
             let kind = experience.verifications.first(where: \.isVerified)?.kind
             runtime.metrics.signIn(method: kind == .password ? "password" : "verificationCode", result: "success")
         }
-        runtime.audit.record(AuditEvent(key: key, userID: userID,
-                                        applicationID: session.visit.interaction?.request.clientID,
-                                        ip: session.visit.clientIP, payload: ["method": .string(method)],
+        var payload: [String: JSONValue] = ["method": .string(method)]
+        if let userID, case let mfa = experience.mfaState(for: userID), mfa.isSatisfied {
+            payload["mfa"] = .string((mfa.verifiedFactor ?? mfa.boundFactors.first)?.rawValue ?? "")
+        }
+        runtime.audit.record(AuditEvent(key: key, userID: userID, applicationID: visit.interaction?.request.clientID,
+                                        ip: visit.clientIP, payload: .object(payload),
                                         createdAt: runtime.provider.now()))
-        return outcome
     }
 
     static func usage(_ event: Experience.Event) -> UsageType {

@@ -78,13 +78,17 @@ struct ExperienceRoutes: Sendable {
                 return nil
             }
         }
+        registerMfa(on: api)
         api.post("submit") { request, context in
             let visit = try await Visit.load(request, context: context, runtime: runtime, jar: cookies)
             switch try await engine.submit(ExperienceSession(visit: visit, store: runtime.store)) {
             case .passwordReset:
                 return Response(status: .noContent, headers: Self.cookieHeaders(visit.cookies))
-            case .signedIn(let user):
-                let finished = try await visit.finishSignIn(user, request: request, pages: pages, jar: cookies)
+            case .needsMfa(let step):
+                throw step.error
+            case .signedIn(let user, let amr):
+                let finished = try await visit.finishSignIn(user, amr: amr, request: request, pages: pages,
+                                                            jar: cookies)
                 let redirectTo = runtime.configuration.endpoint
                     + (visit.interactionToken != nil ? "/oidc/auth/resume" : "/sign-in")
                 let headers = Self.cookieHeaders(visit.cookies + finished.headers[values: .setCookie])
@@ -93,11 +97,132 @@ struct ExperienceRoutes: Sendable {
         }
     }
 
+    /// Logto's MFA routes (`../design/logto-reference.md` §3): verify a factor the user has, or set one up and
+    /// bind it with `profile/mfa`, or skip.
+    private func registerMfa(on api: RouterGroup<SesameRequestContext>) {
+        api.post("verification/totp/secret") { request, context in
+            try await handle(request, context) { session, _ in
+                let (id, secret, uri) = try await engine.createTotpSecret(session)
+                return ["verificationId": .string(id), "secret": .string(secret),
+                        "secretQrCode": .string(try Self.qrDataURL(uri))]
+            }
+        }
+        api.post("verification/totp/verify") { request, context in
+            try await handle(request, context) { session, body in
+                let id = try await engine.verifyTotp(session, code: try Self.string(body["code"], "code"),
+                                                     verificationID: try Self.optionalString(body["verificationId"]))
+                return ["verificationId": .string(id)]
+            }
+        }
+        api.post("verification/backup-code/generate") { request, context in
+            try await handle(request, context) { session, _ in
+                let (id, codes) = try await engine.generateBackupCodes(session)
+                return ["verificationId": .string(id), "codes": .array(codes.map { .string($0) })]
+            }
+        }
+        api.post("verification/backup-code/verify") { request, context in
+            try await handle(request, context) { session, body in
+                let id = try await engine.verifyBackupCode(session, code: try Self.string(body["code"], "code"))
+                return ["verificationId": .string(id)]
+            }
+        }
+        api.post("verification/web-authn/registration") { request, context in
+            try await handle(request, context) { session, _ in
+                let (id, options) = try await engine.webAuthnRegistration(session)
+                return ["verificationId": .string(id), "registrationOptions": options]
+            }
+        }
+        api.post("verification/web-authn/registration/verify") { request, context in
+            try await handle(request, context) { session, body in
+                let id = try await engine.verifyWebAuthnRegistration(
+                    session, verificationID: try Self.string(body["verificationId"], "verificationId"),
+                    payload: try Self.payload(body), agent: request.headers[.userAgent])
+                return ["verificationId": .string(id)]
+            }
+        }
+        api.post("verification/web-authn/authentication") { request, context in
+            try await handle(request, context) { session, _ in
+                let (id, options) = try await engine.webAuthnAuthentication(session)
+                return ["verificationId": .string(id), "authenticationOptions": options]
+            }
+        }
+        api.post("verification/web-authn/authentication/verify") { request, context in
+            try await handle(request, context) { session, body in
+                let id = try await engine.verifyWebAuthnAuthentication(
+                    session, verificationID: try Self.string(body["verificationId"], "verificationId"),
+                    payload: try Self.payload(body))
+                return ["verificationId": .string(id)]
+            }
+        }
+        // Passkeys as the first factor (Logto's sign-in-passkey verification): identification and submit follow.
+        api.post("verification/sign-in-passkey/authentication") { request, context in
+            try await handle(request, context) { session, _ in
+                let (id, options) = try await engine.passkeySignInOptions(session)
+                return ["verificationId": .string(id), "authenticationOptions": options]
+            }
+        }
+        api.post("verification/sign-in-passkey/authentication/verify") { request, context in
+            try await handle(request, context) { session, body in
+                let id = try await engine.verifyPasskeySignIn(
+                    session, verificationID: try Self.string(body["verificationId"], "verificationId"),
+                    payload: try Self.payload(body))
+                return ["verificationId": .string(id)]
+            }
+        }
+        api.post("profile/mfa") { request, context in
+            try await handle(request, context) { session, body in
+                guard let raw = body["type"]?.stringValue, let factor = MfaFactor(rawValue: raw) else {
+                    throw IdentityError.invalidInput(phrase: "input.one_of",
+                                                     ["field": "type", "values": "Totp, WebAuthn, BackupCode"])
+                }
+                try await engine.bindMfa(session, factor: factor,
+                                         verificationID: try Self.string(body["verificationId"], "verificationId"))
+                return nil
+            }
+        }
+        api.post("profile/mfa/mfa-skipped") { request, context in
+            try await handle(request, context) { session, _ in
+                try await engine.skipMfa(session)
+                return nil
+            }
+        }
+    }
+
+    /// An `otpauth://` URI as a QR code in an SVG data URL (Logto answers a PNG data URL; both go in an `img`).
+    static func qrDataURL(_ uri: String) throws -> String {
+        let svg = try QRCode(uri).svg(scale: 4)
+        return "data:image/svg+xml;base64," + Data(svg.utf8).base64EncodedString()
+    }
+
+    /// The WebAuthn credential a browser returned (`payload`, a JSON object).
+    static func payload(_ body: JSONValue) throws -> JSONValue {
+        guard let payload = body["payload"], payload.objectValue != nil else {
+            throw IdentityError.invalidInput(phrase: "input.required", ["field": "payload"])
+        }
+        return payload
+    }
+
+    static func optionalString(_ value: JSONValue?) throws -> String? {
+        switch value {
+        case nil, .null?: return nil
+        case .string(let text)?: return text.isEmpty ? nil : text
+        default: throw IdentityError.invalidInput(phrase: "input.required", ["field": "verificationId"])
+        }
+    }
+
     /// Parses the JSON body, loads the visit, runs the step, and answers 200 with JSON or 204.
     private func handle(_ request: Request, _ context: SesameRequestContext,
                         _ step: (ExperienceSession, JSONValue) async throws -> JSONValue?) async throws -> Response
     {
-        let body = try await request.jsonObject()
+        // Steps without parameters may come without a body, as Logto's own UI sends them.
+        var body: JSONValue = [:]
+        let hasBody = request.headers[.contentType] != nil ? true : try await request.bodyBytes().readableBytes > 0
+        if hasBody {
+            body = try await request.jsonObject()
+        } else if let site = request.headers[HTTPField.Name("Sec-Fetch-Site")!], site != "same-origin", site != "none" {
+            // Without a JSON body a cross-site form could send it: a browser's request must come from this origin.
+            throw IdentityError.invalidInput(phrase: "input.json_content_type")
+        }
         let visit = try await Visit.load(request, context: context, runtime: runtime, jar: cookies)
         let result = try await step(ExperienceSession(visit: visit, store: runtime.store), body)
         let headers = Self.cookieHeaders(visit.cookies)

@@ -123,7 +123,9 @@ enum Responses {
         fields[.contentType] = "text/html; charset=utf-8"
         fields[.cacheControl] = "no-store"
         fields[HTTPField.Name("X-Frame-Options")!] = "DENY"
+        // Scripts only from this origin (the passkey script), talking only to it.
         fields[.contentSecurityPolicy] = "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' https: data:; "
+            + "script-src 'self'; connect-src 'self'; "
             + "form-action 'self' http: https:; frame-ancestors 'none'; base-uri 'none'"
         fields[HTTPField.Name("Referrer-Policy")!] = "no-referrer"
         return Response(status: status, headers: fields, body: .init(byteBuffer: ByteBuffer(string: body)))

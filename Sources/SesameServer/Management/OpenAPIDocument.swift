@@ -1,5 +1,6 @@
 import Foundation
 import SesameConnectors
+import SesameIdentity
 import SesameOIDC
 
 /// The OpenAPI 3 description of the Management API and the Experience API, served at `/api/swagger.json`.
@@ -271,6 +272,16 @@ enum OpenAPIDocument {
         .init(method: "patch", path: "/api/users/{id}/is-suspended", tag: "Users", summary: "Suspend or restore a user",
               body: "Suspension", response: "User"),
         .init(method: "delete", path: "/api/users/{id}", tag: "Users", summary: "Delete a user", status: "204"),
+        .init(method: "get", path: "/api/users/{id}/mfa-verifications", tag: "Users",
+              summary: "A user's second factors (no secret is ever returned after creation)",
+              response: "MfaVerification", isList: true),
+        .init(method: "post", path: "/api/users/{id}/mfa-verifications", tag: "Users",
+              summary: "Add a TOTP (secret given or generated) or backup codes (given or generated); returned once",
+              body: "MfaVerificationCreate", response: "MfaVerificationCreated",
+              errors: ["422": "user.totp_already_in_use, user.totp_secret_invalid, user.backup_code_already_in_use, "
+                  + "user.wrong_backup_code_format, session.mfa.backup_code_can_not_be_alone"]),
+        .init(method: "delete", path: "/api/users/{id}/mfa-verifications/{verificationId}", tag: "Users",
+              summary: "Remove one of a user's second factors", status: "204"),
         .init(method: "get", path: "/api/sign-in-exp", tag: "Sign-in experience", summary: "Get the settings",
               response: "SignInExperience"),
         .init(method: "patch", path: "/api/sign-in-exp", tag: "Sign-in experience",
@@ -393,7 +404,22 @@ enum OpenAPIDocument {
         "SignInExperience": object([
             "signUp": ["type": "object"], "signIn": ["type": "object"], "passwordPolicy": ["type": "object"],
             "branding": ["type": "object"], "languages": stringArray,
-        ], required: ["signUp", "signIn", "passwordPolicy", "branding", "languages"]),
+            "mfa": object(["factors": ["type": "array", "items": ["type": "string", "enum": ["Totp", "WebAuthn", "BackupCode"]]],
+                           "policy": ["type": "string", "enum": .array(MfaPolicy.allCases.map { .string($0.rawValue) })]],
+                          required: ["factors", "policy"]),
+        ], required: ["signUp", "signIn", "passwordPolicy", "branding", "languages", "mfa"]),
+        "MfaVerification": object([
+            "id": string(), "type": ["type": "string", "enum": ["Totp", "WebAuthn", "BackupCode"]],
+            "createdAt": string("ISO 8601"), "lastUsedAt": string("ISO 8601"), "agent": string(nullable: true),
+            "name": string(nullable: true), "remainCodes": integer,
+        ], required: ["id", "type", "createdAt"]),
+        "MfaVerificationCreate": object([
+            "type": ["type": "string", "enum": ["Totp", "BackupCode"]], "secret": string("base32, 16 to 32 characters"),
+            "codes": stringArray,
+        ], required: ["type"]),
+        "MfaVerificationCreated": object([
+            "type": string(), "secret": string(), "secretQrCode": string("an SVG data URL"), "codes": stringArray,
+        ], required: ["type"]),
         "Resource": object(["id": string(), "name": string(), "indicator": string(), "accessTokenTtl": integer,
                             "scopes": ["type": "array", "items": ["$ref": "#/components/schemas/Scope"]]],
                            required: ["id", "indicator"]),
@@ -581,7 +607,7 @@ enum OpenAPIDocument {
             }
             let unpaged: Set = ["/api/applications/{id}/secrets", "/api/resources", "/api/resources/{id}/scopes",
                                 "/api/connectors", "/api/connector-factories", "/api/roles/{id}/scopes",
-                                "/api/users/{id}/roles", "/api/applications/{id}/roles",
+                                "/api/users/{id}/roles", "/api/applications/{id}/roles", "/api/users/{id}/mfa-verifications",
                                 "/api/organizations/{id}/users/{userId}/scopes", "/api/organization-roles/{id}/scopes",
                                 "/api/organization-roles/{id}/resource-scopes", "/api/organizations/{id}/users/{userId}/roles",
                                 "/api/organizations/{id}/applications/{applicationId}/roles",

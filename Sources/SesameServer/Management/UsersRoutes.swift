@@ -70,6 +70,68 @@ struct UsersRoutes: Sendable {
             try await runtime.users.delete(id: context.parameters.get("id") ?? "")
             return Response(status: .noContent)
         }
+        registerMfa(on: api)
+    }
+
+    /// Logto's `/api/users/{userId}/mfa-verifications` (`../design/logto-reference.md` §3): list (no secret is ever
+    /// returned after creation), add a TOTP or backup codes (given or generated), remove one.
+    private func registerMfa(on api: RouterGroup<SesameRequestContext>) {
+        api.get("users/:id/mfa-verifications") { _, context in
+            let user = try await user(context)
+            return Responses.json(.array(try await runtime.mfa.store.mfaVerifications(userID: user.id).map(Self.json)))
+        }
+        api.post("users/:id/mfa-verifications") { request, context in
+            let body = try await ManagementInput.body(request)
+            let user = try await user(context)
+            switch body["type"]?.stringValue {
+            case MfaFactor.totp.rawValue?:
+                try ManagementInput.allowOnly(body, ["type", "secret"])
+                let secret = try (ManagementInput.optionalString(body, "secret") ?? nil)
+                    .map(MfaService.validTotpSecret) ?? MfaService.newTotpSecret()
+                try await runtime.mfa.addTotp(userID: user.id, secret: secret)
+                let uri = ExperienceEngine.totpURI(secret: secret, user: user, runtime: runtime)
+                return Responses.json(["type": "Totp", "secret": .string(secret),
+                                       "secretQrCode": .string(try ExperienceRoutes.qrDataURL(uri))])
+            case MfaFactor.backupCode.rawValue?:
+                try ManagementInput.allowOnly(body, ["type", "codes"])
+                var codes = MfaService.newBackupCodes()
+                if let given = body["codes"], given != .null {
+                    guard let list = given.arrayValue?.compactMap(\.stringValue), list.count == given.arrayValue?.count
+                    else { throw IdentityError(.wrongBackupCodeFormat, phrase: "mfa.wrong_backup_code_format") }
+                    codes = try MfaService.validBackupCodes(list)
+                }
+                try await runtime.mfa.setBackupCodes(userID: user.id, codes: codes, replacing: false)
+                return Responses.json(["type": "BackupCode", "codes": .array(codes.map { .string($0) })])
+            default:
+                // Passkeys are made by the user's authenticator, never by an administrator (as Logto).
+                throw IdentityError.invalidInput(phrase: "input.one_of", ["field": "type", "values": "Totp, BackupCode"])
+            }
+        }
+        api.delete("users/:id/mfa-verifications/:verificationId") { _, context in
+            let user = try await user(context)
+            // An administrator may remove the last factor (a reset); backup codes go with the last real factor.
+            try await runtime.mfa.remove(userID: user.id, id: context.parameters.get("verificationId") ?? "",
+                                         policy: try await runtime.signInExperience().mfa.policy, force: true)
+            return Response(status: .noContent)
+        }
+    }
+
+    /// A factor as Logto lists it: `{id, createdAt, type, lastUsedAt?, agent?, name?, remainCodes?}` (ISO 8601 times).
+    static func json(_ verification: MfaVerification) -> JSONValue {
+        let iso = ISO8601DateFormatter()
+        var json: [String: JSONValue] = ["id": .string(verification.id), "type": .string(verification.factor.rawValue),
+                                         "createdAt": .string(iso.string(from: verification.createdAt))]
+        if let used = verification.lastUsedAt { json["lastUsedAt"] = .string(iso.string(from: used)) }
+        switch verification.kind {
+        case .webAuthn(let credential):
+            json["agent"] = credential.agent.map { .string($0) } ?? .null
+            json["name"] = credential.name.map { .string($0) } ?? .null
+        case .backupCode(let codes):
+            json["remainCodes"] = .int(Int64(codes.filter { $0.usedAt == nil }.count))
+        case .totp:
+            break
+        }
+        return .object(json)
     }
 
     private func user(_ context: SesameRequestContext) async throws -> User {

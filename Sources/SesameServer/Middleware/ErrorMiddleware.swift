@@ -115,9 +115,14 @@ struct ErrorMiddleware: RouterMiddleware {
         // The JSON APIs under /api answer Logto-style: {"code": ..., "message": ...}.
         if request.uri.path.hasPrefix("/api/") {
             var status = oauthError.status
-            if let error = error as? IdentityError { status = Self.status(of: error.code) }
-            return Responses.json(["code": .string(oauthError.code.rawValue), "message": .string(oauthError.description)],
-                                  status: HTTPResponse.Status(code: status), headers: [.cacheControl: "no-store"])
+            var body: [String: JSONValue] = ["code": .string(oauthError.code.rawValue),
+                                             "message": .string(oauthError.description)]
+            if let error = error as? IdentityError {
+                status = Self.status(of: error.code)
+                if let data = error.data { body["data"] = .object(data) }
+            }
+            return Responses.json(.object(body), status: HTTPResponse.Status(code: status),
+                                  headers: [.cacheControl: "no-store"])
         }
         var headers = HTTPFields()
         if let challenge = oauthError.wwwAuthenticate { headers[.wwwAuthenticate] = challenge }
@@ -132,6 +137,8 @@ struct ErrorMiddleware: RouterMiddleware {
         case .tooManyAttempts: 429
         case .invalidCredentials, .weakPassword, .suspended, .emailAlreadyInUse: 422
         case _ where IdentityError.Code.unprocessable.contains(code): 422
+        case .mfaVerificationRequired: 403
+        case _ where IdentityError.Code.mfaUnprocessable.contains(code): 422
         default: 400
         }
     }

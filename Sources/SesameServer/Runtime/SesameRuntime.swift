@@ -25,6 +25,7 @@ public struct SesameRuntime: Sendable {
     public let rateLimiter: RateLimiter
     public let connectors: ConnectorService
     public let codes: VerificationCodeService
+    public let mfa: MfaService
     public let audit: AuditLogger
     /// Console administrators and their sessions.
     public let administrators: AdministratorService
@@ -82,6 +83,7 @@ public struct SesameRuntime: Sendable {
         codes = VerificationCodeService(store: store, limiter: rateLimiter,
                                         digestKey: SecretBox(secret: configuration.secret, purpose: "sesame.codes"),
                                         now: now)
+        mfa = MfaService(store: store, box: SecretBox(secret: configuration.secret), limiter: rateLimiter, now: now)
         mailbox = configuration.isDevMailboxEnabled ? DevMailbox() : nil
         audit = AuditLogger(store: store, logger: logger)
         administrators = AdministratorService(store: store, limiter: rateLimiter, now: now)

@@ -89,7 +89,7 @@ struct CodeFlowRoutes: Sendable {
         let name = (try form.single("name")).flatMap { $0.trimmingCharacters(in: .whitespaces).nilIfEmpty }
         let engine = ExperienceEngine(runtime: runtime)
         let session = ExperienceSession(visit: visit, store: runtime.store)
-        let user: User
+        let outcome: ExperienceEngine.Outcome
         do {
             try await engine.start(.register, session)
             try await engine.setProfile(session, username: username)
@@ -103,8 +103,7 @@ struct CodeFlowRoutes: Sendable {
         }
         do {
             try await engine.setProfile(session, password: password, name: name)
-            guard case .signedIn(let created) = try await engine.submit(session) else { throw OAuthError.serverError() }
-            user = created
+            outcome = try await engine.submit(session)
         } catch let error as IdentityError where error.code != .conflict {
             return usernamePage(visit, username: username, name: name, passwordError: visit.t.message(error),
                                 status: .badRequest)
@@ -112,7 +111,7 @@ struct CodeFlowRoutes: Sendable {
             return usernamePage(visit, username: username, name: name, usernameError: visit.t.message(error),
                                 status: .conflict)
         }
-        return try await visit.finishSignIn(user, request: request, pages: pages, jar: cookies)
+        return try await visit.conclude(outcome, request: request, pages: pages, jar: cookies)
     }
 
     private func visit(_ request: Request, _ context: SesameRequestContext) async throws -> Visit {
@@ -250,8 +249,8 @@ struct CodeFlowRoutes: Sendable {
             }
         }
         switch outcome {
-        case .signedIn(let user):
-            return try await visit.finishSignIn(user, request: request, pages: pages, jar: cookies)
+        case .signedIn, .needsMfa:
+            return try await visit.conclude(outcome, request: request, pages: pages, jar: cookies)
         case .passwordReset:
             return visit.page(pages, "message", title: visit.t("resetPassword"), model: [
                 "title": visit.t("resetPassword"), "lead": visit.t("passwordChanged"), "link": "/sign-in",
@@ -347,7 +346,6 @@ struct CodeFlowRoutes: Sendable {
         } catch let error as IdentityError where error.code == .suspended {
             return choicePage(event, visit, identifier: email, status: .forbidden)
         }
-        guard case .signedIn(let user) = outcome else { throw OAuthError.serverError() }
-        return try await visit.finishSignIn(user, request: request, pages: pages, jar: cookies)
+        return try await visit.conclude(outcome, request: request, pages: pages, jar: cookies)
     }
 }

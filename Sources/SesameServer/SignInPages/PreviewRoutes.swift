@@ -10,8 +10,9 @@ struct PreviewRoutes: Sendable {
     let runtime: SesameRuntime
     let signIn: SignInRoutes
     let codeFlows: CodeFlowRoutes
+    let mfa: MfaPageRoutes
 
-    static let pages = ["sign-in", "sign-in-code", "register", "forgot-password"]
+    static let pages = ["sign-in", "sign-in-code", "register", "forgot-password", "mfa-verify", "mfa-setup"]
 
     func register(on router: Router<SesameRequestContext>) {
         router.get("preview/:page") { request, context in
@@ -47,6 +48,17 @@ struct PreviewRoutes: Sendable {
             case "sign-in-code": response = codeFlows.addressPage(.signIn, visit)
             case "register" where CodeFlowRoutes.registersByUsername(settings): response = codeFlows.usernamePage(visit)
             case "register": response = codeFlows.addressPage(.register, visit)
+            // The second-factor pages with the factors the settings offer (an example secret for the set-up).
+            case "mfa-verify":
+                response = mfa.verifyPage(visit, factors: settings.mfa.factors.isEmpty ? [.totp] : settings.mfa.factors)
+            case "mfa-setup":
+                let secret = MfaService.newTotpSecret()
+                let uri = TOTP(secret: Base32.decode(secret) ?? []).uri(issuer: runtime.configuration.endpointHost,
+                                                                        account: "preview@example.com")
+                let offered = settings.mfa.primaryFactors.isEmpty ? [.totp] : settings.mfa.primaryFactors
+                response = try mfa.setupPage(
+                    visit, totp: offered.contains(.totp) ? ("preview", secret, uri) : nil,
+                    webAuthn: offered.contains(.webAuthn), skippable: settings.mfa.policy.isSkippable)
             default: response = codeFlows.addressPage(.forgotPassword, visit)
             }
             // A preview may be framed by the Console on the same origin.

@@ -47,11 +47,15 @@ struct SignInRoutes: Sendable {
     /// What the sign-in page offers, from the settings.
     static func options(_ settings: SignInExperience) -> [String: Any] {
         let passwordIdentifiers = settings.signIn.methods.filter(\.password).map(\.identifier)
+        let passkeys = settings.passkeySignIn.enabled && settings.mfa.factors.contains(.webAuthn)
         return [
             "passwordEnabled": !passwordIdentifiers.isEmpty,
             "codeEnabled": settings.method(for: .email)?.verificationCode ?? false,
             "forgotEnabled": settings.method(for: .email)?.password ?? false,
             "signUpEnabled": settings.signUp.identifiers.contains(.email) || settings.signUp.identifiers.contains(.username),
+            "passkeyEnabled": passkeys,
+            "passkeyButton": passkeys && settings.passkeySignIn.showPasskeyButton,
+            "passkeyAutofill": passkeys && settings.passkeySignIn.allowAutofill,
         ]
     }
 
@@ -81,15 +85,17 @@ struct SignInRoutes: Sendable {
         let kind: SignInExperience.Identifier = identifier.contains("@") ? .email : .username
         let engine = ExperienceEngine(runtime: runtime)
         let session = ExperienceSession(visit: visit, store: runtime.store)
-        let user: User
+        let outcome: ExperienceEngine.Outcome
         do {
             try await engine.start(.signIn, session)
             let verification = try await engine.verifyPassword(
                 session, identifier: .init(type: kind, value: kind == .email ? identifier.lowercased() : identifier),
                 password: password)
             try await engine.identify(session, verificationID: verification)
-            guard case .signedIn(let signedIn) = try await engine.submit(session) else { throw OAuthError.serverError() }
-            user = signedIn
+            outcome = try await engine.submit(session)
+        } catch let error as IdentityError where error.code == .mfaFactorNotEnabled {
+            // The application demands two factors and none is offered: say so.
+            return try await signInPage(visit, identifier: identifier, error: visit.t.message(error), status: .forbidden)
         } catch let error as IdentityError {
             let (key, status): (String, HTTPResponse.Status) = switch error.code {
             case .methodDisabled: ("methodOff", .badRequest)
@@ -99,7 +105,7 @@ struct SignInRoutes: Sendable {
             }
             return try await signInPage(visit, identifier: identifier, error: visit.t(key), status: status)
         }
-        return try await visit.finishSignIn(user, request: request, pages: pages, jar: cookies)
+        return try await visit.conclude(outcome, request: request, pages: pages, jar: cookies)
     }
 
     private func cancel(_ request: Request, context: SesameRequestContext) async throws -> Response {

@@ -95,15 +95,32 @@ struct Visit: Sendable {
         pages.page(template, title: title, model: model(values), look: look, status: status, cookies: cookies)
     }
 
-    /// The user proved who they are: start the IdP session and resume the authorization request, or show
-    /// the signed-in page when there is none.
-    func finishSignIn(_ user: User, request: Request, pages: PageRenderer, jar: CookieJar) async throws -> Response {
+    /// Where a submitted experience leads on the hosted pages: a finished sign-in, or the second-factor page.
+    /// A password reset has its own page, shown by the caller.
+    func conclude(_ outcome: ExperienceEngine.Outcome, request: Request, pages: PageRenderer, jar: CookieJar)
+        async throws -> Response
+    {
+        switch outcome {
+        case .signedIn(let user, let amr):
+            return try await finishSignIn(user, amr: amr, request: request, pages: pages, jar: jar)
+        case .needsMfa:
+            return Responses.redirect("/sign-in/mfa", cookies: cookies)
+        case .passwordReset:
+            throw OAuthError.serverError()
+        }
+    }
+
+    /// The user proved who they are: start the IdP session (with `amr`, RFC 8176) and resume the authorization
+    /// request, or show the signed-in page when there is none.
+    func finishSignIn(_ user: User, amr: [String], request: Request, pages: PageRenderer, jar: CookieJar)
+        async throws -> Response
+    {
         let provider = runtime.provider
         try await runtime.store.recordSignIn(userID: user.id, at: provider.now())
         let previous = request.cookie(CookieJar.session)
         let sessionCookie: (String) -> String = { jar.set(CookieJar.session, $0, maxAge: provider.configuration.sessionTTL) }
         guard let interactionToken else {
-            let session = try await provider.startSession(accountID: user.id, previousSessionToken: previous)
+            let session = try await provider.startSession(accountID: user.id, previousSessionToken: previous, amr: amr)
             // Sent here from a page that asked for a signed-in user (an invitation): back to it.
             if let back = request.cookie(CookieJar.returnTo), InvitationPageRoutes.isReturnPath(back) {
                 return Responses.redirect(back, cookies: [sessionCookie(session), jar.clear(CookieJar.returnTo)])
@@ -112,7 +129,7 @@ struct Visit: Sendable {
                               look: look, cookies: [sessionCookie(session)])
         }
         let session = try await provider.completeLogin(interactionToken: interactionToken, accountID: user.id,
-                                                       previousSessionToken: previous)
+                                                       previousSessionToken: previous, amr: amr)
         return Responses.redirect("/oidc/auth/resume", cookies: [sessionCookie(session)])
     }
 }

@@ -66,7 +66,9 @@ public enum SesameApplication {
         signIn.register(on: router)
         codeFlows.register(on: router)
         InvitationPageRoutes(runtime: runtime, pages: pages, cookies: cookies).register(on: router)
-        PreviewRoutes(runtime: runtime, signIn: signIn, codeFlows: codeFlows).register(on: router)
+        MfaPageRoutes(runtime: runtime, pages: pages, cookies: cookies).register(on: router)
+        PreviewRoutes(runtime: runtime, signIn: signIn, codeFlows: codeFlows,
+                      mfa: MfaPageRoutes(runtime: runtime, pages: pages, cookies: cookies)).register(on: router)
         ExperienceRoutes(runtime: runtime, pages: pages, cookies: cookies).register(on: router)
         BrandingAssetRoutes(runtime: runtime).register(on: router)
         let openAPI = OpenAPIDocument.document(endpoint: runtime.configuration.endpoint).encoded()

@@ -22,7 +22,9 @@ public final class SQLiteDatabase: SQLDatabase {
                                                              logger: logger, on: MultiThreadedEventLoopGroup.singleton.any())
             // The first connection turns on WAL; it is a property of the file, so the others see it.
             if index == 0 { _ = try await connection.query("PRAGMA journal_mode=WAL", []) }
-            _ = try await connection.query("PRAGMA busy_timeout=5000", [])
+            // A writer waits up to 15 s for the write lock: on a starved two-core machine 5 s proved too short for
+            // a few short transactions queued behind each other, and the request deadline bounds the wait anyway.
+            _ = try await connection.query("PRAGMA busy_timeout=15000", [])
             _ = try await connection.query("PRAGMA foreign_keys=ON", [])
             _ = try await connection.query("PRAGMA synchronous=NORMAL", [])
             opened.append(connection)

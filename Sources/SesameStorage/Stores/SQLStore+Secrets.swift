@@ -89,21 +89,61 @@ extension SQLStore {
                                  value: try row.string("sealed_config"),
                                  subject: "the configuration of connector '\(id)'"))
         }
+        for row in try await database.query(
+            "SELECT id, secret FROM user_mfa_verifications WHERE type = 'Totp'" + database.dialect.forUpdate)
+        {
+            let id = try row.string("id")
+            values.append(Sealed(table: "user_mfa_verifications", keyColumn: "id", valueColumn: "secret", key: id,
+                                 value: try row.string("secret"), subject: "TOTP secret '\(id)'"))
+        }
+        for row in try await database.query("SELECT value FROM installation WHERE key = ?" + database.dialect.forUpdate,
+                                            .text(backupCodeKeyName))
+        {
+            values.append(Sealed(table: "installation", keyColumn: "key", valueColumn: "value", key: backupCodeKeyName,
+                                 value: try row.string("value"), subject: "the backup code key"))
+        }
         return values
+    }
+
+    static let backupCodeKeyName = "mfa_backup_code_key"
+
+    /// The key backup codes are digested with (HMAC-SHA-256): 32 random bytes made on first use and kept sealed in
+    /// `installation`, so a copy of the database alone cannot search the 40-bit codes offline, and `secret rotate`
+    /// re-seals it without invalidating any code.
+    public func backupCodeKey() async throws -> [UInt8] {
+        if let stored = try await database.query("SELECT value FROM installation WHERE key = ?",
+                                                 .text(Self.backupCodeKeyName)).first
+        {
+            return Array(try secretBox.open(try stored.string("value"), subject: "the backup code key"))
+        }
+        let fresh = SecureRandom.bytes(32)
+        let sealed = try secretBox.seal(Data(fresh))
+        try await sealing { database in
+            try await database.query("INSERT INTO installation (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING",
+                                     .text(Self.backupCodeKeyName), .text(sealed))
+        }
+        // Another process may have stored its own first: everyone uses the stored one.
+        guard let stored = try await database.query("SELECT value FROM installation WHERE key = ?",
+                                                    .text(Self.backupCodeKeyName)).first
+        else { throw StorageError.corrupt("installation.value") }
+        return Array(try secretBox.open(try stored.string("value"), subject: "the backup code key"))
     }
 
     /// What `rotateSecret` re-sealed.
     public struct SecretRotation: Sendable, Equatable {
         public var signingKeys: Int
         public var connectors: Int
+        /// TOTP secrets and the backup code key.
+        public var mfaSecrets: Int
 
-        public init(signingKeys: Int, connectors: Int) {
+        public init(signingKeys: Int, connectors: Int, mfaSecrets: Int = 0) {
             self.signingKeys = signingKeys
             self.connectors = connectors
+            self.mfaSecrets = mfaSecrets
         }
     }
 
-    /// Re-seals every sealed value (signing keys, connector configurations) from `oldSecret` to `newSecret` and
+    /// Re-seals every sealed value (signing keys, connector configurations, TOTP secrets, the backup code key) from `oldSecret` to `newSecret` and
     /// stores the new check value, in one transaction: a failure or a crash at any point leaves everything under
     /// the old secret. Throws `SecretMismatch` when `oldSecret` is not the database's.
     public func rotateSecret(from oldSecret: String, to newSecret: String) async throws -> SecretRotation {
@@ -122,7 +162,11 @@ extension SQLStore {
                 try await database.query(
                     "UPDATE \(sealed.table) SET \(sealed.valueColumn) = ? WHERE \(sealed.keyColumn) = ?",
                     .text(try newBox.seal(plain)), .text(sealed.key))
-                if sealed.table == "signing_keys" { rotation.signingKeys += 1 } else { rotation.connectors += 1 }
+                switch sealed.table {
+                case "signing_keys": rotation.signingKeys += 1
+                case "connectors": rotation.connectors += 1
+                default: rotation.mfaSecrets += 1
+                }
             }
             try await database.query("UPDATE installation SET value = ? WHERE key = ?",
                                      .text(Self.checkValue(for: newSecret)), .text(Self.secretCheckKey))
