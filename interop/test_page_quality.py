@@ -168,6 +168,8 @@ def hosted_pages(sesame, language, partner_id):
     signed.post(f"{base}/sign-in", data={"csrf_token": csrf(page), "identifier": "alice", "password": PASSWORD},
                 allow_redirects=False)
     signed.get(f"{base}/oidc/auth/resume", allow_redirects=False)
+    # The account page of the signed-in person.
+    keep("account", signed.get(f"{base}/account"))
     # A third-party app asks for consent.
     consent = signed.get(f"{base}/oidc/auth?{authorize_query(partner_id)}")
     assert urllib.parse.urlsplit(consent.url).path == "/consent", consent.url

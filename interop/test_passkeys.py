@@ -253,6 +253,16 @@ def test_chromium_enrols_a_passkey_then_signs_in_with_it_alone(server, chrome):
     credentials = chrome.get_credentials()
     assert len(credentials) == 1 and credentials[0].is_resident_credential
 
+    # The account page lists it under the browser's name; removed there, and made again from there.
+    chrome.get(server.base + "/account")
+    assert "Chrome on Linux" in chrome.page_source
+    chrome.find_element(By.CSS_SELECTOR, "form[action$='/delete'] button").click()
+    WebDriverWait(chrome, 10).until(lambda b: "notice=factorRemoved" in b.current_url)
+    assert "No second factor is set up yet." in chrome.page_source
+    click_when_shown(chrome, "button[data-passkey=accountRegister]")
+    WebDriverWait(chrome, 15).until(lambda b: "notice=passkeyAdded" in b.current_url)
+    assert "Chrome on Linux" in chrome.page_source
+
     # Signed out: the passkey alone. With autofill on, the identifier field offers it (conditional mediation),
     # and the virtual authenticator picks it at once.
     chrome.execute_cdp_cmd("Network.clearBrowserCookies", {})

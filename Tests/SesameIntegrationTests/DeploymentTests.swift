@@ -46,40 +46,58 @@ struct DeploymentTests {
                                 secret: String(repeating: "t", count: 40))
         }
         let first = try await SesameRuntime.open(configuration(), logger: logger)
-        let second = try await SesameRuntime.open(configuration(), logger: logger)
-        let app = try await first.applications.create(name: "Bookstore", type: .traditional,
-                                                      redirectURIs: [Fixture.callback], postLogoutRedirectURIs: [])
-        _ = try await first.users.create(.init(username: "alice", email: "alice@example.com", password: Fixture.password))
-        let verifier = SecureRandom.token(bytes: 48)
-        try await SesameApplication.build(runtime: first).test(.live) { clientA in
-            try await SesameApplication.build(runtime: second).test(.live) { clientB in
-                // The browser keeps its cookies; each request may reach either instance.
-                let onA = Browser(client: clientA)
-                let authorize = try await onA.get("/oidc/auth?" + RequestParameters.encode([
-                    ("client_id", app.client.id), ("redirect_uri", Fixture.callback), ("response_type", "code"),
-                    ("scope", "openid email"), ("code_challenge", PKCE.challenge(for: verifier)),
-                    ("code_challenge_method", "S256"),
-                ]))
-                #expect(authorize.location == "/sign-in")
-                let page = try await onA.get("/sign-in")
-                let onB = Browser(client: clientB)
-                for (name, value) in onA.cookies { onB.set(name, value) }
-                let signedIn = try await onB.post("/sign-in", form: [
-                    ("csrf_token", try #require(page.csrfToken)), ("identifier", "alice"), ("password", Fixture.password),
-                ])
-                #expect(signedIn.location == "/oidc/auth/resume")
-                let resumed = try await onB.get("/oidc/auth/resume")
-                let code = try #require(resumed.redirectQuery["code"])
-                let tokens = try await onA.post("/oidc/token", form: [
-                    ("grant_type", "authorization_code"), ("code", code), ("redirect_uri", Fixture.callback),
-                    ("code_verifier", verifier),
-                ], headers: [.authorization: basicAuthorization(app.client.id, app.secret ?? "")])
-                #expect(tokens.status == .ok)
-                let token = try #require(tokens.json["access_token"]?.stringValue)
-                #expect(try await onB.get("/oidc/me", headers: [.authorization: "Bearer \(token)"]).json["sub"] != nil)
-            }
+        let second: SesameRuntime
+        do {
+            second = try await SesameRuntime.open(configuration(), logger: logger)
+        } catch {
+            try? await first.close()
+            throw error
+        }
+        // Both runtimes are closed however the test ends (an unclosed SQLite connection traps when freed).
+        do {
+            try await Self.signIn(across: first, second, verifier: SecureRandom.token(bytes: 48))
+        } catch {
+            try? await first.close()
+            try? await second.close()
+            throw error
         }
         try await first.close()
         try await second.close()
+    }
+
+    private static func signIn(across first: SesameRuntime, _ second: SesameRuntime, verifier: String) async throws {
+        let app = try await first.applications.create(name: "Bookstore", type: .traditional,
+                                                      redirectURIs: [Fixture.callback], postLogoutRedirectURIs: [])
+        _ = try await first.users.create(.init(username: "alice", email: "alice@example.com", password: Fixture.password))
+        try await SesameApplication.build(runtime: first).test(.live) { clientA in
+            try await SesameApplication.build(runtime: second).test(.live) { clientB in
+                try await Browser.connect(port: try #require(clientA.port)) { onA in
+                    try await Browser.connect(port: try #require(clientB.port)) { onB in
+                        // The browser keeps its cookies; each request may reach either instance.
+                        let authorize = try await onA.get("/oidc/auth?" + RequestParameters.encode([
+                            ("client_id", app.client.id), ("redirect_uri", Fixture.callback), ("response_type", "code"),
+                            ("scope", "openid email"), ("code_challenge", PKCE.challenge(for: verifier)),
+                            ("code_challenge_method", "S256"),
+                        ]))
+                        #expect(authorize.location == "/sign-in")
+                        let page = try await onA.get("/sign-in")
+                        for (name, value) in onA.cookies { onB.set(name, value) }
+                        let signedIn = try await onB.post("/sign-in", form: [
+                            ("csrf_token", try #require(page.csrfToken)), ("identifier", "alice"), ("password", Fixture.password),
+                        ])
+                        #expect(signedIn.location == "/oidc/auth/resume")
+                        let resumed = try await onB.get("/oidc/auth/resume")
+                        let code = try #require(resumed.redirectQuery["code"])
+                        let tokens = try await onA.post("/oidc/token", form: [
+                            ("grant_type", "authorization_code"), ("code", code), ("redirect_uri", Fixture.callback),
+                            ("code_verifier", verifier),
+                        ], headers: [.authorization: basicAuthorization(app.client.id, app.secret ?? "")])
+                        #expect(tokens.status == .ok)
+                        let token = try #require(tokens.json["access_token"]?.stringValue)
+                        #expect(try await onB.get("/oidc/me", headers: [.authorization: "Bearer \(token)"]).json["sub"] != nil)
+                    }
+                }
+            }
+        }
     }
 }

@@ -160,11 +160,6 @@ final class Browser: Sendable {
         self.client = client
     }
 
-    /// A browser on HummingbirdTesting's own client (one connection, 20 s per answer).
-    convenience init(client: any TestClientProtocol) {
-        self.init(client: FrameworkClient(client: client))
-    }
-
     var cookies: [String: String] { jar.withLock { $0 } }
 
     /// How long a test waits for one answer before failing it (the test client's own default is 20 s).
@@ -184,40 +179,56 @@ final class Browser: Sendable {
 
     /// A browser with a connection of its own to the server on `port`, waiting up to `requestTimeout` per answer.
     static func connect<T: Sendable>(port: Int, _ body: @Sendable (Browser) async throws -> T) async throws -> T {
-        let client = TestClient(host: "127.0.0.1", port: port, configuration: .init(timeout: requestTimeout))
-        client.connect()
+        let connection = OwnConnection(port: port)
         let value: T
         do {
-            value = try await body(Browser(client: OwnConnection(client: client, port: port)))
+            value = try await body(Browser(client: connection))
         } catch {
-            try? await client.shutdown()
+            await connection.shutdown()
             throw error
         }
-        try await client.shutdown()
+        await connection.shutdown()
         return value
     }
 
-    /// Requests as HummingbirdTesting's live client sends them, on a `TestClient` this browser opened itself.
-    private struct OwnConnection: Transport {
-        let client: TestClient
+    /// Requests as HummingbirdTesting's live client sends them, on a `TestClient` this browser opened itself. As a
+    /// browser does, it opens a new connection when the server has closed the idle one (after
+    /// `ConnectionLimits.idleTimeout`, which a test busy elsewhere on a loaded machine can outlast): the request
+    /// never reached the server, so sending it again is safe.
+    private final class OwnConnection: Transport {
         let port: Int?
+        private let client: Mutex<TestClient>
+
+        init(port: Int) {
+            self.port = port
+            client = Mutex(Self.open(port))
+        }
+
+        private static func open(_ port: Int) -> TestClient {
+            let client = TestClient(host: "127.0.0.1", port: port, configuration: .init(timeout: requestTimeout))
+            client.connect()
+            return client
+        }
+
+        func shutdown() async {
+            try? await client.withLock { $0 }.shutdown()
+        }
 
         func send(uri: String, method: HTTPRequest.Method, headers: HTTPFields, body: ByteBuffer?) async throws -> Reply {
             var headers = headers
             headers[.connection] = "keep-alive"
-            let response = try await client.execute(TestClient.Request(uri, method: method, authority: "localhost",
-                                                                       headers: headers, body: body))
-            return Reply(head: response.head, body: response.body ?? ByteBuffer())
-        }
-    }
-
-    private struct FrameworkClient: Transport {
-        let client: any TestClientProtocol
-        var port: Int? { client.port }
-
-        func send(uri: String, method: HTTPRequest.Method, headers: HTTPFields, body: ByteBuffer?) async throws -> Reply {
-            let response = try await client.executeRequest(uri: uri, method: method, headers: headers, body: body)
-            return Reply(head: response.head, body: response.body)
+            let request = TestClient.Request(uri, method: method, authority: "localhost", headers: headers, body: body)
+            let current = client.withLock { $0 }
+            do {
+                let response = try await current.execute(request)
+                return Reply(head: response.head, body: response.body ?? ByteBuffer())
+            } catch ChannelError.ioOnClosedChannel {
+                try? await current.shutdown()
+                let fresh = Self.open(port ?? 0)
+                client.withLock { $0 = fresh }
+                let response = try await fresh.execute(request)
+                return Reply(head: response.head, body: response.body ?? ByteBuffer())
+            }
         }
     }
 

@@ -249,9 +249,10 @@ extension ExperienceEngine {
             }
             try await runtime.mfa.setBackupCodes(userID: user.id, codes: pending.codes, replacing: true)
         case .webAuthn:
-            guard let credential = proof.credential else {
+            guard var credential = proof.credential else {
                 throw IdentityError(.invalidInput, phrase: "experience.verification_not_verified")
             }
+            credential.name = Self.passkeyName(agent: credential.agent)
             try await runtime.mfa.store.insertMfaVerification(MfaVerification(
                 id: SecureRandom.identifier(), userID: user.id, kind: .webAuthn(credential),
                 createdAt: runtime.provider.now()))

@@ -222,6 +222,18 @@ extension ExperienceEngine {
         else { throw Self.webAuthnError(.init("another sign-in used this passkey at the same moment")) }
     }
 
+    /// A passkey's first name, from the browser that made it ("Chrome on Android"); people rename it on `/account`.
+    static func passkeyName(agent: String?) -> String? {
+        guard let agent else { return nil }
+        let browsers = [("Edg/", "Edge"), ("OPR/", "Opera"), ("Firefox/", "Firefox"), ("Chrome/", "Chrome"),
+                        ("Safari/", "Safari")]
+        let systems = [("iPhone", "iPhone"), ("iPad", "iPad"), ("Android", "Android"), ("Mac OS X", "macOS"),
+                       ("Windows", "Windows"), ("CrOS", "ChromeOS"), ("Linux", "Linux")]
+        let browser = browsers.first { agent.contains($0.0) }?.1 ?? "Browser"
+        guard let system = systems.first(where: { agent.contains($0.0) })?.1 else { return browser }
+        return browser + " on " + system
+    }
+
     static func credentialID(_ payload: JSONValue) throws -> String {
         do { return try WebAuthnRelyingParty.credentialID(of: payload) } catch let failure as WebAuthnRelyingParty.Failure {
             throw webAuthnError(failure)

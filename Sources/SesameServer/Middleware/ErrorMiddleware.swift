@@ -113,7 +113,7 @@ struct ErrorMiddleware: RouterMiddleware {
             return pages.error(oauthError, look: PageLook(localizer: localizer, branding: .init()))
         }
         // The JSON APIs under /api answer Logto-style: {"code": ..., "message": ...}.
-        if request.uri.path.hasPrefix("/api/") {
+        if request.uri.path.hasPrefix("/api/") || request.uri.path.hasPrefix("/account/passkeys") {
             var status = oauthError.status
             var body: [String: JSONValue] = ["code": .string(oauthError.code.rawValue),
                                              "message": .string(oauthError.description)]
@@ -146,7 +146,10 @@ struct ErrorMiddleware: RouterMiddleware {
     /// People reach the authorization, sign-in and logout routes with a browser; clients get JSON.
     private func wantsHTML(_ request: Request) -> Bool {
         let path = request.uri.path
-        let browserPaths = ["/oidc/auth", "/oidc/session/end", "/sign-in", "/consent", "/console", "/invitation"]
+        // The account page's passkey endpoints answer scripts, in JSON.
+        if path.hasPrefix("/account/passkeys") { return false }
+        let browserPaths = ["/oidc/auth", "/oidc/session/end", "/sign-in", "/consent", "/console", "/invitation",
+                            "/account"]
         if browserPaths.contains(where: { path == $0 || path.hasPrefix($0 + "/") }) { return true }
         return path.hasPrefix("/oidc/") || path.hasPrefix("/api/") ? false
             : (request.headers[.accept] ?? "").contains("text/html")

@@ -95,7 +95,6 @@ struct MfaPageRoutes: Sendable {
         guard let step else {
             return try await visit.conclude(try await engine.submit(session), request: request, pages: pages, jar: cookies)
         }
-        var model: [String: Any] = errors
         switch step {
         case .verify(let factors):
             return verifyPage(visit, factors: factors, errors: errors, status: status)
@@ -118,13 +117,8 @@ struct MfaPageRoutes: Sendable {
             var pending = try engine.pendingBackupCodes(experience)
             if pending == nil { pending = try await engine.generateBackupCodes(session) }
             guard let pending else { throw OAuthError.serverError() }
-            model["title"] = visit.t("mfaBackupTitle")
-            model["verificationId"] = pending.id
-            model["codes"] = pending.codes
-            let text = pending.codes.joined(separator: "\n") + "\n"
-            model["download"] = "data:text/plain;charset=utf-8," + (text.addingPercentEncoding(
-                withAllowedCharacters: .alphanumerics) ?? "")
-            return visit.page(pages, "mfa-backup-codes", title: visit.t("mfaBackupTitle"), model: model, status: status)
+            return Self.backupCodesPage(visit, pages, codes: pending.codes, verificationID: pending.id, errors: errors,
+                                        status: status)
         }
     }
 
@@ -144,10 +138,14 @@ struct MfaPageRoutes: Sendable {
 
     /// Sets a factor up: a passkey (`webAuthn`), and TOTP with the QR code of its URI, the secret as text and the
     /// first code (the live page, and the preview).
+    /// `action`: where the first code goes; `back`: the page to return to (the sign-in page when nil).
     func setupPage(_ visit: Visit, totp: (id: String, secret: String, uri: String)?, webAuthn: Bool, skippable: Bool,
-                   errors: [String: String] = [:], status: HTTPResponse.Status = .ok) throws -> Response
+                   errors: [String: String] = [:], status: HTTPResponse.Status = .ok,
+                   action: String = "/sign-in/mfa/setup", back: String? = nil) throws -> Response
     {
         var model: [String: Any] = errors
+        model["setupAction"] = action
+        model["accountBack"] = back
         model["title"] = visit.t("mfaSetupTitle")
         model["skippable"] = skippable
         model["webAuthn"] = webAuthn
@@ -158,6 +156,23 @@ struct MfaPageRoutes: Sendable {
             model["qrCode"] = try QRCode(totp.uri).svg(scale: 4, title: visit.t("mfaQrTitle"))
         }
         return visit.page(pages, "mfa-setup", title: visit.t("mfaSetupTitle"), model: model, status: status)
+    }
+
+    /// Backup codes shown once, with a text-file download. With `verificationID` (a sign-in), a button keeps them
+    /// and goes on; without (the account page, where they are kept already), a link goes back to `action`.
+    static func backupCodesPage(_ visit: Visit, _ pages: PageRenderer, codes: [String], verificationID: String?,
+                                errors: [String: String] = [:], status: HTTPResponse.Status = .ok,
+                                action: String? = nil) -> Response
+    {
+        var model: [String: Any] = errors
+        model["title"] = visit.t("mfaBackupTitle")
+        model["verificationId"] = verificationID
+        model["accountBack"] = action
+        model["codes"] = codes
+        let text = codes.joined(separator: "\n") + "\n"
+        model["download"] = "data:text/plain;charset=utf-8," + (text.addingPercentEncoding(
+            withAllowedCharacters: .alphanumerics) ?? "")
+        return visit.page(pages, "mfa-backup-codes", title: visit.t("mfaBackupTitle"), model: model, status: status)
     }
 
     /// A secret in groups of four, as authenticator apps print them.

@@ -122,7 +122,7 @@ struct Visit: Sendable {
         guard let interactionToken else {
             let session = try await provider.startSession(accountID: user.id, previousSessionToken: previous, amr: amr)
             // Sent here from a page that asked for a signed-in user (an invitation): back to it.
-            if let back = request.cookie(CookieJar.returnTo), InvitationPageRoutes.isReturnPath(back) {
+            if let back = request.cookie(CookieJar.returnTo), back == "/account" || InvitationPageRoutes.isReturnPath(back) {
                 return Responses.redirect(back, cookies: [sessionCookie(session), jar.clear(CookieJar.returnTo)])
             }
             return pages.page("message", title: t("signedIn"), model: ["title": t("signedIn"), "lead": t("signedInLead")],

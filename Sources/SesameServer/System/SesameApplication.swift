@@ -67,6 +67,7 @@ public enum SesameApplication {
         codeFlows.register(on: router)
         InvitationPageRoutes(runtime: runtime, pages: pages, cookies: cookies).register(on: router)
         MfaPageRoutes(runtime: runtime, pages: pages, cookies: cookies).register(on: router)
+        AccountRoutes(runtime: runtime, pages: pages, cookies: cookies).register(on: router)
         PreviewRoutes(runtime: runtime, signIn: signIn, codeFlows: codeFlows,
                       mfa: MfaPageRoutes(runtime: runtime, pages: pages, cookies: cookies)).register(on: router)
         ExperienceRoutes(runtime: runtime, pages: pages, cookies: cookies).register(on: router)

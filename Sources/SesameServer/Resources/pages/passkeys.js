@@ -15,8 +15,10 @@
   };
   const descriptors = (list) => (list || []).map((item) => ({ ...item, id: decode(item.id) }));
 
-  async function api(method, path, body) {
-    const response = await fetch("/api/experience" + path, {
+  const api = (method, path, body) => send(method, "/api/experience" + path, body);
+
+  async function send(method, url, body) {
+    const response = await fetch(url, {
       method, credentials: "same-origin", headers: { "Content-Type": "application/json" },
       body: JSON.stringify(body || {}),
     });
@@ -51,15 +53,23 @@
 
   let pendingAutofill = null;
 
+  const create = async (options) => registrationJSON(await navigator.credentials.create({ publicKey: {
+    ...options, challenge: decode(options.challenge), user: { ...options.user, id: decode(options.user.id) },
+    excludeCredentials: descriptors(options.excludeCredentials),
+  } }));
+
   const flows = {
     async register() {
       const { verificationId, registrationOptions: options } = await api("POST", "/verification/web-authn/registration");
-      const credential = await navigator.credentials.create({ publicKey: {
-        ...options, challenge: decode(options.challenge), user: { ...options.user, id: decode(options.user.id) },
-        excludeCredentials: descriptors(options.excludeCredentials),
-      } });
-      await api("POST", "/verification/web-authn/registration/verify", { verificationId, payload: registrationJSON(credential) });
+      const payload = await create(options);
+      await api("POST", "/verification/web-authn/registration/verify", { verificationId, payload });
       await api("POST", "/profile/mfa", { type: "WebAuthn", verificationId });
+    },
+    // The account page: the passkey is kept at once.
+    async accountRegister() {
+      const { verificationId, registrationOptions: options } = await send("POST", "/account/passkeys/registration");
+      const payload = await create(options);
+      await send("POST", "/account/passkeys/registration/verify", { verificationId, payload });
     },
     async verify() {
       const { verificationId, authenticationOptions: options } = await api("POST", "/verification/web-authn/authentication");
@@ -87,8 +97,9 @@
     error.hidden = false;
   }
 
-  // The second-factor page decides what comes next (backup codes, or back to the application).
-  const next = () => window.location.assign("/sign-in/mfa");
+  // The second-factor page decides what comes next (backup codes, or back to the application); the account page
+  // names its own.
+  const next = (button) => window.location.assign((button && button.dataset.next) || "/sign-in/mfa");
 
   for (const button of document.querySelectorAll("[data-passkey]")) {
     button.hidden = false;
@@ -98,7 +109,7 @@
       if (error) error.hidden = true;
       try {
         await flows[button.dataset.passkey]();
-        next();
+        next(button);
       } catch (failure) {
         show(failure);
         button.disabled = false;
@@ -112,7 +123,7 @@
     PublicKeyCredential.isConditionalMediationAvailable().then((available) => {
       if (!available) return;
       pendingAutofill = new AbortController();
-      flows.signIn("conditional", pendingAutofill.signal).then(next).catch(() => {});
+      flows.signIn("conditional", pendingAutofill.signal).then(() => next()).catch(() => {});
     });
   }
 })();
