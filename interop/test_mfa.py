@@ -8,6 +8,7 @@ import urllib.parse
 import pyotp
 import pytest
 from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import WebDriverWait
 
 from conftest import PASSWORD, binary
 from test_browser import browser, callback_code, fill, find, fresh_cookies, id_token_claims, start, submit  # noqa: F401
@@ -54,6 +55,15 @@ def test_enrol_totp_from_the_qr_code_then_sign_in_with_it_and_with_backup_codes(
     submit(browser)
     codes = [element.text for element in browser.find_elements(By.CSS_SELECTOR, "ol.backup-codes code")]
     assert len(codes) == 10 and all(len(code) == 10 for code in codes)
+    # Copy puts the ten codes on the clipboard.
+    browser.execute_cdp_cmd("Browser.grantPermissions", {
+        "origin": sesame.base, "permissions": ["clipboardReadWrite", "clipboardSanitizedWrite"]})
+    copy = browser.find_element(By.CSS_SELECTOR, "button[data-copy]")
+    assert copy.is_displayed()
+    copy.click()
+    WebDriverWait(browser, 10).until(lambda b: copy.text == "Copied")
+    copied = browser.execute_async_script("navigator.clipboard.readText().then(arguments[0])")
+    assert copied.split() == codes
     submit(browser)
     callback, _ = callback_code(browser)
     claims = id_token_claims(sesame, session, verifier, callback)

@@ -518,3 +518,110 @@ struct MfaBoundaryTests {
         }
     }
 }
+
+/// The Console: MFA settings with the live preview, and a user's factors.
+@Suite("MFA in the Console")
+struct MfaConsoleTests {
+    static let baseForm: [(String, String)] = [
+        ("signUpIdentifier", "email"), ("signUpPassword", "1"), ("method.email", "1"), ("order.email", "1"),
+        ("password.email", "1"), ("code.email", "1"), ("primary.email", "password"), ("method.username", "1"),
+        ("order.username", "2"), ("password.username", "1"), ("primary.username", "password"), ("order.phone", "3"),
+        ("minLength", "8"), ("characterTypes", "1"), ("rejectCommon", "1"), ("rejectUserInfo", "1"),
+        ("bcryptCost", "10"), ("primaryColor", "#5D34F2"), ("darkMode", "1"), ("language", "en"),
+        ("language", "zh-CN"), ("defaultLanguage", "en"),
+    ]
+
+    @Test func settingsArePickedPreviewedAndValidated() async throws {
+        try await Fixture.withServer { fixture, browser in
+            try await ConsoleTests.signIn(fixture, browser)
+            let page = try await browser.get("/console/sign-in-experience")
+            #expect(page.text.contains(#"name="mfaFactor" value="Totp""#) && page.text.contains(#"name="mfaPolicy""#))
+            let csrf = try #require(page.csrfToken)
+            let form = [("csrf_token", csrf)] + Self.baseForm + [
+                ("mfaFactor", "Totp"), ("mfaFactor", "WebAuthn"), ("mfaFactor", "BackupCode"), ("mfaPolicy", "Mandatory"),
+                ("passkeySignIn", "1"),
+            ]
+            let preview = try await browser.post("/console/sign-in-experience/preview", form: form + [("previewPage", "mfa-setup")])
+            let framed = try await browser.get(try #require(preview.location))
+            #expect(framed.text.contains("<svg") && framed.text.contains("data-passkey=\"register\""))
+            #expect(!framed.text.contains("/sign-in/mfa/skip"))
+            #expect(try await browser.post("/console/sign-in-experience", form: form).location
+                == "/console/sign-in-experience?notice=saved")
+            let settings = try await fixture.runtime.signInExperience()
+            #expect(settings.mfa == MfaSettings(factors: [.totp, .webAuthn, .backupCode], policy: .mandatory))  // in the order posted
+            #expect(settings.passkeySignIn.enabled)
+            let alone = try await browser.post("/console/sign-in-experience", form: [("csrf_token", csrf)] + Self.baseForm
+                + [("mfaFactor", "BackupCode"), ("mfaPolicy", "NoPrompt")])
+            #expect(alone.status == .badRequest && alone.text.contains("Backup codes cannot be the only second factor"))
+            let unknown = try await browser.post("/console/sign-in-experience", form: [("csrf_token", csrf)] + Self.baseForm
+                + [("mfaFactor", "Sms"), ("mfaPolicy", "NoPrompt")])
+            #expect(unknown.status == .badRequest)
+            #expect(try await fixture.runtime.signInExperience().mfa.policy == .mandatory)
+        }
+    }
+
+    @Test func anAdministratorRemovesOrResetsAUsersFactors() async throws {
+        try await Fixture.withServer { fixture, browser in
+            try await ConsoleTests.signIn(fixture, browser)
+            let mfa = fixture.runtime.mfa
+            let user = fixture.user.id
+            try await mfa.addTotp(userID: user, secret: MfaService.newTotpSecret())
+            try await mfa.setBackupCodes(userID: user, codes: MfaService.newBackupCodes(), replacing: false)
+            var page = try await browser.get("/console/users/\(user)")
+            #expect(page.text.contains("Authenticator app (TOTP)") && page.text.contains("10 codes left"))
+            let totp = try #require(try await mfa.store.mfaVerifications(userID: user).first?.id)
+            let removed = try await browser.post("/console/users/\(user)/mfa/\(totp)/delete",
+                                                 form: [("csrf_token", try #require(page.csrfToken))])
+            #expect(removed.location == "/console/users/\(user)?notice=mfaRemoved")
+            // Backup codes never stay alone: they went with the last real factor.
+            #expect(try await mfa.store.mfaVerifications(userID: user).isEmpty)
+            try await mfa.addTotp(userID: user, secret: MfaService.newTotpSecret())
+            page = try await browser.get("/console/users/\(user)")
+            #expect(try await browser.post("/console/users/\(user)/mfa/reset", form: [("csrf_token", try #require(page.csrfToken))])
+                .location == "/console/users/\(user)?notice=mfaReset")
+            #expect(try await mfa.store.mfaVerifications(userID: user).isEmpty)
+            #expect(try await browser.post("/console/users/\(user)/mfa/reset", form: []).status.code >= 400)
+            await fixture.runtime.audit.flush()
+            #expect(try await fixture.runtime.store.auditEvents(AuditQuery(key: "Admin.Change", limit: 100)).events
+                .contains { $0.payload["path"]?.stringValue?.contains("/mfa/") == true })
+        }
+    }
+}
+
+/// A WebAuthn challenge answers once and not after five minutes; an unknown credential is refused.
+@Suite("Passkey challenges")
+struct PasskeyChallengeTests {
+    @Test func anExpiredChallengeAndAnUnknownCredentialAreRefused() async throws {
+        let clock = AccountPageTests.Clock()
+        try await Fixture.withServer(now: { clock.now() }) { fixture, browser in
+            try await MfaTests.offer(fixture, [.webAuthn], policy: .promptAtSignInAndSignUp)
+            let credential = WebAuthnCredential(credentialID: "Y3JlZA", publicKey: [0xA0], counter: 0, transports: [],
+                                                agent: nil, name: nil, rpID: "localhost")
+            try await fixture.runtime.mfa.store.insertMfaVerification(MfaVerification(
+                id: "passkey", userID: fixture.user.id, kind: .webAuthn(credential), createdAt: clock.now()))
+            _ = try await ExperienceAPITests.call(browser, .put, "", ["interactionEvent": "SignIn"])
+            try await MfaBoundaryTests.password(browser, "alice", Fixture.password)
+            let payload: JSONValue = ["id": "Y3JlZA", "rawId": "Y3JlZA", "type": "public-key",
+                                      "response": ["clientDataJSON": "e30", "authenticatorData": "AA", "signature": "AA"]]
+            var started = try await ExperienceAPITests.call(browser, .post, "/verification/web-authn/authentication", [:])
+            #expect(started.json["authenticationOptions"]?["rpId"] == "localhost")
+            clock.advance(by: 301)
+            let expired = try await ExperienceAPITests.call(browser, .post, "/verification/web-authn/authentication/verify", [
+                "verificationId": started.json["verificationId"] ?? .null, "payload": payload,
+            ])
+            #expect(expired.status == .badRequest && expired.json["message"]?.stringValue?.contains("expired") == true)
+            started = try await ExperienceAPITests.call(browser, .post, "/verification/web-authn/authentication", [:])
+            var unknown = payload
+            if case .object(var object) = unknown { object["id"] = "b3RoZXI"; object["rawId"] = "b3RoZXI"; unknown = .object(object) }
+            let refused = try await ExperienceAPITests.call(browser, .post, "/verification/web-authn/authentication/verify", [
+                "verificationId": started.json["verificationId"] ?? .null, "payload": unknown,
+            ])
+            #expect(refused.status == .badRequest && refused.json["code"] == "session.mfa.webauthn_verification_failed")
+            // Each challenge answered once: the same id again is unknown.
+            let again = try await ExperienceAPITests.call(browser, .post, "/verification/web-authn/authentication/verify", [
+                "verificationId": started.json["verificationId"] ?? .null, "payload": payload,
+            ])
+            #expect(again.status == .notFound)
+        }
+    }
+}

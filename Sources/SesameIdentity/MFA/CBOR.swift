@@ -47,17 +47,21 @@ public indirect enum CBOR: Sendable, Hashable {
         return entries.first { $0.key == key }?.value
     }
 
+    /// The value under a text key (attestation objects: `fmt`, `attStmt`, `authData`).
     public subscript(key: String) -> CBOR? { self[.text(key)] }
 
+    /// The value under an integer key (COSE keys: 1 `kty`, 3 `alg`, -1 `crv` or `n`, -2 `x` or `e`, -3 `y`).
     public subscript(key: Int) -> CBOR? {
         self[key >= 0 ? .unsigned(UInt64(key)) : .negative(UInt64(-1 - key))]
     }
 
+    /// The bytes of a byte string, else nil.
     public var bytesValue: [UInt8]? {
         if case .bytes(let value) = self { return value }
         return nil
     }
 
+    /// The text of a text string, else nil.
     public var textValue: String? {
         if case .text(let value) = self { return value }
         return nil

@@ -26,6 +26,7 @@ public struct MfaVerification: Sendable, Equatable {
         self.lastUsedAt = lastUsedAt
     }
 
+    /// Which factor this is (Logto's `type`).
     public var factor: MfaFactor {
         switch kind {
         case .totp: .totp

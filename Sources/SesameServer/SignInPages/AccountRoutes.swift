@@ -102,7 +102,7 @@ struct AccountRoutes: Sendable {
                 return "factorRemoved"
             }
         }
-        // Passkeys: JSON from this origin, for `/assets/passkeys.js`.
+        // Passkeys: JSON from this origin, for `/assets/pages.js`.
         router.post("account/passkeys/registration") { request, context in
             try await json(request, context) { signed, _ in
                 guard signed.visit.settings.mfa.factors.contains(.webAuthn) else {

@@ -17,7 +17,7 @@ struct MfaPageRoutes: Sendable {
     var engine: ExperienceEngine { ExperienceEngine(runtime: runtime) }
 
     func register(on router: Router<SesameRequestContext>) {
-        router.get("assets/passkeys.js") { _, _ in ConsoleRoutes.asset("pages/passkeys.js", type: "text/javascript") }
+        router.get("assets/pages.js") { _, _ in ConsoleRoutes.asset("pages/pages.js", type: "text/javascript") }
         router.get("sign-in/mfa") { request, context in
             try await page(try await visit(request, context), request: request)
         }

@@ -1,7 +1,17 @@
-// Passkeys on the hosted pages: set one up, verify one, or sign in with one (WebAuthn Level 2), through the
-// Experience API of the same origin. Buttons marked data-passkey stay hidden where the browser has no WebAuthn.
+// The hosted pages' only script; every page works without it. It copies backup codes (buttons marked data-copy),
+// and drives passkeys: set one up, verify one, or sign in with one (WebAuthn Level 2), through the Experience API of
+// the same origin. Buttons stay hidden where the browser cannot do what they offer.
 (() => {
   "use strict";
+  if (navigator.clipboard) {
+    for (const button of document.querySelectorAll("[data-copy]")) {
+      button.hidden = false;
+      button.addEventListener("click", async () => {
+        await navigator.clipboard.writeText(document.getElementById(button.dataset.copy).innerText.trim() + "\n");
+        button.textContent = button.dataset.copied;
+      });
+    }
+  }
   if (!window.PublicKeyCredential || !navigator.credentials) return;
 
   const encode = (buffer) => {
