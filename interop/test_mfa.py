@@ -89,4 +89,6 @@ def test_enrol_totp_from_the_qr_code_then_sign_in_with_it_and_with_backup_codes(
             callback, _ = callback_code(browser)
             assert id_token_claims(sesame, session, verifier, callback)["sub"] == sesame.user_id
         else:
-            assert "already used" in browser.find_element(By.ID, "backup-error").text
+            # The refusal is a new page: wait for it rather than read the old one.
+            error = WebDriverWait(browser, 10).until(lambda b: b.find_elements(By.ID, "backup-error"))[0]
+            assert "already used" in error.text

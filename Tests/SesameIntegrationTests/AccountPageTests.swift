@@ -94,6 +94,9 @@ struct AccountPageTests {
                 ("csrf_token", csrf), ("code", MfaTests.code(secret, at: Fixture.midWindow())),
             ])
             #expect(added.location == "/account?notice=totpAdded")
+            // One authenticator app per account: the set-up page says so rather than show a QR code.
+            let second = try await browser.get("/account/mfa/totp")
+            #expect(second.status == .badRequest && !second.text.contains("<svg"))
             let codes = try await browser.post("/account/mfa/backup-codes", form: [("csrf_token", csrf)])
             #expect(MfaTests.backupCodes(in: codes).count == 10 && codes.text.contains(#"href="/account""#))
             // A passkey made elsewhere, to rename and remove here.
@@ -129,13 +132,22 @@ struct AccountPageTests {
     @Test func changesToFactorsNeedARecentSignIn() async throws {
         let clock = Clock()
         try await Fixture.withServer(now: { clock.now() }) { fixture, browser in
-            try await MfaTests.offer(fixture, [.totp], policy: .noPrompt)
+            try await MfaTests.offer(fixture, [.totp, .webAuthn], policy: .noPrompt)
             try await Self.signIn(browser)
             #expect(try await browser.get("/account/mfa/totp").status == .ok)
+            #expect(try await browser.get("/account").text.contains(#"data-passkey="accountRegister""#))
             clock.advance(by: 601)  // past the ten minutes a recent sign-in lasts
             #expect(try await browser.get("/account").status == .ok)
             let again = try await browser.get("/account/mfa/totp")
             #expect(again.location == "/sign-in" && browser.cookies["_sesame_return"] == "/account")
+            // The password too: an old session and a leaked password cannot lock the owner out.
+            let page = try await browser.get("/account")
+            #expect(!page.text.contains(#"data-passkey="accountRegister""#))
+            let password = try await browser.post("/account/password", form: [
+                ("csrf_token", try #require(page.csrfToken)), ("currentPassword", Fixture.password),
+                ("newPassword", "Granite-Meadow-77"),
+            ])
+            #expect(password.location == "/sign-in")
             let json = try await browser.send("/account/passkeys/registration", method: .post,
                                               headers: [.contentType: "application/json"], body: ByteBuffer(string: "{}"))
             #expect(json.status == .badRequest && json.json["code"] == "guard.invalid_input")

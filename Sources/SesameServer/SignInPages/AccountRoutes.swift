@@ -5,8 +5,8 @@ import SesameIdentity
 import SesameOIDC
 import SesameStorage
 
-/// `/account`: a signed-in person's own page (their IdP session). Profile name, password (the current one, or for
-/// an account without one a sign-in in the last ten minutes), and second factors: add an authenticator app or a
+/// `/account`: a signed-in person's own page (their IdP session). Profile name, password (the current one, counted
+/// with the sign-in form's failures; an account without one sets it), and second factors: add an authenticator app or a
 /// passkey, rename or remove passkeys, make new backup codes, remove a factor (the last one is kept under a
 /// `Mandatory` policy). Changes to the password and factors need a sign-in in the last ten minutes (a stolen
 /// session cookie alone cannot add the thief's authenticator); older sessions are sent to sign in again and come
@@ -21,9 +21,6 @@ struct AccountRoutes: Sendable {
 
     /// How recent a sign-in must be for password and factor changes, in seconds.
     static let recentSignIn: TimeInterval = 600
-    /// Wrong current passwords per account and per IP before the form refuses for the rest of the window.
-    static let passwordRule = RateLimiter.Rule(limit: 10, window: 15 * 60)
-    static let passwordIPRule = RateLimiter.Rule(limit: 50, window: 15 * 60)
 
     struct Signed {
         let visit: Visit
@@ -42,7 +39,7 @@ struct AccountRoutes: Sendable {
         router.post("account/profile") { request, context in
             try await form(request, context, recent: false) { signed, form in
                 let name = (try form.single("name") ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
-                guard name.count <= 128, !UserService.hasInvisibleCharacters(name) else {
+                guard name.count <= 128, name.utf8.count <= 512, !UserService.hasInvisibleCharacters(name) else {
                     throw IdentityError.invalidInput(phrase: "account.name_invalid")
                 }
                 _ = try await runtime.users.update(id: signed.user.id, .init(name: .some(name)))
@@ -57,6 +54,7 @@ struct AccountRoutes: Sendable {
         }
         router.post("account/mfa/totp") { request, context in
             try await form(request, context, recent: true) { signed, form in
+                try Self.checkOffered(.totp, signed)
                 guard let secret = try await pendingTotp(signed) else {
                     throw IdentityError(.invalidInput, phrase: "experience.verification_expired")
                 }
@@ -73,6 +71,7 @@ struct AccountRoutes: Sendable {
                 try signed.visit.verifyCSRF(form)
                 let codes = MfaService.newBackupCodes()
                 do {
+                    try Self.checkOffered(.backupCode, signed)
                     try await runtime.mfa.setBackupCodes(userID: signed.user.id, codes: codes, replacing: true)
                 } catch let error as IdentityError {
                     return try await page(signed, error: signed.visit.t.message(error), status: .unprocessableContent)
@@ -85,7 +84,7 @@ struct AccountRoutes: Sendable {
         router.post("account/mfa/:id/rename") { request, context in
             try await form(request, context, recent: true) { signed, form in
                 let name = (try form.single("name") ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
-                guard (1...64).contains(name.count), !UserService.hasInvisibleCharacters(name) else {
+                guard (1...64).contains(name.count), name.utf8.count <= 256, !UserService.hasInvisibleCharacters(name) else {
                     throw IdentityError.invalidInput(phrase: "account.passkey_name_invalid")
                 }
                 guard try await runtime.mfa.store.renameWebAuthn(id: context.parameters.get("id") ?? "",
@@ -96,9 +95,11 @@ struct AccountRoutes: Sendable {
         }
         router.post("account/mfa/:id/delete") { request, context in
             try await form(request, context, recent: true) { signed, _ in
-                try await runtime.mfa.remove(userID: signed.user.id, id: context.parameters.get("id") ?? "",
-                                             policy: signed.visit.settings.mfa.policy)
-                audit("Mfa.Remove", signed, factor: nil)
+                let id = context.parameters.get("id") ?? ""
+                let factor = try await runtime.mfa.store.mfaVerifications(userID: signed.user.id)
+                    .first { $0.id == id }?.factor
+                try await runtime.mfa.remove(userID: signed.user.id, id: id, policy: signed.visit.settings.mfa.policy)
+                audit("Mfa.Remove", signed, factor: factor)
                 return "factorRemoved"
             }
         }
@@ -197,10 +198,13 @@ struct AccountRoutes: Sendable {
     }
 
     private func totpPage(_ signed: Signed, error: String? = nil) async throws -> Response {
-        guard signed.visit.settings.mfa.factors.contains(.totp) else {
-            return try await page(signed, error: signed.visit.t.message(
-                IdentityError(.mfaFactorNotEnabled, phrase: "mfa.factor_not_enabled", ["factor": "Totp"])),
-                status: .badRequest)
+        do {
+            try Self.checkOffered(.totp, signed)
+            if try await runtime.mfa.factors(userID: signed.user.id).contains(.totp) {
+                throw IdentityError(.totpAlreadyInUse, phrase: "mfa.totp_already_in_use")
+            }
+        } catch let refused as IdentityError {
+            return try await page(signed, error: signed.visit.t.message(refused), status: .badRequest)
         }
         let pending = try await pendingOrNewTotp(signed)
         let uri = ExperienceEngine.totpURI(secret: pending.secret, user: signed.user, runtime: runtime)
@@ -209,6 +213,13 @@ struct AccountRoutes: Sendable {
         return try MfaPageRoutes(runtime: runtime, pages: pages, cookies: cookies).setupPage(
             signed.visit, totp: (pending.id, pending.secret, uri), webAuthn: false, skippable: false, errors: errors,
             status: error == nil ? .ok : .badRequest, action: "/account/mfa/totp", back: "/account")
+    }
+
+    /// A factor can be set up here only while the settings offer it.
+    static func checkOffered(_ factor: MfaFactor, _ signed: Signed) throws {
+        guard signed.visit.settings.mfa.factors.contains(factor) else {
+            throw IdentityError(.mfaFactorNotEnabled, phrase: "mfa.factor_not_enabled", ["factor": factor.rawValue])
+        }
     }
 
     static func date(_ date: Date, _ visit: Visit) -> String {
@@ -224,21 +235,22 @@ struct AccountRoutes: Sendable {
 
     private func passwordChange(_ request: Request, _ context: SesameRequestContext) async throws -> Response {
         let form = try await request.formParameters()
-        return try await withAccount(request, context) { signed in
+        // A recent sign-in (with its second factor) as for factors: an old session and a leaked password are not
+        // enough to lock the owner out.
+        return try await withAccount(request, context, recent: true) { signed in
             try signed.visit.verifyCSRF(form)
             let visit = signed.visit
             let new = try form.single("newPassword") ?? ""
             do {
                 if signed.user.passwordHash != nil {
                     let current = try form.single("currentPassword") ?? ""
-                    let gate = PasswordAttemptGate(limiter: runtime.rateLimiter, scope: "account",
-                                                   accountRule: Self.passwordRule, ipRule: Self.passwordIPRule)
+                    // The sign-in form's counts: a guess here is a guess there.
+                    let gate = PasswordAttemptGate(limiter: runtime.rateLimiter, scope: "sign-in",
+                                                   accountRule: SignInRoutes.accountRule, ipRule: SignInRoutes.ipRule)
                     _ = try await gate.attempt(account: signed.user.id, ip: visit.clientIP) {
                         try await runtime.users.authenticate(signed.user, password: current,
                                                              cost: visit.settings.passwordPolicy.bcryptCost)
                     }
-                } else if !signed.isRecent {
-                    return try signInAgain(signed)
                 }
                 // The new password ends every session and token of the account, this one too.
                 _ = try await runtime.users.changePassword(userID: signed.user.id, password: new,

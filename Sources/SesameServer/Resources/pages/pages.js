@@ -7,8 +7,14 @@
     for (const button of document.querySelectorAll("[data-copy]")) {
       button.hidden = false;
       button.addEventListener("click", async () => {
-        await navigator.clipboard.writeText(document.getElementById(button.dataset.copy).innerText.trim() + "\n");
-        button.textContent = button.dataset.copied;
+        const list = document.getElementById(button.dataset.copy);
+        try {
+          await navigator.clipboard.writeText(list.innerText.trim() + "\n");
+          button.textContent = button.dataset.copied;
+        } catch {
+          // No clipboard here: select the codes, so the person can copy them.
+          window.getSelection().selectAllChildren(list);
+        }
       });
     }
   }
@@ -25,12 +31,12 @@
   };
   const descriptors = (list) => (list || []).map((item) => ({ ...item, id: decode(item.id) }));
 
-  const api = (method, path, body) => send(method, "/api/experience" + path, body);
+  const api = (method, path, body, signal) => send(method, "/api/experience" + path, body, signal);
 
-  async function send(method, url, body) {
+  async function send(method, url, body, signal) {
     const response = await fetch(url, {
       method, credentials: "same-origin", headers: { "Content-Type": "application/json" },
-      body: JSON.stringify(body || {}),
+      body: JSON.stringify(body || {}), signal,
     });
     const json = response.status === 204 ? {} : await response.json().catch(() => ({}));
     if (!response.ok) throw new Error(json.message || response.statusText);
@@ -62,6 +68,7 @@
   });
 
   let pendingAutofill = null;
+  let autofillSettled = Promise.resolve();
 
   const create = async (options) => registrationJSON(await navigator.credentials.create({ publicKey: {
     ...options, challenge: decode(options.challenge), user: { ...options.user, id: decode(options.user.id) },
@@ -87,9 +94,9 @@
       await api("POST", "/verification/web-authn/authentication/verify", { verificationId, payload: assertionJSON(credential) });
     },
     async signIn(mediation, signal) {
-      await api("PUT", "", { interactionEvent: "SignIn" });
+      await api("PUT", "", { interactionEvent: "SignIn" }, signal);
       const { verificationId, authenticationOptions: options } =
-        await api("POST", "/verification/sign-in-passkey/authentication");
+        await api("POST", "/verification/sign-in-passkey/authentication", undefined, signal);
       const request = { publicKey: requestOptions(options), signal };
       if (mediation) request.mediation = mediation;
       const credential = await navigator.credentials.get(request);
@@ -114,7 +121,12 @@
   for (const button of document.querySelectorAll("[data-passkey]")) {
     button.hidden = false;
     button.addEventListener("click", async () => {
-      if (pendingAutofill) pendingAutofill.abort();
+      // The autofill request in flight ends first, so its requests cannot land after the button's own.
+      if (pendingAutofill) {
+        pendingAutofill.abort();
+        pendingAutofill = null;
+        await autofillSettled;
+      }
       button.disabled = true;
       if (error) error.hidden = true;
       try {
@@ -133,7 +145,7 @@
     PublicKeyCredential.isConditionalMediationAvailable().then((available) => {
       if (!available) return;
       pendingAutofill = new AbortController();
-      flows.signIn("conditional", pendingAutofill.signal).then(() => next()).catch(() => {});
+      autofillSettled = flows.signIn("conditional", pendingAutofill.signal).then(() => next()).catch(() => {});
     });
   }
 })();
