@@ -29,11 +29,7 @@ extension ExperienceEngine {
         try await checkCanBindFactor(.webAuthn, experience, user: user, visit: session.visit)
         let challenge = SecureRandom.bytes(32)
         let id = SecureRandom.identifier()
-        let options = relyingParty(session.visit).registrationOptions(
-            challenge: challenge, userHandle: user.id,
-            userName: user.username ?? user.primaryEmail ?? user.primaryPhone ?? user.id,
-            displayName: user.name ?? user.username ?? user.primaryEmail ?? user.id,
-            exclude: try await passkeys(of: user.id).map(\.credential))
+        let options = try await registrationOptions(for: user, challenge: challenge, visit: session.visit)
         experience.updateMfa(for: user.id) { state in
             state.proofs.removeAll { $0.factor == .webAuthn && $0.isRegistration && !$0.isVerified }
             state.proofs.append(.init(id: id, factor: .webAuthn, challenge: Base64URL.encode(challenge),
@@ -41,6 +37,16 @@ extension ExperienceEngine {
         }
         try await session.save(experience)
         return (id, options)
+    }
+
+    /// The options to register a passkey for `user` (the sign-in's set-up and the account page's): the user id as
+    /// the user handle, the account's passkeys excluded.
+    func registrationOptions(for user: User, challenge: [UInt8], visit: Visit) async throws -> JSONValue {
+        relyingParty(visit).registrationOptions(
+            challenge: challenge, userHandle: user.id,
+            userName: user.username ?? user.primaryEmail ?? user.primaryPhone ?? user.id,
+            displayName: user.name ?? user.username ?? user.primaryEmail ?? user.id,
+            exclude: try await passkeys(of: user.id).map(\.credential))
     }
 
     /// Logto's `.../registration/verify`: checks the new credential (§7.1); `profile/mfa` then stores it.

@@ -109,13 +109,9 @@ struct AccountRoutes: Sendable {
                 guard signed.visit.settings.mfa.factors.contains(.webAuthn) else {
                     throw IdentityError(.mfaFactorNotEnabled, phrase: "mfa.factor_not_enabled", ["factor": "WebAuthn"])
                 }
-                let engine = ExperienceEngine(runtime: runtime)
                 let challenge = SecureRandom.bytes(32)
-                let options = engine.relyingParty(signed.visit).registrationOptions(
-                    challenge: challenge, userHandle: signed.user.id,
-                    userName: signed.user.username ?? signed.user.primaryEmail ?? signed.user.id,
-                    displayName: signed.user.name ?? signed.user.username ?? signed.user.primaryEmail ?? signed.user.id,
-                    exclude: try await engine.passkeys(of: signed.user.id).map(\.credential))
+                let options = try await ExperienceEngine(runtime: runtime)
+                    .registrationOptions(for: signed.user, challenge: challenge, visit: signed.visit)
                 var state = try await accountState(signed)
                 let id = SecureRandom.identifier()
                 state.updateMfa(for: signed.user.id) { mfa in
