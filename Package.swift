@@ -63,6 +63,7 @@ let package = Package(
             name: "SesameStorage",
             dependencies: [
                 "SesameIdentity",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "SQLiteNIO", package: "sqlite-nio"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),

@@ -67,9 +67,13 @@ struct Migrate: AsyncParsableCommand {
     @OptionGroup var options: GlobalOptions
     @Flag(help: "Print JSON.") var json = false
 
+    // Only the schema: no runtime, whose start writes rows of its own (the secret's check value, the Management API
+    // resource), so a database prepared for `sesame db copy` stays empty.
     func run() async throws {
-        try await withRuntime(options) { runtime in
-            let versions = try await Migrator(database: runtime.database).appliedVersions()
+        let configuration = try loadConfiguration(options)
+        try await withDatabase(configuration.databaseURL, role: "database") { database in
+            try await Migrator(database: database).migrate()
+            let versions = try await Migrator(database: database).appliedVersions()
             if json {
                 Console.json(["applied": .array(versions.map { .int(Int64($0)) })])
             } else {

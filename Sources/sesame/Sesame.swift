@@ -14,7 +14,8 @@ struct Sesame: AsyncParsableCommand {
         subcommands: [Serve.self, Migrate.self, App.self, User.self, Resource.self, RoleCommand.self, OrganizationCommand.self,
                       Keys.self, Connector.self,
                       SignInExp.self,
-                      Admin.self, Secret.self])
+                      Admin.self, Secret.self, BackupCommand.self, RestoreCommand.self, ExportCommand.self,
+                      ImportCommand.self, DatabaseCommand.self])
 }
 
 /// Settings every command accepts; flags win over the environment, which wins over the config file.

@@ -108,6 +108,70 @@ struct CLITests {
         #expect(process.stdout.isEmpty)
     }
 
+    /// backup, restore, export, import and db copy as an operator runs them: a summary on success, one line and exit 1
+    /// for each refusal, and nothing half-written.
+    @Test func backupRestoreExportImportAndCopyFromTheCommandLine() throws {
+        defer { try? FileManager.default.removeItem(at: directory) }
+        func refused(_ run: Run, _ reason: String) {
+            #expect(run.status == 1, "\(reason): \(run.stdout)")
+            #expect(run.stderr.hasPrefix("error: ") && run.stderr.contains(reason), "\(run.stderr)")
+            #expect(run.stderr.split(separator: "\n").count == 1, "one line: \(run.stderr)")
+            #expect(!run.stderr.contains("secret-password"), "no password in the message")
+        }
+        let source = "sqlite://\(directory.path)/cli.db"
+        #expect(try sesame("app", "create", "--name", "Web", "--type", "traditional",
+                           "--redirect-uri", "http://localhost:3000/cb").status == 0)
+        let backup = try sesame("backup", "cli-backup.db", "--json")
+        #expect(backup.status == 0, "\(backup.stderr)")
+        let summary = try #require(backup.json as? [String: Any])
+        #expect(summary["schemaVersion"] as? Int == Migration.all.last?.version)
+        #expect((summary["bytes"] as? Int ?? 0) > 0)
+        refused(try sesame("backup", "cli-backup.db"), "exists")
+        refused(try sesame("backup", "missing-folder/b.db"), "does not exist")
+        refused(try sesame("backup", "b.db", "--db", "postgres://u:secret-password@127.0.0.1:1/x"), "pg_dump")
+        refused(try sesame("backup", "b.db", "--db", "sqlite://\(directory.path)/none.db"), "no database")
+
+        // Restore: into a new file, over an unused one, and the refusals.
+        #expect(try sesame("restore", "cli-backup.db", "--db", "sqlite://\(directory.path)/restored.db").status == 0)
+        #expect(try sesame("restore", "cli-backup.db", "--db", "sqlite://\(directory.path)/restored.db").stdout
+            .contains("Restored"))
+        try Data("not a database".utf8).write(to: directory.appendingPathComponent("junk.db"))
+        refused(try sesame("restore", "junk.db"), "not a SQLite database")
+        refused(try sesame("restore", "absent.db"), "no file")
+        refused(try sesame("restore", "cli-backup.db", environment: ["SESAME_SECRET": String(repeating: "d", count: 32)]),
+                "different SESAME_SECRET")
+
+        // Export and import.
+        let exported = try sesame("export", "cli.jsonl", "--json")
+        #expect(exported.status == 0, "\(exported.stderr)")
+        let rows = try #require((exported.json as? [String: Any])?["rows"] as? Int)
+        refused(try sesame("export", "cli.jsonl"), "exists")
+        let imported = try sesame("import", "cli.jsonl", "--db", "sqlite://\(directory.path)/imported.db", "--json")
+        #expect(imported.status == 0, "\(imported.stderr)")
+        #expect((imported.json as? [String: Any])?["rows"] as? Int == rows)
+        refused(try sesame("import", "cli.jsonl", "--db", "sqlite://\(directory.path)/imported.db"), "--merge")
+        refused(try sesame("import", "cli.jsonl", "--merge", "sideways"), "skip or replace")
+        #expect(try sesame("import", "cli.jsonl", "--db", "sqlite://\(directory.path)/imported.db", "--merge", "replace")
+            .status == 0)
+        refused(try sesame("import", "cli-backup.db", "--db", "sqlite://\(directory.path)/other.db"), "not valid JSON")
+
+        // db copy between two SQLite files (the PostgreSQL direction is in the integration suite).
+        let target = "sqlite://\(directory.path)/copy.db"
+        refused(try sesame("db", "copy", "--to", target), "does not exist")
+        #expect(try sesame("migrate", "--db", target).status == 0)
+        refused(try sesame("db", "copy", "--to", target, environment: ["SESAME_SECRET": String(repeating: "d", count: 32)]),
+                "different SESAME_SECRET")
+        refused(try sesame("db", "copy", "--to", source), "same database")
+        refused(try sesame("db", "copy", "--to", "mysql://x"), "use sqlite://")
+        refused(try sesame("db", "copy", "--to", "postgres://u:secret-password@127.0.0.1:1/x"), "cannot open the target")
+        let copied = try sesame("db", "copy", "--to", target)
+        #expect(copied.status == 0, "\(copied.stderr)")
+        #expect(copied.stdout.contains("every table's row count and digest match"))
+        refused(try sesame("db", "copy", "--to", target), "not empty")
+        // The copy serves: a verb on it sees the application.
+        #expect(try sesame("app", "list", "--db", target).stdout.contains("Web"))
+    }
+
     @Test func rolesFromTheCommandLine() throws {
         defer { try? FileManager.default.removeItem(at: directory) }
         #expect(try sesame("resource", "create", "--indicator", "https://api.books.test", "--name", "Books",

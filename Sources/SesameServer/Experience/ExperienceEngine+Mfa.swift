@@ -148,7 +148,6 @@ extension ExperienceEngine {
     func verifyTotp(_ session: ExperienceSession, code: String, verificationID: String?) async throws -> String {
         var experience = try await session.load()
         let user = try await mfaUser(experience)
-        let now = runtime.provider.now()
         if let verificationID {
             guard let secret = try pendingTotpSecret(experience, id: verificationID) else {
                 throw IdentityError(.notFound, phrase: "experience.verification_not_found", ["id": verificationID])

@@ -178,6 +178,24 @@ public final class PostgresDatabase: SQLDatabase {
         }
     }
 
+    public func withSnapshot<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
+        let logger = logger
+        return try await withoutActuallyEscaping(body) { body in
+            try await withConnection { connection in
+                _ = try await connection.query("START TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY",
+                                               logger: logger)
+                do {
+                    let result = try await body(Transaction(connection: connection, logger: logger))
+                    _ = try await connection.query("COMMIT", logger: logger)
+                    return result
+                } catch {
+                    _ = try? await connection.query("ROLLBACK", logger: logger)
+                    throw error
+                }
+            }
+        }
+    }
+
     /// The statements of one transaction, on the connection that holds it.
     private struct Transaction: SQLDatabase {
         let dialect = SQLDialect.postgres
@@ -190,6 +208,10 @@ public final class PostgresDatabase: SQLDatabase {
         }
 
         func withTransaction<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
+            try await body(self)
+        }
+
+        func withSnapshot<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
             try await body(self)
         }
 

@@ -75,6 +75,12 @@ public protocol SQLDatabase: Sendable {
     /// takes the write lock at its start (`BEGIN IMMEDIATE`), so transactions run one at a time; on PostgreSQL
     /// it is `READ COMMITTED`, and `SELECT ... FOR UPDATE` (see `SQLDialect.forUpdate`) orders writers.
     func withTransaction<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T
+    /// Runs `body` on one consistent, read-only view of the database that does not hold writers up: every
+    /// statement `body` runs through the database it is given sees the data as of the snapshot's first read,
+    /// whatever other connections and processes commit meanwhile. On SQLite a deferred read transaction (in WAL
+    /// mode writers go on beside it); on PostgreSQL `REPEATABLE READ, READ ONLY`. Used by backups and copies of a
+    /// live installation; a write inside it fails.
+    func withSnapshot<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T
     func close() async throws
     /// How the connection pool is used (the metrics endpoint reads it); nil inside a transaction.
     var statistics: ConnectionStatistics? { get }

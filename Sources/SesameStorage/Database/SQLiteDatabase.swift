@@ -59,6 +59,25 @@ public final class SQLiteDatabase: SQLDatabase {
         }
     }
 
+    public func withSnapshot<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
+        try await withConnection { connection in
+            // Deferred: the snapshot starts at the first read and takes no write lock; `query_only` makes a write
+            // inside it fail instead of upgrading the transaction to a writer.
+            _ = try await connection.query("PRAGMA query_only=ON", [])
+            _ = try await connection.query("BEGIN DEFERRED", [])
+            do {
+                let result = try await body(Transaction(connection: connection))
+                _ = try await connection.query("COMMIT", [])
+                _ = try await connection.query("PRAGMA query_only=OFF", [])
+                return result
+            } catch {
+                _ = try? await connection.query("ROLLBACK", [])
+                _ = try? await connection.query("PRAGMA query_only=OFF", [])
+                throw error
+            }
+        }
+    }
+
     /// The statements of one transaction, on the connection that holds it.
     private struct Transaction: SQLDatabase {
         let dialect = SQLDialect.sqlite
@@ -69,6 +88,10 @@ public final class SQLiteDatabase: SQLDatabase {
         }
 
         func withTransaction<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
+            try await body(self)
+        }
+
+        func withSnapshot<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
             try await body(self)
         }
 

@@ -16,7 +16,7 @@ extension SQLStore {
     static let secretCheckKey = "secret_check"
 
     /// The check value of a secret: a MAC under a key derived for this purpose only, so it reveals nothing.
-    static func checkValue(for secret: String) -> String {
+    public static func checkValue(for secret: String) -> String {
         SecretBox(secret: secret, purpose: "sesame.secret-check").mac("sesame secret check v1")
     }
 
