@@ -1,6 +1,9 @@
 """Authlib, an independent relying party, completes the code flow against the running server."""
+import base64
 import html.parser
+import json
 import secrets
+import subprocess
 import urllib.parse
 
 import pytest
@@ -9,7 +12,7 @@ from authlib.integrations.requests_client import OAuth2Session
 from authlib.jose import JsonWebKey, jwt
 from authlib.oidc.core import CodeIDToken
 
-from conftest import PASSWORD, REDIRECT_URI
+from conftest import PASSWORD, REDIRECT_URI, binary
 
 
 class FormFields(html.parser.HTMLParser):
@@ -111,6 +114,37 @@ def test_code_flow_with_pkce_verifies_the_es384_id_token(sesame):
     }, auth=(sesame.app_id, sesame.app_secret), timeout=5)
     assert reuse.status_code == 400
     assert reuse.json()["error"] == "invalid_grant"
+
+
+def test_an_rs256_application_beside_the_es384_one(sesame):
+    """An application registered with `--id-token-alg RS256` gets RS256 ID tokens (2048-bit key, in the JWKS) that
+    Authlib verifies, while the seed's application on the same server goes on getting ES384 ones."""
+    created = subprocess.run([binary(), "app", "create", "--name", "Legacy RP", "--type", "traditional",
+                              "--redirect-uri", REDIRECT_URI, "--id-token-alg", "RS256", "--json"],
+                             env=sesame.env, check=True, capture_output=True, text=True)
+    app = json.loads(created.stdout)
+    session = OAuth2Session(app["id"], app["secret"], scope="openid profile email", redirect_uri=REDIRECT_URI,
+                            code_challenge_method="S256")
+    nonce = secrets.token_urlsafe(16)
+    metadata, callback, verifier = authorize(sesame, session, requests.Session(), nonce=nonce)
+    assert metadata["id_token_signing_alg_values_supported"][:2] == ["ES384", "RS256"]
+    token = session.fetch_token(metadata["token_endpoint"], authorization_response=callback, code_verifier=verifier)
+    key_set = requests.get(metadata["jwks_uri"], timeout=5).json()
+    claims = jwt.decode(token["id_token"], JsonWebKey.import_key_set(key_set), claims_cls=CodeIDToken,
+                        claims_options={"iss": {"essential": True, "value": sesame.issuer}},
+                        claims_params={"client_id": app["id"], "access_token": token["access_token"], "nonce": nonce})
+    claims.validate()
+    assert claims.header["alg"] == "RS256"
+    assert claims["aud"] == app["id"]
+    rsa = [key for key in key_set["keys"] if key["kty"] == "RSA"]
+    assert [key["kid"] for key in rsa] == [claims.header["kid"]]
+    modulus = base64.urlsafe_b64decode(rsa[0]["n"] + "=" * (-len(rsa[0]["n"]) % 4))
+    assert len(modulus) * 8 >= 2048
+    # The seed's application, on the same server: ES384 as before.
+    seed = client(sesame)
+    metadata, callback, verifier = authorize(sesame, seed, requests.Session())
+    seed_token = seed.fetch_token(metadata["token_endpoint"], authorization_response=callback, code_verifier=verifier)
+    assert verify_id_token(sesame, metadata, seed_token).header["alg"] == "ES384"
 
 
 def test_no_nonce_claim_unless_the_client_sent_one(sesame):

@@ -7,7 +7,17 @@ import SesameStorage
 
 struct App: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "app", abstract: "Manage applications (OIDC clients).", subcommands: [Create.self, List.self])
+        commandName: "app", abstract: "Manage applications (OIDC clients).",
+        subcommands: [Create.self, Update.self, List.self])
+
+    /// `--id-token-alg`: an algorithm name, or `default` (ES384) for `update`.
+    static func idTokenAlgorithm(_ name: String, allowingDefault: Bool) throws -> SigningAlgorithm? {
+        if allowingDefault, name == "default" { return nil }
+        guard let algorithm = SigningAlgorithm(rawValue: name) else {
+            throw fail("--id-token-alg must be one of ES384, ES256, RS256, EdDSA\(allowingDefault ? " or default" : "")")
+        }
+        return algorithm
+    }
 
     enum Kind: String, ExpressibleByArgument, CaseIterable {
         case traditional, spa, native, m2m
@@ -35,13 +45,16 @@ struct App: AsyncParsableCommand {
         @Flag(help: "A third-party app: users see a consent page.") var thirdParty = false
         @Flag(help: "Give this m2m app the built-in role \"Management API access\" (resource https://default.logto.app/api, scope all).")
         var management = false
+        @Option(help: "The algorithm of its ID tokens: ES384 (default), ES256, RS256 or EdDSA.") var idTokenAlg: String?
         @Flag(help: "Print JSON.") var json = false
 
         func run() async throws {
+            let algorithm = try idTokenAlg.flatMap { try App.idTokenAlgorithm($0, allowingDefault: false) }
             try await withRuntime(options) { runtime in
                 let created = try await runtime.applications.create(
                     name: name, type: type.type, redirectURIs: redirectURIs,
-                    postLogoutRedirectURIs: postLogoutRedirectURIs, isThirdParty: thirdParty, canManage: management)
+                    postLogoutRedirectURIs: postLogoutRedirectURIs, isThirdParty: thirdParty, canManage: management,
+                    idTokenSignedResponseAlg: algorithm)
                 if json {
                     var object: [String: JSONValue] = ["id": .string(created.client.id)]
                     object["secret"] = created.secret.map { .string($0) } ?? .null
@@ -59,6 +72,37 @@ struct App: AsyncParsableCommand {
         }
     }
 
+    struct Update: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Change an application: its name, redirect URIs or ID token algorithm.")
+        @OptionGroup var options: GlobalOptions
+        @Argument(help: "The App ID.") var id: String
+        @Option(help: "Display name.") var name: String?
+        @Option(name: .customLong("redirect-uri"), help: "Allowed redirect URI, replacing the list (repeat for several).")
+        var redirectURIs: [String] = []
+        @Option(name: .customLong("post-logout-redirect-uri"), help: "Allowed post sign-out URI, replacing the list.")
+        var postLogoutRedirectURIs: [String] = []
+        @Option(help: "The algorithm of its ID tokens: ES384, ES256, RS256, EdDSA, or default (ES384).")
+        var idTokenAlg: String?
+        @Flag(help: "Print JSON.") var json = false
+
+        func run() async throws {
+            let algorithm: SigningAlgorithm?? = try idTokenAlg.map { try App.idTokenAlgorithm($0, allowingDefault: true) }
+            guard name != nil || !redirectURIs.isEmpty || !postLogoutRedirectURIs.isEmpty || algorithm != nil else {
+                throw fail("nothing to change: give --name, --redirect-uri, --post-logout-redirect-uri or --id-token-alg")
+            }
+            try await withRuntime(options) { runtime in
+                let client = try await runtime.applications.update(id: id, .init(
+                    name: name, redirectURIs: redirectURIs.isEmpty ? nil : redirectURIs,
+                    postLogoutRedirectURIs: postLogoutRedirectURIs.isEmpty ? nil : postLogoutRedirectURIs,
+                    idTokenSignedResponseAlg: algorithm))
+                let alg = (client.idTokenSignedResponseAlg ?? .es384).rawValue
+                report(json, ["id": .string(client.id), "name": .string(client.name), "idTokenSignedResponseAlg": .string(alg)],
+                       "Updated application \"\(client.name)\" (\(client.id)); ID tokens signed \(alg)")
+            }
+        }
+    }
+
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List applications.")
         @OptionGroup var options: GlobalOptions
@@ -71,13 +115,16 @@ struct App: AsyncParsableCommand {
                     Console.json(.array(clients.map { client in
                         ["id": .string(client.id), "name": .string(client.name), "type": .string(client.type.rawValue),
                          "redirectUris": .array(client.redirectURIs.map { .string($0) }),
-                         "postLogoutRedirectUris": .array(client.postLogoutRedirectURIs.map { .string($0) })]
+                         "postLogoutRedirectUris": .array(client.postLogoutRedirectURIs.map { .string($0) }),
+                         "idTokenSignedResponseAlg": .string((client.idTokenSignedResponseAlg ?? .es384).rawValue)]
                     }))
                 } else if clients.isEmpty {
                     print("no applications")
                 } else {
                     for client in clients {
-                        print("\(client.id)  \(client.type.rawValue.padding(toLength: 16, withPad: " ", startingAt: 0)) \(client.name)")
+                        print("\(client.id)  \(client.type.rawValue.padding(toLength: 16, withPad: " ", startingAt: 0)) "
+                            + "\((client.idTokenSignedResponseAlg ?? .es384).rawValue.padding(toLength: 6, withPad: " ", startingAt: 0)) "
+                            + client.name)
                     }
                 }
             }
@@ -178,8 +225,9 @@ struct Keys: AsyncParsableCommand {
 
     struct Rotate: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Make a new signing key: published at once, signing after 70 seconds (when every cached JWKS "
-                + "has it); old keys stay published until their tokens expire.")
+            abstract: "Make a new signing key for one algorithm: published at once, signing after 70 seconds (when "
+                + "every cached JWKS has it); that algorithm's old keys stay published until their tokens expire, and "
+                + "other algorithms' keys are left alone.")
         @OptionGroup var options: GlobalOptions
         @Option(help: "ES384 (default), ES256, RS256 or EdDSA.") var alg: String = "ES384"
         @Flag(help: "Sign with the new key at once: only before any relying party cached the JWKS (at setup).")
@@ -208,13 +256,15 @@ struct Keys: AsyncParsableCommand {
     }
 
     struct List: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List signing keys, current first.")
+        static let configuration = CommandConfiguration(
+            abstract: "List signing keys, newest first, with the one each algorithm signs with marked current.")
         @OptionGroup var options: GlobalOptions
         @Flag(help: "Print JSON.") var json = false
 
         func run() async throws {
             try await withRuntime(options) { runtime in
-                let current = try await runtime.provider.keys.snapshot().current.kid
+                let snapshot = try await runtime.provider.keys.snapshot()
+                let currentKeys = Set(snapshot.currentByAlgorithm.values.map(\.kid))
                 let keys = try await runtime.store.signingKeys()
                 let formatter = ISO8601DateFormatter()
                 if json {
@@ -222,14 +272,16 @@ struct Keys: AsyncParsableCommand {
                         var object: [String: JSONValue] = [
                             "kid": .string(key.kid), "alg": .string(key.algorithm.rawValue),
                             "createdAt": .string(formatter.string(from: key.createdAt)),
-                            "current": .bool(key.kid == current),
+                            "current": .bool(currentKeys.contains(key.kid)),
+                            "default": .bool(key.kid == snapshot.current.kid),
                         ]
                         object["retiredAt"] = key.retiredAt.map { .string(formatter.string(from: $0)) } ?? .null
                         return .object(object)
                     }))
                 } else {
                     for key in keys {
-                        let status = key.kid == current ? "current"
+                        let status = key.kid == snapshot.current.kid ? "current (default)"
+                            : currentKeys.contains(key.kid) ? "current"
                             : key.retiredAt.map { "retired \(formatter.string(from: $0))" } ?? "next"
                         print("\(key.kid)  \(key.algorithm.rawValue)  created \(formatter.string(from: key.createdAt))  \(status)")
                     }

@@ -71,20 +71,46 @@ struct CLITests {
         let resource = try sesame("resource", "create", "--indicator", "https://api.test", "--scope", "read", "--json")
         #expect((resource.json as? [String: Any])?["scopes"] as? [String] == ["read"])
 
+        // One key per algorithm in use: ES384 (the default) and RS256 (every OP offers it) from the start.
         let keys = try #require(try sesame("keys", "list", "--json").json as? [[String: Any]])
-        #expect(keys.count == 1)
-        #expect(keys.first?["alg"] as? String == "ES384")
-        let rotated = try sesame("keys", "rotate", "--alg", "EdDSA", "--json")
-        #expect((rotated.json as? [String: Any])?["alg"] as? String == "EdDSA")
+        #expect(Set(keys.compactMap { $0["alg"] as? String }) == ["ES384", "RS256"])
+        #expect(keys.allSatisfy { $0["current"] as? Bool == true })
+        #expect(keys.first { $0["default"] as? Bool == true }?["alg"] as? String == "ES384")
+        let rotated = try sesame("keys", "rotate", "--alg", "ES384", "--json")
+        #expect((rotated.json as? [String: Any])?["alg"] as? String == "ES384")
         #expect((rotated.json as? [String: Any])?["signsFrom"] is String)
-        // The new key is published first and signs after the activation delay: the old one is still current.
+        // The new key is published first and signs after the activation delay: the old one is still current, and
+        // the RS256 key is left alone.
         let after = try #require(try sesame("keys", "list", "--json").json as? [[String: Any]])
-        #expect(after.map { $0["current"] as? Bool } == [false, true])
+        let es384 = after.filter { $0["alg"] as? String == "ES384" }
+        #expect(es384.map { $0["current"] as? Bool } == [false, true])
+        #expect(after.first { $0["alg"] as? String == "RS256" }?["current"] as? Bool == true)
         #expect(try sesame("keys", "list").stdout.contains("next"))
-        // At setup, a key can take over at once.
-        _ = try sesame("keys", "rotate", "--alg", "ES256", "--immediately")
+        // At setup, a key can take over at once; an algorithm without keys gets its first one.
+        let immediate = try #require(try sesame("keys", "rotate", "--alg", "ES384", "--immediately", "--json").json
+            as? [String: Any])
+        _ = try sesame("keys", "rotate", "--alg", "EdDSA")
         let now = try #require(try sesame("keys", "list", "--json").json as? [[String: Any]])
-        #expect(now.first { $0["current"] as? Bool == true }?["alg"] as? String == "ES256")
+        #expect(now.first { $0["default"] as? Bool == true }?["kid"] as? String == immediate["kid"] as? String)
+        #expect(now.first { $0["alg"] as? String == "EdDSA" }?["current"] as? Bool == true)
+
+        // An application's ID token algorithm: set at creation, changed, back to the default; bad values refused.
+        let rsApp = try #require(try sesame("app", "create", "--name", "Legacy", "--type", "traditional",
+                                            "--redirect-uri", "https://legacy.test/cb", "--id-token-alg", "RS256",
+                                            "--json").json as? [String: Any])
+        let rsID = try #require(rsApp["id"] as? String)
+        let listed = try #require(try sesame("app", "list", "--json").json as? [[String: Any]])
+        #expect(listed.first { $0["id"] as? String == rsID }?["idTokenSignedResponseAlg"] as? String == "RS256")
+        let updated = try sesame("app", "update", rsID, "--id-token-alg", "EdDSA", "--json")
+        #expect((updated.json as? [String: Any])?["idTokenSignedResponseAlg"] as? String == "EdDSA", "\(updated.stderr)")
+        #expect(try sesame("app", "update", rsID, "--id-token-alg", "default").stdout.contains("ES384"))
+        for bad in [["app", "update", rsID, "--id-token-alg", "HS256"], ["app", "update", rsID],
+                    ["app", "update", "nope", "--name", "X"],
+                    ["app", "create", "--name", "X", "--type", "spa", "--id-token-alg", "none"]] {
+            let refused = try run(bad)
+            #expect(refused.status == 1, "\(bad)")
+            #expect(refused.stderr.split(separator: "\n").count == 1, "\(bad): \(refused.stderr)")
+        }
         #expect(try sesame("migrate").stdout.contains("migration \(Migration.all.count) (\(Migration.all.count) applied)"))
     }
 
@@ -351,7 +377,7 @@ struct CLITests {
         let rotated = try sesame("secret", "rotate", "--json", environment: ["SESAME_NEW_SECRET": new])
         #expect(rotated.status == 0, "\(rotated.stderr)")
         #expect((rotated.json as? [String: Any])?["connectors"] as? Int == 1)
-        #expect((rotated.json as? [String: Any])?["signingKeys"] as? Int == 1)
+        #expect((rotated.json as? [String: Any])?["signingKeys"] as? Int == 2)  // ES384 and RS256
         #expect(try sesame("keys", "list").status == 1)
         let after = try sesame("connector", "list", "--json", environment: ["SESAME_SECRET": new])
         #expect(after.status == 0, "\(after.stderr)")

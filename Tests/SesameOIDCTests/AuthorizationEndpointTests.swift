@@ -216,12 +216,13 @@ struct AuthorizationEndpointTests {
         #expect(document["token_endpoint"]?.stringValue == EngineFixture.issuer + "/token")
         #expect(document["userinfo_endpoint"]?.stringValue == EngineFixture.issuer + "/me")
         #expect(document["end_session_endpoint"]?.stringValue == EngineFixture.issuer + "/session/end")
-        #expect(document["id_token_signing_alg_values_supported"] == ["ES384"])
+        // The default first, RS256 always (OIDC Core §15.1), then the algorithms an application may still choose.
+        #expect(document["id_token_signing_alg_values_supported"] == ["ES384", "RS256", "ES256", "EdDSA"])
         #expect(document["code_challenge_methods_supported"] == ["S256"])
         #expect(document["response_types_supported"] == ["code"])
         #expect(document["authorization_response_iss_parameter_supported"] == true)
         #expect(document["scopes_supported"] == ["openid", "offline_access", "profile", "email", "phone", "roles",
                                                         "urn:logto:scope:organizations", "urn:logto:scope:organization_roles"])
-        #expect(try await fixture.provider.jwks()["keys"]?.arrayValue?.count == 1)
+        #expect(try await fixture.provider.jwks()["keys"]?.arrayValue?.count == 2)
     }
 }

@@ -32,12 +32,18 @@ final class InMemoryStorage: ProviderStorage, Sendable {
     }
 
     func insertInitialSigningKey(_ key: SigningKey) async throws {
-        state.withLock { if $0.keys.isEmpty { $0.keys.append(key) } }
+        state.withLock { state in
+            if !state.keys.contains(where: { $0.algorithm == key.algorithm }) { state.keys.append(key) }
+        }
     }
 
     func rotate(to key: SigningKey, now: Date) async throws {
         state.withLock { state in
-            for index in state.keys.indices where state.keys[index].retiredAt == nil { state.keys[index].retiredAt = now }
+            for index in state.keys.indices where state.keys[index].retiredAt == nil
+                && state.keys[index].algorithm == key.algorithm
+            {
+                state.keys[index].retiredAt = now
+            }
             state.keys.append(key)
         }
     }

@@ -86,6 +86,30 @@ struct StoreConformanceTests {
         }
     }
 
+    /// Migration 16: an installation that had switched its one signing key to RS256 (`keys rotate --alg RS256`, when
+    /// keys were server-wide) keeps its applications' ID tokens on RS256; one that stayed on ES384 keeps the default.
+    @Test(arguments: Backend.available, [SigningAlgorithm.rs256, .es384])
+    func applicationsKeepTheAlgorithmTheirServerSwitchedTo(_ backend: Backend, _ algorithm: SigningAlgorithm) async throws {
+        try await withDatabase(backend) { (database: any SQLDatabase) async throws in
+            try await Migrator(database: database, migrations: Migration.all.filter { $0.version < 16 }).migrate()
+            let store = SQLStore(database: database, secretBox: SecretBox(secret: String(repeating: "k", count: 32)))
+            let first = try SigningKey.generate(.es384, now: now)
+            try await store.insertInitialSigningKey(first)
+            if algorithm != .es384 {
+                try await store.insertInitialSigningKey(try SigningKey.generate(algorithm, now: now.addingTimeInterval(5)))
+                try await database.query("UPDATE signing_keys SET retired_at = ? WHERE kid = ?",
+                                         .date(now.addingTimeInterval(5)), .text(first.kid))
+            }
+            try await database.query("""
+                INSERT INTO applications (id, name, type, redirect_uris, post_logout_redirect_uris, created_at)
+                VALUES ('app1', 'Old', 'Traditional', '[]', '[]', 0)
+                """)
+            try await Migrator(database: database).migrate()
+            let expected: SigningAlgorithm? = algorithm == .es384 ? nil : algorithm
+            #expect(try await store.client(id: "app1")?.idTokenSignedResponseAlg == expected)
+        }
+    }
+
     /// Instances starting together on a fresh database make exactly one first signing key.
     @Test(arguments: Backend.available)
     func parallelFirstStartsMakeOneSigningKey(_ backend: Backend) async throws {
@@ -93,7 +117,7 @@ struct StoreConformanceTests {
             let now = now
             for trial in 0..<10 {
                 try await store.database.query("DELETE FROM signing_keys")
-                try await store.database.query("DELETE FROM installation WHERE key = 'first_signing_key'")
+                try await store.database.query("DELETE FROM installation WHERE key LIKE 'first_signing_key%'")
                 try await withThrowingTaskGroup(of: Void.self) { group in
                     for _ in 0..<8 {
                         group.addTask { try await store.insertInitialSigningKey(try SigningKey.generate(.es256, now: now)) }
@@ -210,14 +234,18 @@ struct StoreConformanceTests {
             // Private keys are encrypted at rest.
             let sealed = try await store.database.query("SELECT sealed_private_key FROM signing_keys")
             #expect(try sealed.first?.string("sealed_private_key").hasPrefix("v1.") == true)
-            let second = try SigningKey.generate(.edDSA, now: now.addingTimeInterval(10))
+            // Another algorithm's first key stands beside it.
+            let rsa = try SigningKey.generate(.rs256, now: now.addingTimeInterval(5))
+            try await store.insertInitialSigningKey(rsa)
+            let second = try SigningKey.generate(.es384, now: now.addingTimeInterval(10))
             try await store.rotate(to: second, now: now.addingTimeInterval(10))
             keys = try await store.signingKeys()
-            #expect(keys.map(\.kid) == [second.kid, first.kid])
+            #expect(keys.map(\.kid) == [second.kid, rsa.kid, first.kid])
             #expect(keys[0].retiredAt == nil)
-            #expect(keys[1].retiredAt == now.addingTimeInterval(10))
+            #expect(keys[1].retiredAt == nil)  // rotating ES384 leaves RS256 alone
+            #expect(keys[2].retiredAt == now.addingTimeInterval(10))
             try await store.deleteSigningKeys(retiredBefore: now.addingTimeInterval(11))
-            #expect(try await store.signingKeys().map(\.kid) == [second.kid])
+            #expect(try await store.signingKeys().map(\.kid) == [second.kid, rsa.kid])
             // A different SESAME_SECRET cannot open them.
             let stranger = SQLStore(database: store.database, secretBox: SecretBox(secret: String(repeating: "x", count: 32)))
             await #expect(throws: SecretBox.DecryptionError.self) { try await stranger.signingKeys() }

@@ -30,7 +30,8 @@ public struct ApplicationService: Sendable {
     }
 
     public func create(name: String, type: ApplicationType, description: String? = nil, redirectURIs: [String],
-                       postLogoutRedirectURIs: [String], isThirdParty: Bool = false, canManage: Bool = false)
+                       postLogoutRedirectURIs: [String], isThirdParty: Bool = false, canManage: Bool = false,
+                       idTokenSignedResponseAlg: SigningAlgorithm? = nil)
         async throws -> Created
     {
         if canManage, type != .machineToMachine {
@@ -44,7 +45,7 @@ public struct ApplicationService: Sendable {
             id: SecureRandom.identifier(), name: name, description: description, type: type,
             secretHash: secret.map(SecretDigest.sha256Hex), redirectURIs: redirectURIs,
             postLogoutRedirectURIs: postLogoutRedirectURIs, isThirdParty: isThirdParty, canManage: canManage,
-            createdAt: now())
+            createdAt: now(), idTokenSignedResponseAlg: idTokenSignedResponseAlg)
         try await store.insertClient(client)
         return Created(client: client, secret: secret)
     }
@@ -56,10 +57,13 @@ public struct ApplicationService: Sendable {
         public var description: String??
         public var redirectURIs: [String]?
         public var postLogoutRedirectURIs: [String]?
+        /// The ID token signing algorithm; `.some(nil)` returns to the server's default (ES384).
+        public var idTokenSignedResponseAlg: SigningAlgorithm??
 
         public init(name: String? = nil, description: String?? = nil, redirectURIs: [String]? = nil,
-                    postLogoutRedirectURIs: [String]? = nil)
+                    postLogoutRedirectURIs: [String]? = nil, idTokenSignedResponseAlg: SigningAlgorithm?? = nil)
         {
+            self.idTokenSignedResponseAlg = idTokenSignedResponseAlg
             self.name = name
             self.description = description
             self.redirectURIs = redirectURIs
@@ -83,6 +87,7 @@ public struct ApplicationService: Sendable {
         }
         if let uris = changes.redirectURIs { client.redirectURIs = uris }
         if let uris = changes.postLogoutRedirectURIs { client.postLogoutRedirectURIs = uris }
+        if let algorithm = changes.idTokenSignedResponseAlg { client.idTokenSignedResponseAlg = algorithm }
         try Self.validateRedirectURIs(client.redirectURIs, client.postLogoutRedirectURIs, type: client.type)
         try await store.updateClient(client)
         return client

@@ -3,7 +3,7 @@ import Foundation
 /// OpenID Provider metadata (OIDC Discovery 1.0 §3, RFC 8414).
 extension OIDCProvider {
     public func discoveryDocument() async throws -> JSONValue {
-        let algorithm = try await keys.snapshot().current.algorithm
+        let algorithms = try await keys.snapshot().algorithms
         func url(_ path: String) -> JSONValue { .string(configuration.endpoint(path)) }
         func list(_ values: [String]) -> JSONValue { .array(values.map { .string($0) }) }
         let authMethods = list(["client_secret_basic", "client_secret_post", "none"])
@@ -20,7 +20,11 @@ extension OIDCProvider {
             "response_modes_supported": list(["query"]),
             "grant_types_supported": list(GrantType.allCases.map(\.rawValue)),
             "subject_types_supported": list(["public"]),
-            "id_token_signing_alg_values_supported": list([algorithm.rawValue]),
+            // Every algorithm an application may choose: those with a key now (the default and RS256 always), then
+            // the others, whose first key is made when an application first needs it.
+            "id_token_signing_alg_values_supported": list((algorithms + SigningAlgorithm.allCases.filter {
+                !algorithms.contains($0)
+            }).map(\.rawValue)),
             "scopes_supported": list(StandardScope.supported),
             "claims_supported": list(StandardScope.supportedClaims),
             "acr_values_supported": list(["urn:sesame:acr:sfa", "urn:sesame:acr:mfa"]),

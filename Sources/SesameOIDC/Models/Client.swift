@@ -63,11 +63,15 @@ public struct Client: Sendable, Codable, Equatable {
     public var createdAt: Date
     /// Named secrets beside the original one; any valid one authenticates the client.
     public var secrets: [ClientSecret] = []
+    /// The algorithm its ID tokens are signed with (OpenID Connect Registration §2 `id_token_signed_response_alg`);
+    /// nil: the server's default (`ProviderConfiguration.defaultSigningAlgorithm`, ES384).
+    public var idTokenSignedResponseAlg: SigningAlgorithm?
 
     public init(id: String, name: String, description: String? = nil, type: ApplicationType, secretHash: String?,
                 redirectURIs: [String], postLogoutRedirectURIs: [String], isThirdParty: Bool = false,
-                canManage: Bool = false, createdAt: Date)
+                canManage: Bool = false, createdAt: Date, idTokenSignedResponseAlg: SigningAlgorithm? = nil)
     {
+        self.idTokenSignedResponseAlg = idTokenSignedResponseAlg
         self.canManage = canManage
         self.id = id
         self.name = name

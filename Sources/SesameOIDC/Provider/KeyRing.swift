@@ -1,11 +1,28 @@
 import Foundation
 
-/// The current signing key and the keys still published, read from the store and cached briefly,
-/// so a rotation made by any instance is used by every instance within `keyCacheTTL`.
+/// The signing keys: one current key per algorithm in use and the keys still published, read from the store and
+/// cached briefly, so a rotation made by any instance is used by every instance within `keyCacheTTL`.
+///
+/// Each algorithm's keys rotate on their own with the same rule: a rotated-in key is published at once and signs
+/// only after `keyActivationDelay` (until then the key it replaced goes on signing); the first key of an algorithm
+/// signs at once. `ProviderConfiguration.requiredSigningAlgorithms` (ES384 and RS256) always have a key; another
+/// algorithm gets its first key when an application first needs it (`key(for:)`).
 public actor KeyRing {
     public struct Snapshot: Sendable {
+        /// The default algorithm's signing key (access tokens, applications without an algorithm of their own).
         public let current: SigningKey
+        /// The key each algorithm signs with now.
+        public let currentByAlgorithm: [SigningAlgorithm: SigningKey]
+        /// Every key whose tokens may still be valid (the JWKS).
         public let published: [VerificationKey]
+
+        /// The algorithms with a current key: the default first, then in `SigningAlgorithm.allCases` order
+        /// (`id_token_signing_alg_values_supported`).
+        public var algorithms: [SigningAlgorithm] {
+            [current.algorithm] + SigningAlgorithm.allCases.filter {
+                $0 != current.algorithm && currentByAlgorithm[$0] != nil
+            }
+        }
     }
 
     private let store: any SigningKeyStore
@@ -36,21 +53,57 @@ public actor KeyRing {
         }
     }
 
+    /// The key `algorithm` signs with now (nil: the default algorithm's), making that algorithm's first key when it
+    /// has none yet. Throws when the store cannot be written or read.
+    public func key(for algorithm: SigningAlgorithm?) async throws -> SigningKey {
+        let snapshot = try await snapshot()
+        guard let algorithm, algorithm != snapshot.current.algorithm else { return snapshot.current }
+        if let key = snapshot.currentByAlgorithm[algorithm] { return key }
+        try await store.insertInitialSigningKey(SigningKey.generate(algorithm, now: now()))
+        let reloaded = try await load(now: now())
+        guard let key = reloaded.currentByAlgorithm[algorithm] else {
+            throw OAuthError.serverError("no signing key for \(algorithm.rawValue)")
+        }
+        return key
+    }
+
     private var lastLoaded: Snapshot?
 
     private func load(now: Date) async throws -> Snapshot {
         var keys = try await store.signingKeys()
-        if keys.isEmpty {
-            try await store.insertInitialSigningKey(SigningKey.generate(configuration.initialKeyAlgorithm, now: now))
+        let missing = configuration.requiredSigningAlgorithms.filter { algorithm in
+            !keys.contains { $0.algorithm == algorithm }
+        }
+        if !missing.isEmpty {
+            for algorithm in missing { try await store.insertInitialSigningKey(SigningKey.generate(algorithm, now: now)) }
             keys = try await store.signingKeys()
         }
         let retention = configuration.retiredKeyRetention
         let live = keys.filter { key in key.retiredAt.map { now.timeIntervalSince($0) < retention } ?? true }
-        // A rotated-in key is published at once but signs only after `keyActivationDelay`; until then the
-        // key it replaced goes on signing. The very first key signs at once.
-        let delay = configuration.keyActivationDelay
+        var currentByAlgorithm: [SigningAlgorithm: SigningKey] = [:]
+        for algorithm in SigningAlgorithm.allCases {
+            let group = keys.filter { $0.algorithm == algorithm }
+            if let key = Self.signingKey(of: group, live: live.filter { $0.algorithm == algorithm }, now: now,
+                                         delay: configuration.keyActivationDelay)
+            {
+                currentByAlgorithm[algorithm] = key
+            }
+        }
+        guard let current = currentByAlgorithm[configuration.defaultSigningAlgorithm] else {
+            throw OAuthError.serverError("no signing key")
+        }
+        let snapshot = Snapshot(current: current, currentByAlgorithm: currentByAlgorithm, published: live.map(\.publicKey))
+        cached = (snapshot, now)
+        lastLoaded = snapshot
+        return snapshot
+    }
+
+    /// The key that signs among one algorithm's keys (`keys`, and those of them still published, `live`).
+    private static func signingKey(of keys: [SigningKey], live: [SigningKey], now: Date, delay: TimeInterval)
+        -> SigningKey?
+    {
         let first = keys.min { $0.createdAt < $1.createdAt }
-        // A key signs once published for the delay; the very first key signs from the start.
+        // A key signs once published for the delay; the algorithm's very first key signs from the start.
         func wasActive(_ key: SigningKey, at moment: Date) -> Bool {
             key.kid == first?.kid || moment.timeIntervalSince(key.createdAt) >= delay
         }
@@ -60,13 +113,7 @@ public actor KeyRing {
         let previous = live.filter { key in key.retiredAt.map { wasActive(key, at: $0) } ?? false }
             .max { ($0.retiredAt ?? .distantPast) < ($1.retiredAt ?? .distantPast) }
         let isActive = newest.map { wasActive($0, at: now) } ?? false
-        guard let current = (isActive ? newest : previous ?? newest) ?? live.first ?? keys.first else {
-            throw OAuthError.serverError("no signing key")
-        }
-        let snapshot = Snapshot(current: current, published: live.map(\.publicKey))
-        cached = (snapshot, now)
-        lastLoaded = snapshot
-        return snapshot
+        return (isActive ? newest : previous ?? newest) ?? live.first ?? keys.first
     }
 
     /// When a key starts signing.

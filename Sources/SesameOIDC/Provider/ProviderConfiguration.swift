@@ -10,8 +10,15 @@ public struct ProviderConfiguration: Sendable {
     public var refreshTokenTTL: Int = 14 * 24 * 3600
     public var sessionTTL: Int = 14 * 24 * 3600
     public var interactionTTL: Int = 3600
-    /// The algorithm of the key made at first start.
-    public var initialKeyAlgorithm: SigningAlgorithm = .es384
+    /// The algorithm of access tokens and of the ID tokens of applications that chose none (Logto's, which its
+    /// SDKs and the seed's Auth.js path expect).
+    public var defaultSigningAlgorithm: SigningAlgorithm = .es384
+
+    /// The algorithms that always have a current key: the default and RS256, which every OpenID Provider must offer
+    /// (OpenID Connect Core §15.1, Discovery §3). Others get a key when an application first needs one.
+    public var requiredSigningAlgorithms: [SigningAlgorithm] {
+        defaultSigningAlgorithm == .rs256 ? [.rs256] : [defaultSigningAlgorithm, .rs256]
+    }
     /// How long keys are cached before the store is read again; rotation reaches every instance this fast.
     public var keyCacheTTL: TimeInterval = 5
     /// How long a new key is published before it signs: longer than relying parties may cache the JWKS

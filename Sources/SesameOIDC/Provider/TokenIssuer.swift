@@ -59,14 +59,15 @@ extension OIDCProvider {
     }
 
     /// The ID token (OIDC Core §2): registered claims, `at_hash`, `nonce` only when the client sent one,
-    /// and the profile claims the scopes release.
+    /// and the profile claims the scopes release; signed with the current key of `algorithm` (the client's
+    /// `id_token_signed_response_alg`; nil: the default algorithm's).
     /// `enabledExtendedClaims`: the ID token config when the caller read it already (else it is read here, only
     /// when an extended claim is released).
     func issueIDToken(context: IssuanceContext, account: Account, accessToken: String, includeNonce: Bool,
-                      enabledExtendedClaims: Set<String>? = nil) async throws -> String
+                      algorithm: SigningAlgorithm?, enabledExtendedClaims: Set<String>? = nil) async throws -> String
     {
         let now = now()
-        let key = try await keys.snapshot().current
+        let key = try await keys.key(for: algorithm)
         var claims = StandardScope.claims(of: account, scopes: context.scopes)
         let extended = StandardScope.extendedClaims.filter { claims[$0] != nil }
         if !extended.isEmpty {
@@ -151,6 +152,7 @@ extension OIDCProvider {
         if scopes.contains(StandardScope.openid) {
             body["id_token"] = .string(try await issueIDToken(context: scoped, account: account,
                                                               accessToken: access.token, includeNonce: includeNonce,
+                                                              algorithm: client?.idTokenSignedResponseAlg,
                                                               enabledExtendedClaims: enabledExtendedClaims))
         }
         if let refreshToken { body["refresh_token"] = .string(refreshToken) }

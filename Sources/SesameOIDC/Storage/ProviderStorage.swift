@@ -9,9 +9,10 @@ public protocol ClientStore: Sendable {
 public protocol SigningKeyStore: Sendable {
     /// Every stored key, newest first.
     func signingKeys() async throws -> [SigningKey]
-    /// Stores `key` only when no key exists yet; several instances may race at first start.
+    /// Stores `key` only when no key of its algorithm exists yet; several instances may race at first start.
     func insertInitialSigningKey(_ key: SigningKey) async throws
-    /// Makes `key` current and retires the keys before it at `now`.
+    /// Makes `key` current for its algorithm and retires that algorithm's keys before it at `now` (other
+    /// algorithms' keys are left alone).
     func rotate(to key: SigningKey, now: Date) async throws
     /// Removes keys retired before `cutoff`.
     func deleteSigningKeys(retiredBefore cutoff: Date) async throws

@@ -73,10 +73,26 @@ extension ConsoleSections {
             let form = try await request.consoleForm(visit)
             let app = try await runtime.applications.application(id: context.parameters.get("id") ?? "")
             let hasRedirects = app.type != .machineToMachine
+            // The select offers the algorithms and "default" (absent: unchanged); anything else is a forged form.
+            var algorithm: SigningAlgorithm?? = nil
+            if hasRedirects, let name = try form.text("idTokenAlg") {
+                if name == "default" {
+                    algorithm = .some(nil)
+                } else {
+                    guard let chosen = SigningAlgorithm(rawValue: name) else {
+                        throw IdentityError.invalidInput(phrase: "input.one_of", [
+                            "field": "idTokenAlg",
+                            "values": SigningAlgorithm.allCases.map(\.rawValue).joined(separator: ", "),
+                        ])
+                    }
+                    algorithm = .some(chosen == .es384 ? nil : chosen)
+                }
+            }
             let changes = ApplicationService.Changes(
                 name: try form.text("name") ?? "", description: .some(try form.text("description")),
                 redirectURIs: hasRedirects ? try form.lines("redirectUris") : nil,
-                postLogoutRedirectURIs: hasRedirects ? try form.lines("postLogoutRedirectUris") : nil)
+                postLogoutRedirectURIs: hasRedirects ? try form.lines("postLogoutRedirectUris") : nil,
+                idTokenSignedResponseAlg: algorithm)
             do {
                 _ = try await runtime.applications.update(id: app.id, changes)
                 return visit.redirect("/console/applications/\(app.id)", notice: "saved")
@@ -190,6 +206,10 @@ extension ConsoleSections {
                 "postLogoutRedirectUris": (form?.postLogoutRedirectURIs ?? app.postLogoutRedirectURIs)
                     .joined(separator: "\n"),
             ],
+            "algorithms": ([nil] + SigningAlgorithm.allCases.filter { $0 != .es384 }).map { (algorithm: SigningAlgorithm?) in
+                ["value": algorithm?.rawValue ?? "default", "label": algorithm?.rawValue ?? visit.t("idTokenAlgDefault"),
+                 "selected": (form?.idTokenSignedResponseAlg ?? app.idTokenSignedResponseAlg) == algorithm] as [String: Any]
+            },
             "framework": ["name": framework.name(visit.text)],
             "guides": Framework.all.filter { $0.type == app.type && $0.id != framework.id }
                 .map { ["id": $0.id, "name": $0.name] },

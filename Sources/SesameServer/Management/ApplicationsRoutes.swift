@@ -32,7 +32,8 @@ struct ApplicationsRoutes: Sendable {
                 redirectURIs: try ManagementInput.stringList(metadata?["redirectUris"], "redirectUris") ?? [],
                 postLogoutRedirectURIs: try ManagementInput.stringList(metadata?["postLogoutRedirectUris"],
                                                                        "postLogoutRedirectUris") ?? [],
-                isThirdParty: body["isThirdParty"]?.boolValue ?? false)
+                isThirdParty: body["isThirdParty"]?.boolValue ?? false,
+                idTokenSignedResponseAlg: try Self.idTokenAlgorithm(metadata) ?? nil)
             return Responses.json(Self.json(created.client, secret: created.secret))
         }
         api.get("applications/:id") { _, context in
@@ -49,7 +50,8 @@ struct ApplicationsRoutes: Sendable {
                 description: try ManagementInput.optionalString(body, "description"),
                 redirectURIs: try ManagementInput.stringList(metadata?["redirectUris"], "redirectUris"),
                 postLogoutRedirectURIs: try ManagementInput.stringList(metadata?["postLogoutRedirectUris"],
-                                                                       "postLogoutRedirectUris")))
+                                                                       "postLogoutRedirectUris"),
+                idTokenSignedResponseAlg: try Self.idTokenAlgorithm(metadata)))
             return Responses.json(Self.json(updated))
         }
         api.get("applications/:id/secrets") { _, context in
@@ -108,6 +110,20 @@ struct ApplicationsRoutes: Sendable {
         return .object(object)
     }
 
+    /// `oidcClientMetadata.idTokenSignedResponseAlg`: absent → nil (unchanged), null → the default (ES384), else one
+    /// of the algorithms Sesame signs with. Throws `IdentityError.invalidInput` for another value.
+    static func idTokenAlgorithm(_ metadata: JSONValue?) throws -> SigningAlgorithm?? {
+        guard let value = metadata?["idTokenSignedResponseAlg"] else { return nil }
+        if value == .null { return .some(nil) }
+        guard let name = value.stringValue, let algorithm = SigningAlgorithm(rawValue: name) else {
+            throw IdentityError.invalidInput(phrase: "input.one_of", [
+                "field": "idTokenSignedResponseAlg",
+                "values": SigningAlgorithm.allCases.map(\.rawValue).joined(separator: ", "),
+            ])
+        }
+        return .some(algorithm)
+    }
+
     static func json(_ client: Client, secret: String? = nil) -> JSONValue {
         var object: [String: JSONValue] = [
             "id": .string(client.id), "name": .string(client.name), "type": .string(client.type.rawValue),
@@ -115,6 +131,7 @@ struct ApplicationsRoutes: Sendable {
             "oidcClientMetadata": [
                 "redirectUris": .array(client.redirectURIs.map { .string($0) }),
                 "postLogoutRedirectUris": .array(client.postLogoutRedirectURIs.map { .string($0) }),
+                "idTokenSignedResponseAlg": .string((client.idTokenSignedResponseAlg ?? .es384).rawValue),
             ],
             "isThirdParty": .bool(client.isThirdParty),
             "hasLegacySecret": .bool(client.secretHash != nil),

@@ -355,6 +355,8 @@ enum OpenAPIDocument {
     }
 
     static let stringArray: JSONValue = ["type": "array", "items": ["type": "string"]]
+    /// An application's `id_token_signed_response_alg` (null in a request: the default, ES384).
+    static let idTokenAlgorithm: JSONValue = ["type": ["string", "null"], "enum": ["ES384", "ES256", "RS256", "EdDSA", .null]]
     static let integer: JSONValue = ["type": "integer"]
     static let boolean: JSONValue = ["type": "boolean"]
     static let identifier = object(["type": ["type": "string", "enum": ["email", "phone", "username"]], "value": string()],
@@ -370,7 +372,8 @@ enum OpenAPIDocument {
             "id": string(), "name": string(), "description": string(nullable: true),
             "type": ["type": "string", "enum": ["Traditional", "SPA", "Native", "MachineToMachine"]],
             "secret": string("only in the answer to the creation"),
-            "oidcClientMetadata": object(["redirectUris": stringArray, "postLogoutRedirectUris": stringArray]),
+            "oidcClientMetadata": object(["redirectUris": stringArray, "postLogoutRedirectUris": stringArray,
+                                           "idTokenSignedResponseAlg": idTokenAlgorithm]),
             "isThirdParty": boolean, "hasLegacySecret": boolean, "createdAt": integer,
         ], required: ["id", "name", "type", "oidcClientMetadata"]),
         "ApplicationSecret": object([
@@ -382,11 +385,13 @@ enum OpenAPIDocument {
         "ApplicationCreate": object([
             "name": string(), "type": ["type": "string", "enum": ["Traditional", "SPA", "Native", "MachineToMachine"]],
             "description": string(nullable: true), "isThirdParty": boolean,
-            "oidcClientMetadata": object(["redirectUris": stringArray, "postLogoutRedirectUris": stringArray]),
+            "oidcClientMetadata": object(["redirectUris": stringArray, "postLogoutRedirectUris": stringArray,
+                                           "idTokenSignedResponseAlg": idTokenAlgorithm]),
         ], required: ["name", "type"]),
         "ApplicationPatch": object([
             "name": string(), "description": string(nullable: true),
-            "oidcClientMetadata": object(["redirectUris": stringArray, "postLogoutRedirectUris": stringArray]),
+            "oidcClientMetadata": object(["redirectUris": stringArray, "postLogoutRedirectUris": stringArray,
+                                           "idTokenSignedResponseAlg": idTokenAlgorithm]),
         ]),
         "User": object([
             "id": string(), "username": string(nullable: true), "primaryEmail": string(nullable: true),

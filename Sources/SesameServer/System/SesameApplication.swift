@@ -39,7 +39,11 @@ public enum SesameApplication {
             let keys = try? await runtime.provider.keys.snapshot()
             let body = runtime.metrics.scrape(
                 database: runtime.database.statistics,
-                signingKeys: keys.map { [($0.current.algorithm.rawValue, $0.current.createdAt)] } ?? [],
+                signingKeys: keys.map { snapshot in
+                    snapshot.algorithms.compactMap { algorithm in
+                        snapshot.currentByAlgorithm[algorithm].map { (algorithm.rawValue, $0.createdAt) }
+                    }
+                } ?? [],
                 now: runtime.provider.now())
             return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8",
                                                    .cacheControl: "no-store"],

@@ -4,14 +4,15 @@ import SesameOIDC
 
 extension SQLStore: ClientStore, ApplicationStore {
     private static let columns = """
-        id, name, description, type, secret_hash, redirect_uris, post_logout_redirect_uris, is_third_party, created_at
+        id, name, description, type, secret_hash, redirect_uris, post_logout_redirect_uris, is_third_party, created_at,
+        id_token_signed_response_alg
         """
     /// The columns read back, with `can_manage`: whether one of the app's roles holds the Management API's
     /// `all` permission.
     static let clientColumns = """
         applications.id, applications.name, applications.description, applications.type, applications.secret_hash,
         applications.redirect_uris, applications.post_logout_redirect_uris, applications.is_third_party,
-        applications.created_at, CASE WHEN EXISTS (
+        applications.created_at, applications.id_token_signed_response_alg, CASE WHEN EXISTS (
             SELECT 1 FROM applications_roles ar JOIN roles_scopes rs ON rs.role_id = ar.role_id
             JOIN resource_scopes s ON s.id = rs.scope_id JOIN resources r ON r.id = s.resource_id
             WHERE ar.application_id = applications.id AND r.indicator = 'https://default.logto.app/api'
@@ -23,7 +24,7 @@ extension SQLStore: ClientStore, ApplicationStore {
     public func insertClient(_ client: Client) async throws {
         defer { clientCache.removeAll() }
         var statements: [(String, [SQLValue])] = [
-            ("INSERT INTO applications (\(Self.columns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", Self.binds(client)),
+            ("INSERT INTO applications (\(Self.columns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", Self.binds(client)),
         ]
         if client.canManage {
             statements.append(("INSERT INTO applications_roles (application_id, role_id) VALUES (?, ?)",
@@ -93,7 +94,7 @@ extension SQLStore: ClientStore, ApplicationStore {
         let binds = Self.binds(client)
         try await database.query("""
             UPDATE applications SET name = ?, description = ?, type = ?, secret_hash = ?, redirect_uris = ?,
-            post_logout_redirect_uris = ?, is_third_party = ?, created_at = ? WHERE id = ?
+            post_logout_redirect_uris = ?, is_third_party = ?, created_at = ?, id_token_signed_response_alg = ? WHERE id = ?
             """, Array(binds.dropFirst()) + [binds[0]])
     }
 
@@ -108,7 +109,7 @@ extension SQLStore: ClientStore, ApplicationStore {
     private static func binds(_ client: Client) -> [SQLValue] {
         [.text(client.id), .text(client.name), .string(client.description), .text(client.type.rawValue),
          .string(client.secretHash), .json(client.redirectURIs), .json(client.postLogoutRedirectURIs),
-         .bool(client.isThirdParty), .date(client.createdAt)]
+         .bool(client.isThirdParty), .date(client.createdAt), .string(client.idTokenSignedResponseAlg?.rawValue)]
     }
 
     static func clientFromRow(_ row: SQLRow) throws -> Client {
@@ -118,6 +119,12 @@ extension SQLStore: ClientStore, ApplicationStore {
             type: type, secretHash: row.optionalString("secret_hash"), redirectURIs: try row.json("redirect_uris"),
             postLogoutRedirectURIs: try row.json("post_logout_redirect_uris"),
             isThirdParty: try row.bool("is_third_party"), canManage: try row.bool("can_manage"),
-            createdAt: try row.date("created_at"))
+            createdAt: try row.date("created_at"),
+            idTokenSignedResponseAlg: try row.optionalString("id_token_signed_response_alg").map {
+                guard let algorithm = SigningAlgorithm(rawValue: $0) else {
+                    throw StorageError.corrupt("id_token_signed_response_alg")
+                }
+                return algorithm
+            })
     }
 }

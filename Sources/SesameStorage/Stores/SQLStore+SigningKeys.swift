@@ -19,28 +19,30 @@ extension SQLStore: SigningKeyStore {
         }
     }
 
-    /// Instances starting together on a fresh database race here: a marker row, claimed with
-    /// `ON CONFLICT DO NOTHING` (which waits for a concurrent claim on PostgreSQL), lets exactly one of them
-    /// store its key, in the same transaction. (`INSERT ... WHERE NOT EXISTS` alone let two through now and then.)
+    /// Instances starting together on a fresh database race here: a marker row per algorithm
+    /// (`first_signing_key:ES384`), claimed with `ON CONFLICT DO NOTHING` (which waits for a concurrent claim on
+    /// PostgreSQL), lets exactly one of them store its key, in the same transaction. (`INSERT ... WHERE NOT EXISTS`
+    /// alone let two through now and then.) Databases from before keys per algorithm hold the marker
+    /// `first_signing_key` for their first key, whose algorithm then has keys already.
     public func insertInitialSigningKey(_ key: SigningKey) async throws {
         let binds = try keyBinds(key)
         try await sealing { database in
             let claimed = try await database.query("""
-                INSERT INTO installation (key, value) VALUES ('first_signing_key', ?) ON CONFLICT (key) DO NOTHING
-                RETURNING key
-                """, .text(key.kid))
+                INSERT INTO installation (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING RETURNING key
+                """, .text("first_signing_key:" + key.algorithm.rawValue), .text(key.kid))
             guard !claimed.isEmpty else { return }
             try await database.query("""
                 INSERT INTO signing_keys (kid, alg, sealed_private_key, created_at)
-                SELECT ?, ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM signing_keys)
-                """, binds)
+                SELECT ?, ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM signing_keys WHERE alg = ?)
+                """, binds + [.text(key.algorithm.rawValue)])
         }
     }
 
     public func rotate(to key: SigningKey, now: Date) async throws {
         let binds = try keyBinds(key)
         try await sealing { database in
-            try await database.query("UPDATE signing_keys SET retired_at = ? WHERE retired_at IS NULL", .date(now))
+            try await database.query("UPDATE signing_keys SET retired_at = ? WHERE retired_at IS NULL AND alg = ?",
+                                     .date(now), .text(key.algorithm.rawValue))
             try await database.query(
                 "INSERT INTO signing_keys (kid, alg, sealed_private_key, created_at) VALUES (?, ?, ?, ?)", binds)
         }
