@@ -29,7 +29,8 @@ struct BackupCommand: AsyncParsableCommand {
                 + "(e.g. pg_dump -Fc -f sesame.dump \"$SESAME_DB\") or move it with `sesame db copy`")
         }
         let summary = try await refusingInOneLine {
-            try await SQLiteBackup.backup(databasePath: path, to: file, logger: Logger(label: "sesame"))
+            try await SQLiteBackup.backup(databasePath: path, to: file, secret: configuration.secret,
+                                          logger: Logger(label: "sesame"))
         }
         report(json, summaryJSON(summary), "Backed up \(path) to \(summary.path) (\(summary.bytes) bytes, migration "
             + "\(summary.schemaVersion), \(rowCount(summary.tables)) rows); it restores only with this SESAME_SECRET")
@@ -57,11 +58,11 @@ struct RestoreCommand: AsyncParsableCommand {
                 + "or move a backup into it with `sesame db copy --from sqlite://BACKUP --to postgres://...`")
         }
         let progress = ProgressBar(enabled: !json)
+        defer { progress.finish() }
         let summary = try await refusingInOneLine {
             try await SQLiteBackup.restore(from: file, to: path, secret: configuration.secret, force: force,
                                            logger: Logger(label: "sesame"), progress: progress.update)
         }
-        progress.finish()
         report(json, summaryJSON(summary), "Restored \(file) to \(path) (\(rowCount(summary.tables)) rows, migration "
             + "\(summary.schemaVersion)\(summary.method == "transaction" ? ", in one transaction while in use" : ""))")
     }
@@ -83,10 +84,11 @@ struct ExportCommand: AsyncParsableCommand {
     func run() async throws {
         let configuration = try loadConfiguration(options)
         let progress = ProgressBar(enabled: !json)
-        let tables = try await withDatabase(configuration.databaseURL, role: "database") { database in
-            try await LogicalExport.export(from: database, to: file, progress: progress.update)
+        defer { progress.finish() }
+        let tables = try await withDatabase(configuration.databaseURL, role: "", mustExist: true) { database in
+            try await LogicalExport.export(from: database, to: file, secret: configuration.secret,
+                                           progress: progress.update)
         }
-        progress.finish()
         report(json, tablesJSON(tables), "Exported \(rowCount(tables)) rows of \(tables.filter { $0.rows > 0 }.count) "
             + "tables to \(file)")
     }
@@ -115,14 +117,28 @@ struct ImportCommand: AsyncParsableCommand {
         case let other?: throw fail("--merge must be skip or replace, not '\(other)'")
         }
         let configuration = try loadConfiguration(options)
+        // The file's header first: a file that cannot be imported leaves no database behind.
+        _ = try await refusingInOneLine { try LogicalExport.checkHeader(of: file, secret: configuration.secret) }
+        let newFile = sqlitePath(configuration.databaseURL).flatMap { FileManager.default.fileExists(atPath: $0) ? nil : $0 }
         let progress = ProgressBar(enabled: !json, unit: "bytes")
-        let tables = try await withDatabase(configuration.databaseURL, role: "database") { database in
-            try await LogicalExport.import(from: file, into: database, secret: configuration.secret, conflict: conflict,
-                                           progress: progress.update)
+        defer { progress.finish() }
+        let tables: [TableSummary]
+        do {
+            tables = try await withDatabase(configuration.databaseURL, role: "") { database in
+                try await LogicalExport.import(from: file, into: database, secret: configuration.secret,
+                                               conflict: conflict, progress: progress.update)
+            }
+        } catch {
+            if let newFile { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: newFile + suffix) } }
+            throw error
         }
-        progress.finish()
-        report(json, tablesJSON(tables), "Imported \(rowCount(tables)) rows of \(tables.filter { $0.rows > 0 }.count) "
-            + "tables from \(file)\(conflict == .refuse ? "" : " (merge: \(conflict.rawValue))")")
+        let outcome = switch conflict {
+        case .refuse: "Imported"
+        case .skip: "Read (rows already there were kept)"
+        case .replace: "Read (rows already there were overwritten)"
+        }
+        report(json, tablesJSON(tables), "\(outcome) \(rowCount(tables)) rows of \(tables.filter { $0.rows > 0 }.count) "
+            + "tables from \(file)")
     }
 }
 
@@ -152,6 +168,7 @@ struct DatabaseCommand: AsyncParsableCommand {
             }
             guard source != to else { throw fail("--from and --to name the same database") }
             let progress = ProgressBar(enabled: !json)
+            defer { progress.finish() }
             let hint = "run `sesame migrate --db URL` on it first"
             let tables = try await withDatabase(source, role: "source", mustExist: true) { sourceDatabase in
                 try await withDatabase(to, role: "target", mustExist: true) { targetDatabase in
@@ -159,7 +176,6 @@ struct DatabaseCommand: AsyncParsableCommand {
                                                     migrateHint: hint, progress: progress.update)
                 }
             }
-            progress.finish()
             if json {
                 Console.json(tablesJSON(tables))
                 return
@@ -201,15 +217,18 @@ func sqlitePath(_ url: String) -> String? {
 func withDatabase<T>(_ url: String, role: String, mustExist: Bool = false,
                      _ body: (any SQLDatabase) async throws -> T) async throws -> T
 {
+    let subject = role.isEmpty ? "the database" : "the \(role) database"
     if mustExist, let path = sqlitePath(url), !FileManager.default.fileExists(atPath: path) {
-        throw fail("the \(role) database \(path) does not exist"
-            + (role == "target" ? ": create it with `sesame migrate --db \(url)`" : ""))
+        throw fail("\(subject) \(path) does not exist"
+            + (role == "target" ? ": create it with `sesame migrate --db \(redacted(url))`" : ""))
     }
     let database: any SQLDatabase
     do {
-        database = try await DatabaseURL.open(url, logger: Logger(label: "sesame"))
+        database = try await DatabaseURL.open(url, logger: Logger(label: "sesame"), forLongTransactions: true)
     } catch {
-        throw fail("cannot open the \(role) database \(redacted(url)): \(error)")
+        var reason = String(describing: error)
+        if reason.hasPrefix("SESAME_DB: ") { reason.removeFirst("SESAME_DB: ".count) }
+        throw fail("cannot open \(subject) \(redacted(url)): \(reason)")
     }
     do {
         let result = try await refusingInOneLine { try await body(database) }
@@ -229,16 +248,22 @@ func refusingInOneLine<T>(_ body: () async throws -> T) async throws -> T {
         throw error
     } catch let error as DatabaseUnavailable {
         throw fail(error.description)
+    } catch let error as TransferRefusal {
+        throw fail(error.description)
+    } catch let error as CocoaError {
+        throw fail(error.localizedDescription)
     } catch {
+        if String(reflecting: type(of: error)).contains("PSQLError") { throw fail(PostgresDatabase.describe(error)) }
         throw fail(String(describing: error).split(separator: "\n").first.map(String.init) ?? "failed")
     }
 }
 
-/// A database URL with its password hidden.
+/// A database URL with its password hidden, also in a URL that does not parse (`user:password@` before the host).
 func redacted(_ url: String) -> String {
-    guard var components = URLComponents(string: url), components.password != nil else { return url }
-    components.password = "***"
-    return components.string ?? url
+    guard let scheme = url.range(of: "://"), let at = url[scheme.upperBound...].lastIndex(of: "@") else { return url }
+    let credentials = url[scheme.upperBound..<at]
+    guard let colon = credentials.firstIndex(of: ":") else { return url }
+    return String(url[..<url.index(after: colon)]) + "***" + String(url[at...])
 }
 
 func rowCount(_ tables: [TableSummary]) -> Int {

@@ -71,7 +71,7 @@ struct Migrate: AsyncParsableCommand {
     // resource), so a database prepared for `sesame db copy` stays empty.
     func run() async throws {
         let configuration = try loadConfiguration(options)
-        try await withDatabase(configuration.databaseURL, role: "database") { database in
+        try await withDatabase(configuration.databaseURL, role: "") { database in
             try await Migrator(database: database).migrate()
             let versions = try await Migrator(database: database).appliedVersions()
             if json {

@@ -156,6 +156,11 @@ struct CLITests {
         refused(try sesame("backup", "missing-folder/b.db"), "does not exist")
         refused(try sesame("backup", "b.db", "--db", "postgres://u:secret-password@127.0.0.1:1/x"), "pg_dump")
         refused(try sesame("backup", "b.db", "--db", "sqlite://\(directory.path)/none.db"), "no database")
+        refused(try sesame("backup", "other.db", environment: ["SESAME_SECRET": String(repeating: "d", count: 32)]),
+                "different SESAME_SECRET")
+        // One-character names, relative to the working folder.
+        #expect(try sesame("backup", "x").status == 0)
+        refused(try sesame("backup", "x"), "exists")
 
         // Restore: into a new file, over an unused one, and the refusals.
         #expect(try sesame("restore", "cli-backup.db", "--db", "sqlite://\(directory.path)/restored.db").status == 0)
@@ -180,6 +185,11 @@ struct CLITests {
         #expect(try sesame("import", "cli.jsonl", "--db", "sqlite://\(directory.path)/imported.db", "--merge", "replace")
             .status == 0)
         refused(try sesame("import", "cli-backup.db", "--db", "sqlite://\(directory.path)/other.db"), "not valid JSON")
+        // A file that cannot be imported leaves no database behind; nor does an export of a database that is not there.
+        #expect(!FileManager.default.fileExists(atPath: directory.appendingPathComponent("other.db").path))
+        refused(try sesame("export", "y", "--db", "sqlite://\(directory.path)/typo.db"), "does not exist")
+        #expect(!FileManager.default.fileExists(atPath: directory.appendingPathComponent("typo.db").path))
+        #expect(try sesame("export", "y").status == 0)
 
         // db copy between two SQLite files (the PostgreSQL direction is in the integration suite).
         let target = "sqlite://\(directory.path)/copy.db"
@@ -190,6 +200,7 @@ struct CLITests {
         refused(try sesame("db", "copy", "--to", source), "same database")
         refused(try sesame("db", "copy", "--to", "mysql://x"), "use sqlite://")
         refused(try sesame("db", "copy", "--to", "postgres://u:secret-password@127.0.0.1:1/x"), "cannot open the target")
+        refused(try sesame("db", "copy", "--to", "postgres://u:secret-password@127.0.0.1:54x/x"), "cannot open the target")
         let copied = try sesame("db", "copy", "--to", target)
         #expect(copied.status == 0, "\(copied.stderr)")
         #expect(copied.stdout.contains("every table's row count and digest match"))

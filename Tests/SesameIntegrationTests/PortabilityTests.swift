@@ -164,7 +164,8 @@ struct PortabilityIntegrationTests {
                 }
                 // What was committed before the backup began.
                 let before = (record.tokens.withLock { $0 }, record.users.withLock { $0 })
-                let summary = try await SQLiteBackup.backup(databasePath: path, to: backupFile, logger: Self.logger)
+                let summary = try await SQLiteBackup.backup(databasePath: path, to: backupFile,
+                                                            secret: fixture.runtime.configuration.secret, logger: Self.logger)
                 #expect(summary.schemaVersion == Migration.all.last?.version)
                 let countAtEnd = record.users.withLock { $0.count }
                 while record.users.withLock({ $0.count }) < countAtEnd + 3 { try await Task.sleep(for: .milliseconds(20)) }
@@ -200,6 +201,63 @@ struct PortabilityIntegrationTests {
         }
     }
 
+    /// PostgreSQL terminating the target's connection in the middle of a copy: the copy fails within seconds (it was
+    /// seen to wait forever) and the target holds nothing.
+    @Test func aCopyWhoseTargetConnectionDiesFailsAndWritesNothing() async throws {
+        guard TestDatabase.postgresURL != nil else { return }
+        try await TestDatabase.sqlite.withURL { sourceURL in
+            try await Self.migrated(sourceURL)
+            let source = try await DatabaseURL.open(sourceURL, logger: Self.logger)
+            var statements: [(String, [SQLValue])] = []
+            for index in 0..<40_000 {
+                statements.append(("INSERT INTO rate_limits (key, window_start, hits, expires_at) VALUES (?, ?, 1, 1)",
+                                   [.text("key-\(index)-" + String(repeating: "x", count: 120)), .integer(Int64(index))]))
+            }
+            try await source.transaction(statements)
+            try await TestDatabase.postgres.withURL { targetURL in
+                try await Self.migrated(targetURL)
+                let name = String(try #require(URLComponents(string: targetURL)?.path.dropFirst()))
+                let target = try await DatabaseURL.open(targetURL, logger: Self.logger, forLongTransactions: true)
+                let admin = try await PostgresDatabase.open(url: try #require(TestDatabase.postgresURL), logger: Self.logger,
+                                                            maximumConnections: 1)
+                let started = ContinuousClock.now
+                let outcome = try await withThrowingTaskGroup(of: String.self) { group in
+                    group.addTask {
+                        do {
+                            _ = try await DatabaseTransfer.copy(from: source, to: target,
+                                                                secret: String(repeating: "s", count: 40))
+                            return "copied"
+                        } catch {
+                            return "failed"
+                        }
+                    }
+                    group.addTask {
+                        // Terminate the target's backends until the copy gives up.
+                        for _ in 0..<300 {
+                            try await Task.sleep(for: .milliseconds(300))
+                            try await admin.query("""
+                                SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+                                WHERE datname = ? AND pid <> pg_backend_pid()
+                                """, .text(name))
+                        }
+                        return "hung"
+                    }
+                    let first = try await group.next() ?? "none"
+                    group.cancelAll()
+                    return first
+                }
+                #expect(outcome == "failed")
+                #expect(ContinuousClock.now - started < .seconds(60))
+                try? await target.close()
+                try? await admin.close()
+                let check = try await DatabaseURL.open(targetURL, logger: Self.logger)
+                #expect(try await DatabaseTransfer.occupiedTables(in: check).isEmpty)
+                try await check.close()
+            }
+            try await source.close()
+        }
+    }
+
     /// What the load in `aBackupUnderLoadHoldsEveryCommittedToken` committed, shared by its tasks.
     final class LoadRecord: Sendable {
         let tokens: Mutex<[String]>
@@ -220,7 +278,8 @@ struct PortabilityIntegrationTests {
             let folder = (path as NSString).deletingLastPathComponent
             let backupFile = folder + "/before.db"
             let secret = fixture.runtime.configuration.secret
-            _ = try await SQLiteBackup.backup(databasePath: path, to: backupFile, logger: Self.logger)
+            _ = try await SQLiteBackup.backup(databasePath: path, to: backupFile,
+                                                            secret: fixture.runtime.configuration.secret, logger: Self.logger)
             let later = try await fixture.runtime.users.create(.init(username: "after_backup"))
             let inUse = await #expect(throws: TransferRefusal.self) {
                 _ = try await SQLiteBackup.restore(from: backupFile, to: path, secret: secret, force: false,
@@ -244,6 +303,30 @@ struct PortabilityIntegrationTests {
                 _ = try await SQLiteBackup.restore(from: newer, to: path, secret: secret, force: true, logger: Self.logger)
             }
             #expect(future?.description.contains("newer than this sesame") == true)
+            // A backup sealed with another secret, restored under that secret into a database in use that servers
+            // hold with theirs: refused (they could not open it, nor would they start on it).
+            let foreign = folder + "/foreign.db"
+            try FileManager.default.copyItem(atPath: backupFile, toPath: foreign)
+            let foreignDatabase = try await SQLiteDatabase.open(path: foreign, connections: 1, logger: Self.logger)
+            let otherKey = String(repeating: "f", count: 40)
+            try await foreignDatabase.query("UPDATE installation SET value = ? WHERE key = 'secret_check'",
+                                            .text(SQLStore.checkValue(for: otherKey)))
+            try await foreignDatabase.close()
+            let mixed = await #expect(throws: TransferRefusal.self) {
+                _ = try await SQLiteBackup.restore(from: foreign, to: path, secret: otherKey, force: true, logger: Self.logger)
+            }
+            #expect(mixed?.description.contains("database in use was sealed with a different SESAME_SECRET") == true)
+            // The live database itself, or any file with a write-ahead log beside it, is no backup.
+            let itself = await #expect(throws: TransferRefusal.self) {
+                _ = try await SQLiteBackup.restore(from: path, to: folder + "/elsewhere.db", secret: secret, force: false,
+                                                   logger: Self.logger)
+            }
+            #expect(itself?.description.contains("write-ahead log") == true)
+            let same = await #expect(throws: TransferRefusal.self) {
+                _ = try await SQLiteBackup.restore(from: backupFile, to: backupFile, secret: secret, force: true,
+                                                   logger: Self.logger)
+            }
+            #expect(same?.description.contains("is the database itself") == true)
             #expect(try await fixture.runtime.users.user(id: later.id).id == later.id)
 
             let forced = try await SQLiteBackup.restore(from: backupFile, to: path, secret: secret, force: true,

@@ -190,8 +190,8 @@ struct PortabilityTests {
             let file = folder.appendingPathComponent("sesame.jsonl").path
             try await Self.migrated(.sqlite) { source in
                 try await Self.seed(source)
-                let exported = try await LogicalExport.export(from: source, to: file)
-                await #expect(throws: TransferRefusal.self) { _ = try await LogicalExport.export(from: source, to: file) }
+                let exported = try await LogicalExport.export(from: source, to: file, secret: Self.secret)
+                await #expect(throws: TransferRefusal.self) { _ = try await LogicalExport.export(from: source, to: file, secret: Self.secret) }
                 let lines = try String(contentsOfFile: file, encoding: .utf8).split(separator: "\n")
                 #expect(lines.count == 1 + 1_207 + 1)  // header, 3 + 1,203 seeded rows and the seeded role, trailer
                 #expect(lines.first?.contains(#""format":"sesame-export""#) == true)
@@ -278,7 +278,7 @@ struct PortabilityTests {
             let file = folder.appendingPathComponent("good.jsonl").path
             try await Self.migrated(.sqlite) { source in
                 try await Self.seed(source, rows: 20)
-                _ = try await LogicalExport.export(from: source, to: file)
+                _ = try await LogicalExport.export(from: source, to: file, secret: Self.secret)
             }
             let lines = try String(contentsOfFile: file, encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false)
                 .map(String.init).filter { !$0.isEmpty }
@@ -290,7 +290,8 @@ struct PortabilityTests {
                 ("an unknown table", [lines[0], #"{"table":"nope","row":{}}"#, lines.last!], "unknown table nope"),
                 ("an unknown column", [lines[0], #"{"table":"configs","row":{"key":"a","evil":"x"}}"#, lines.last!],
                  "no column evil"),
-                ("a nested value", [lines[0], #"{"table":"configs","row":{"key":{"a":1}}}"#, lines.last!], "string, an integer or null"),
+                ("a nested value", [lines[0], #"{"table":"configs","row":{"key":{"a":1},"value":"x"}}"#, lines.last!],
+                 "configs.key must be a string"),
                 ("NUL in text", [lines[0], #"{"table":"configs","row":{"key":"a\u0000b","value":"x"}}"#, lines.last!], "NUL"),
                 ("deep JSON", [lines[0], String(repeating: "[", count: 5_000), lines.last!], "line 2"),
                 ("another format", [#"{"format":"logto"}"#], "not a Sesame export"),
@@ -299,6 +300,19 @@ struct PortabilityTests {
                 ("another secret", [lines[0].replacingOccurrences(of: "\"secretCheck\":\"", with: "\"secretCheck\":\"x")],
                  "different SESAME_SECRET"),
                 ("empty", [], "empty"),
+                ("a null key", [lines[0], #"{"table":"configs","row":{"key":null,"value":"x"}}"#, lines.last!],
+                 "configs.key must be a string"),
+                ("text for an integer", [lines[0],
+                                         #"{"table":"rate_limits","row":{"key":"k","window_start":"yesterday","hits":1,"expires_at":1}}"#,
+                                         lines.last!], "rate_limits.window_start must be an integer"),
+                ("a missing required column", [lines[0], #"{"table":"configs","row":{"key":"a"}}"#, lines.last!],
+                 "needs a value for column value"),
+                ("another secret in the rows",
+                 [lines[0].replacingOccurrences(of: "\"secretCheck\":\"", with: "\"ignored\":\""),
+                  #"{"table":"installation","row":{"key":"secret_check","value":"forged"}}"#, lines.last!],
+                 "different SESAME_SECRET"),
+                ("a negative schema", [lines[0].replacingOccurrences(of: "\"schemaVersion\":", with: "\"schemaVersion\":-")],
+                 "schemaVersion must be a migration number"),
             ]
             for (name, content, expected) in cases {
                 let damaged = folder.appendingPathComponent("damaged-\(UUID().uuidString).jsonl").path

@@ -82,7 +82,7 @@ extension OIDCProvider {
         -> AuthorizationRequest
     {
         for name in ["state", "nonce", "scope", "prompt", "max_age", "login_hint", "ui_locales", "code_challenge",
-                     "code_challenge_method", "response_mode", "id_token_hint", "acr_values"]
+                     "code_challenge_method", "response_mode", "id_token_hint", "acr_values", "claims"]
         {
             _ = try params.single(name)
         }
@@ -135,6 +135,20 @@ extension OIDCProvider {
                 throw OAuthError.invalidRequest("acr_values must name one to ten classes")
             }
             request.acrValues = list
+        }
+        if let text = try params.single("claims") {
+            let claims = try ClaimsRequest.parse(text)
+            request.claims = claims
+            let offered = ["urn:sesame:acr:sfa", "urn:sesame:acr:mfa"]
+            // An essential acr no offered class meets is a failed authentication (OpenID Connect Core §5.5.1.1).
+            if claims.acrIsEssential, !claims.acrValues.contains(where: offered.contains) {
+                throw OAuthError(.accessDenied, "the essential acr cannot be met: Sesame offers " + offered.joined(separator: " and "))
+            }
+            if !claims.acrValues.isEmpty {
+                var merged = request.acrValues ?? []
+                for value in claims.acrValues.prefix(10) where !merged.contains(value) { merged.append(value) }
+                request.acrValues = merged
+            }
         }
         return request
     }
@@ -258,11 +272,13 @@ extension OIDCProvider {
         let grant = Grant(id: SecureRandom.identifier(), clientID: request.clientID, accountID: accountID,
                           scopes: request.scopes, createdAt: now)
         let code = SecureRandom.token()
-        let context = IssuanceContext(grantID: grant.id, clientID: request.clientID, accountID: accountID,
+        let asksForACR = request.acrValues != nil || request.claims?.asksForACR == true
+        var context = IssuanceContext(grantID: grant.id, clientID: request.clientID, accountID: accountID,
                                       scopes: request.scopes, resources: request.resources, authTime: session.authTime,
                                       nonce: request.nonce, sessionID: session.id, amr: session.amr,
-                                      acr: request.acrValues == nil ? nil
+                                      acr: !asksForACR ? nil
                                           : session.amr.contains("mfa") ? "urn:sesame:acr:mfa" : "urn:sesame:acr:sfa")
+        context.claims = request.claims
         let stored = try await storage.insertGrant(grant, code: AuthorizationCode(
             id: SecretDigest.sha256Hex(code), context: context, redirectURI: request.redirectURI,
             codeChallenge: request.codeChallenge,

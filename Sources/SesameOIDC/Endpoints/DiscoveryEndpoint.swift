@@ -34,7 +34,7 @@ extension OIDCProvider {
             "revocation_endpoint_auth_methods_supported": authMethods,
             "introspection_endpoint_auth_methods_supported": authMethods,
             "authorization_response_iss_parameter_supported": true,
-            "claims_parameter_supported": false,
+            "claims_parameter_supported": true,
             "request_parameter_supported": false,
             "request_uri_parameter_supported": false,
             "require_request_uri_registration": false,

@@ -20,7 +20,8 @@ extension OIDCProvider {
             throw OAuthError(.insufficientScope, "the access token lacks the openid scope", status: 403,
                              wwwAuthenticate: "Bearer realm=\"oidc\", error=\"insufficient_scope\", scope=\"openid\"")
         }
-        guard let found = try await accounts.account(id: accountID, releasing: record.scopes) else {
+        let releasing = record.scopes + ClaimsRequest.scopes(releasing: record.claims).filter { !record.scopes.contains($0) }
+        guard let found = try await accounts.account(id: accountID, releasing: releasing) else {
             throw OAuthError.invalidToken("the user no longer exists")
         }
         guard let client = try await storage.client(id: record.clientID) else {
@@ -28,6 +29,7 @@ extension OIDCProvider {
         }
         let account = try await visible(found, to: client)
         var claims = StandardScope.claims(of: account, scopes: record.scopes)
+        claims.merge(Self.requestedClaims(record.claims, of: account, scopes: record.scopes, client: client)) { $1 }
         claims["sub"] = .string(account.id)
         return OAuthResponse(body: .object(claims), headers: [("Cache-Control", "no-store")])
     }

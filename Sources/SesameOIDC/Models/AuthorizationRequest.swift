@@ -16,8 +16,11 @@ public struct AuthorizationRequest: Sendable, Codable, Equatable {
     /// Logto's extra parameter `organization_id`: the organization whose branding the sign-in pages show. It
     /// selects nothing else (organization tokens name their organization at the token endpoint).
     public var organizationID: String?
-    /// `acr_values` (OpenID Connect Core §3.1.2.1), in order of preference; nil when not sent.
+    /// `acr_values` (OpenID Connect Core §3.1.2.1), in order of preference, with the classes a `claims` request
+    /// names for `acr`; nil when neither was sent.
     public var acrValues: [String]?
+    /// The `claims` parameter (OpenID Connect Core §5.5); nil when not sent.
+    public var claims: ClaimsRequest?
 
     /// Whether the client asked for a multi-factor sign-in (`acr_values` naming `urn:sesame:acr:mfa`).
     public var demandsMFA: Bool { acrValues?.contains("urn:sesame:acr:mfa") ?? false }

@@ -85,8 +85,11 @@ public struct IssuanceContext: Sendable, Codable, Equatable {
     public var sessionID: String?
     /// How the user signed in (RFC 8176), for the ID token's `amr`; nil for grants made before Sesame kept it.
     public var amr: [String]?
-    /// The `acr` the ID token states: set only when the authorization request sent `acr_values`.
+    /// The `acr` the ID token states: set only when the authorization request sent `acr_values` or asked for `acr`
+    /// in its `claims`.
     public var acr: String?
+    /// The `claims` request of the authorization (OpenID Connect Core §5.5), for every token the grant issues.
+    public var claims: ClaimsRequest?
 
     public init(grantID: String, clientID: String, accountID: String, scopes: [String], resources: [String],
                 authTime: Date, nonce: String?, sessionID: String?, amr: [String]? = nil, acr: String? = nil)
@@ -131,10 +134,13 @@ public struct AccessTokenRecord: Sendable, Codable, Equatable {
     public var scopes: [String]
     public var createdAt: Date
     public var expiresAt: Date
+    /// The claims the authorization's `claims` request asked of userinfo (OpenID Connect Core §5.5), by name.
+    public var claims: [String] = []
 
     public init(id: String, grantID: String?, clientID: String, accountID: String?, scopes: [String], createdAt: Date,
-                expiresAt: Date)
+                expiresAt: Date, claims: [String] = [])
     {
+        self.claims = claims
         self.id = id
         self.grantID = grantID
         self.clientID = clientID

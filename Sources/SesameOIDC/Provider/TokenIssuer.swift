@@ -15,8 +15,8 @@ extension OIDCProvider {
     /// audience is the resource and whose scopes are the requested ones that resource defines and `permitted`
     /// holds (requested ∩ allowed, as Logto and node-oidc-provider decide it).
     func prepareAccessToken(clientID: String, accountID: String?, grantID: String?, scopes: [String],
-                            resource: APIResource?, permitted: Set<String> = [], organizationID: String? = nil)
-        async throws -> PreparedAccessToken
+                            resource: APIResource?, permitted: Set<String> = [], organizationID: String? = nil,
+                            userinfoClaims: [String] = []) async throws -> PreparedAccessToken
     {
         let now = now()
         if let resource {
@@ -37,7 +37,7 @@ extension OIDCProvider {
         let record = AccessTokenRecord(
             id: SecretDigest.sha256Hex(token), grantID: grantID, clientID: clientID, accountID: accountID,
             scopes: oidcScopes, createdAt: now,
-            expiresAt: now.addingTimeInterval(TimeInterval(configuration.accessTokenTTL)))
+            expiresAt: now.addingTimeInterval(TimeInterval(configuration.accessTokenTTL)), claims: userinfoClaims)
         return PreparedAccessToken(token: token, expiresIn: configuration.accessTokenTTL, scopes: oidcScopes,
                                    record: record)
     }
@@ -59,21 +59,25 @@ extension OIDCProvider {
     }
 
     /// The ID token (OIDC Core §2): registered claims, `at_hash`, `nonce` only when the client sent one,
-    /// and the profile claims the scopes release; signed with the current key of `algorithm` (the client's
-    /// `id_token_signed_response_alg`; nil: the default algorithm's).
+    /// the profile claims the scopes release and those the `claims` request asked for the ID token
+    /// (`requestedClaims`); signed with the current key of the client's `id_token_signed_response_alg` (none: the
+    /// default algorithm's).
     /// `enabledExtendedClaims`: the ID token config when the caller read it already (else it is read here, only
     /// when an extended claim is released).
     func issueIDToken(context: IssuanceContext, account: Account, accessToken: String, includeNonce: Bool,
-                      algorithm: SigningAlgorithm?, enabledExtendedClaims: Set<String>? = nil) async throws -> String
+                      client: Client?, enabledExtendedClaims: Set<String>? = nil) async throws -> String
     {
         let now = now()
-        let key = try await keys.key(for: algorithm)
+        let key = try await keys.key(for: client?.idTokenSignedResponseAlg)
         var claims = StandardScope.claims(of: account, scopes: context.scopes)
         let extended = StandardScope.extendedClaims.filter { claims[$0] != nil }
         if !extended.isEmpty {
             var enabled = enabledExtendedClaims
             if enabled == nil { enabled = try await accounts.enabledExtendedIDTokenClaims() }
             for name in extended where enabled?.contains(name) != true { claims[name] = nil }
+        }
+        if let requested = context.claims?.idToken.keys {
+            claims.merge(Self.requestedClaims(requested, of: account, scopes: context.scopes, client: client)) { $1 }
         }
         claims["iss"] = .string(issuer)
         claims["sub"] = .string(account.id)
@@ -97,7 +101,12 @@ extension OIDCProvider {
                            resource: APIResource?, organizationID: String? = nil, includeNonce: Bool) async throws
         -> OAuthResponse
     {
-        let (releasing, enabledExtendedClaims) = try await idTokenScopes(scopes)
+        var (releasing, enabledExtendedClaims) = try await idTokenScopes(scopes)
+        if let claims = context.claims {
+            // The scopes of claims asked for one by one, so the account is read with them.
+            releasing += ClaimsRequest.scopes(releasing: Array(claims.idToken.keys) + Array(claims.userinfo.keys))
+                .filter { !releasing.contains($0) }
+        }
         guard var account = try await accounts.account(id: context.accountID, releasing: releasing) else {
             try await storage.revokeGrant(id: context.grantID)
             throw OAuthError.invalidGrant("the user no longer exists")
@@ -122,7 +131,8 @@ extension OIDCProvider {
         }
         let access = try await prepareAccessToken(clientID: context.clientID, accountID: context.accountID,
                                                   grantID: context.grantID, scopes: scopes, resource: resource,
-                                                  permitted: permitted, organizationID: organizationID)
+                                                  permitted: permitted, organizationID: organizationID,
+                                                  userinfoClaims: context.claims.map { $0.userinfo.keys.sorted() } ?? [])
         var refreshToken: String?
         var refreshRecord: RefreshTokenRecord?
         if context.scopes.contains(StandardScope.offlineAccess), let client, client.allows(.refreshToken) {
@@ -152,7 +162,7 @@ extension OIDCProvider {
         if scopes.contains(StandardScope.openid) {
             body["id_token"] = .string(try await issueIDToken(context: scoped, account: account,
                                                               accessToken: access.token, includeNonce: includeNonce,
-                                                              algorithm: client?.idTokenSignedResponseAlg,
+                                                              client: client,
                                                               enabledExtendedClaims: enabledExtendedClaims))
         }
         if let refreshToken { body["refresh_token"] = .string(refreshToken) }
@@ -187,6 +197,23 @@ extension OIDCProvider {
         return (scopes.filter { scope in
             !onlyExtended(scope) || (StandardScope.claimsByScope[scope] ?? []).contains { enabled.contains($0) }
         }, enabled)
+    }
+
+    /// The claims of `account` asked for one by one (OpenID Connect Core §5.5) that `client` may receive: any claim a
+    /// scope releases for a first-party app, and for a third-party app only those of the scopes the user granted
+    /// (its consent page lists scopes). Registered claims (`sub`, `acr`, ...) are set by the issuer, not here.
+    static func requestedClaims(_ names: some Sequence<String>, of account: Account, scopes: [String], client: Client?)
+        -> [String: JSONValue]
+    {
+        var released: [String: JSONValue] = [:]
+        for name in names {
+            guard let scope = StandardScope.claimsByScope.first(where: { $0.value.contains(name) })?.key,
+                  client?.isThirdParty == false || scopes.contains(scope),
+                  let value = account.claims[name], value != .null
+            else { continue }
+            released[name] = value
+        }
+        return released
     }
 
     /// The account as `client` may see it: for a third-party app, the organization claims (`organizations`,

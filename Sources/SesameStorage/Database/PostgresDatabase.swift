@@ -14,7 +14,12 @@ public final class PostgresDatabase: SQLDatabase {
     private let logger: Logger
 
     /// Connects to `postgres://user:password@host:port/database` (`?sslmode=require` for TLS).
-    public static func open(url: String, logger: Logger, maximumConnections: Int = 16) async throws -> PostgresDatabase {
+    /// `watchingConnections`: each statement of a transaction also watches its connection and fails as soon as the
+    /// server closes it (for long transactions such as `sesame db copy` and `import`, whose statement in flight when
+    /// the backend was terminated was seen to wait forever); it costs a task per statement, so servers leave it off.
+    public static func open(url: String, logger: Logger, maximumConnections: Int = 16, watchingConnections: Bool = false)
+        async throws -> PostgresDatabase
+    {
         guard let components = URLComponents(string: url), ["postgres", "postgresql"].contains(components.scheme),
               let host = components.host, !host.isEmpty
         else { throw StorageError.invalidURL("expected postgres://user:password@host:port/database") }
@@ -61,13 +66,17 @@ public final class PostgresDatabase: SQLDatabase {
             database: databaseName.isEmpty ? nil : databaseName, tls: tls)
         configuration.options.maximumConnections = maximumConnections
         let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
-        let database = PostgresDatabase(client: client, logger: logger, leaseTimeout: leaseTimeout)
+        let database = PostgresDatabase(client: client, logger: logger, leaseTimeout: leaseTimeout,
+                                        watchingConnections: watchingConnections)
         // Give the pool's run loop a moment to start, so the first query does not race it.
         try await Task.sleep(for: .milliseconds(10))
         return database
     }
 
-    private init(client: PostgresClient, logger: Logger, leaseTimeout: Duration) {
+    private let watchingConnections: Bool
+
+    private init(client: PostgresClient, logger: Logger, leaseTimeout: Duration, watchingConnections: Bool) {
+        self.watchingConnections = watchingConnections
         self.leaseTimeout = leaseTimeout
         self.client = client
         self.logger = logger
@@ -161,39 +170,37 @@ public final class PostgresDatabase: SQLDatabase {
     public func withTransaction<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws
         -> T
     {
-        let logger = logger
-        do {
-            // The task group inside `withConnection` ends before this returns, so `body` does not outlive it.
-            return try await withoutActuallyEscaping(body) { body in
-                try await withConnection { connection in
-                    try await connection.withTransaction(logger: logger) { connection in
-                        try await body(Transaction(connection: connection, logger: logger))
-                    }
-                }
-            }
-        } catch let error as PostgresTransactionError {
-            // The caller's own error (a conflict, a decision to roll back) comes out as itself.
-            if let inner = error.closureError { throw inner }
-            throw error
-        }
+        try await transaction("BEGIN", body)
     }
 
-    public func withSnapshot<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
+    /// BEGIN (as `begin` says), `body`, COMMIT; ROLLBACK when `body` throws, unless the connection is closed already:
+    /// a statement sent on a connection the server closed (a terminated backend, a restart) was seen to wait
+    /// forever instead of failing, PostgresNIO's own `withTransaction` rollback among them, and the server has
+    /// rolled the transaction back anyway. The caller's own error comes out as itself.
+    private func transaction<T: Sendable>(_ begin: String, _ body: @Sendable (any SQLDatabase) async throws -> T)
+        async throws -> T
+    {
         let logger = logger
+        let watched = watchingConnections
+        // The task group inside `withConnection` ends before this returns, so `body` does not outlive it.
         return try await withoutActuallyEscaping(body) { body in
             try await withConnection { connection in
-                _ = try await connection.query("START TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY",
-                                               logger: logger)
+                let transaction = Transaction(connection: connection, logger: logger, watched: watched)
+                try await transaction.query(begin, [])
                 do {
-                    let result = try await body(Transaction(connection: connection, logger: logger))
-                    _ = try await connection.query("COMMIT", logger: logger)
+                    let result = try await body(transaction)
+                    try await transaction.query("COMMIT", [])
                     return result
                 } catch {
-                    _ = try? await connection.query("ROLLBACK", logger: logger)
+                    if !connection.isClosed { _ = try? await connection.query("ROLLBACK", logger: logger) }
                     throw error
                 }
             }
         }
+    }
+
+    public func withSnapshot<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
+        try await transaction("START TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY", body)
     }
 
     /// The statements of one transaction, on the connection that holds it.
@@ -201,10 +208,51 @@ public final class PostgresDatabase: SQLDatabase {
         let dialect = SQLDialect.postgres
         let connection: PostgresConnection
         let logger: Logger
+        var watched = false
 
         func query(_ sql: String, _ binds: [SQLValue]) async throws -> [SQLRow] {
-            try await PostgresDatabase.rows(try await connection.query(try PostgresDatabase.makeQuery(sql, binds),
-                                                                        logger: logger))
+            // A statement sent on a connection the server already closed (a terminated backend, a restart) was seen
+            // to wait forever instead of failing: a transaction's connection is checked before each statement.
+            guard !connection.isClosed else { throw DatabaseUnavailable() }
+            let query = try PostgresDatabase.makeQuery(sql, binds)
+            let (connection, logger) = (connection, logger)
+            guard watched else { return try await PostgresDatabase.rows(try await connection.query(query, logger: logger)) }
+            // The statement runs in a task of its own while this one checks the connection every 200 ms: when the
+            // server closes it, the caller gets `DatabaseUnavailable` at once and the statement's task is left to end.
+            let outcome = Outcome<[SQLRow]>()
+            return try await withCheckedThrowingContinuation { continuation in
+                let work = Task {
+                    do {
+                        let rows = try await PostgresDatabase.rows(try await connection.query(query, logger: logger))
+                        outcome.settle(continuation, with: .success(rows))
+                    } catch {
+                        outcome.settle(continuation, with: .failure(error))
+                    }
+                }
+                Task {
+                    while !outcome.isSettled {
+                        try? await Task.sleep(for: .milliseconds(200))
+                        if connection.isClosed {
+                            outcome.settle(continuation, with: .failure(DatabaseUnavailable()))
+                            work.cancel()
+                        }
+                    }
+                }
+            }
+        }
+
+        /// Resumes a continuation once, whichever side comes first.
+        final class Outcome<T: Sendable>: Sendable {
+            private let settled = Mutex(false)
+            var isSettled: Bool { settled.withLock { $0 } }
+
+            func settle(_ continuation: CheckedContinuation<T, any Error>, with result: Result<T, any Error>) {
+                let first = settled.withLock { settled in
+                    defer { settled = true }
+                    return !settled
+                }
+                if first { continuation.resume(with: result) }
+            }
         }
 
         func withTransaction<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
@@ -223,8 +271,9 @@ public final class PostgresDatabase: SQLDatabase {
         await runner.value
     }
 
-    /// A reason a person can act on, without the connection's password.
-    static func describe(_ error: any Error) -> String {
+    /// A reason a person can act on, without the connection's password: the server's message for a `PSQLError`
+    /// (whose own description hides everything), else the error's description.
+    public static func describe(_ error: any Error) -> String {
         guard let error = error as? PSQLError else { return String(describing: error) }
         if let message = error.serverInfo?[.message] { return message }
         if let underlying = error.underlying { return String(describing: underlying) }

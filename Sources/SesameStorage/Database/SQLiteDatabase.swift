@@ -17,17 +17,25 @@ public final class SQLiteDatabase: SQLDatabase {
         let threadPool = NIOThreadPool(numberOfThreads: count)
         threadPool.start()
         var opened: [SQLiteConnection] = []
-        for index in 0..<count {
-            let connection = try await SQLiteConnection.open(storage: .file(path: path), threadPool: threadPool,
-                                                             logger: logger, on: MultiThreadedEventLoopGroup.singleton.any())
-            // The first connection turns on WAL; it is a property of the file, so the others see it.
-            if index == 0 { _ = try await connection.query("PRAGMA journal_mode=WAL", []) }
-            // A writer waits up to 15 s for the write lock: on a starved two-core machine 5 s proved too short for
-            // a few short transactions queued behind each other, and the request deadline bounds the wait anyway.
-            _ = try await connection.query("PRAGMA busy_timeout=15000", [])
-            _ = try await connection.query("PRAGMA foreign_keys=ON", [])
-            _ = try await connection.query("PRAGMA synchronous=NORMAL", [])
-            opened.append(connection)
+        do {
+            for index in 0..<count {
+                let connection = try await SQLiteConnection.open(storage: .file(path: path), threadPool: threadPool,
+                                                                 logger: logger, on: MultiThreadedEventLoopGroup.singleton.any())
+                opened.append(connection)
+                // The first connection turns on WAL; it is a property of the file, so the others see it.
+                if index == 0 { _ = try await connection.query("PRAGMA journal_mode=WAL", []) }
+                // A writer waits up to 15 s for the write lock: on a starved two-core machine 5 s proved too short
+                // for a few short transactions queued behind each other, and the request deadline bounds the wait.
+                _ = try await connection.query("PRAGMA busy_timeout=15000", [])
+                _ = try await connection.query("PRAGMA foreign_keys=ON", [])
+                _ = try await connection.query("PRAGMA synchronous=NORMAL", [])
+            }
+        } catch {
+            // A file that is not a database fails at the first statement: close what was opened (an unclosed
+            // connection traps when freed) and hand the reason on.
+            for connection in opened { try? await connection.close() }
+            try? await threadPool.shutdownGracefully()
+            throw error
         }
         return SQLiteDatabase(pool: ConnectionPool(opened), threadPool: threadPool)
     }

@@ -196,6 +196,7 @@ public enum DatabaseTransfer {
             let sizes = totals
             return try await target.withTransaction { target in
                 try await requireCurrentSchema(target, role: "target", hint: migrateHint)
+                try await requireSecret(secret, in: target, role: "target database")
                 if !replacing {
                     let occupied = try await occupiedTables(in: target)
                     guard occupied.isEmpty else {

@@ -21,15 +21,16 @@ public enum LogicalExport {
     public static let maximumLineBytes = 32 * 1024 * 1024
 
     /// Writes the database, read in one snapshot (it may be serving), to `file`, which must not exist; the file
-    /// appears under its name only once complete. Throws `TransferRefusal` (schema, existing file) or what the
-    /// database and the file system throw.
-    public static func export(from database: any SQLDatabase, to file: String, now: Date = Date(),
+    /// appears under its name only once complete. Throws `TransferRefusal` (schema, existing file, a database sealed
+    /// with another secret than `secret`) or what the database and the file system throw.
+    public static func export(from database: any SQLDatabase, to file: String, secret: String, now: Date = Date(),
                               progress: @escaping @Sendable (TransferProgress) -> Void = { _ in }) async throws
         -> [TableSummary]
     {
-        guard !FileManager.default.fileExists(atPath: file) else {
+        guard !SQLiteBackup.exists(file) else {
             throw TransferRefusal("\(file) exists: choose a new file name (an export never overwrites one)")
         }
+        try SQLiteBackup.requireFolder(of: file)
         let partial = SQLiteBackup.temporaryPath(beside: file, purpose: "export")
         guard FileManager.default.createFile(atPath: partial, contents: nil),
               let handle = FileHandle(forWritingAtPath: partial)
@@ -39,6 +40,7 @@ public enum LogicalExport {
         do {
             summaries = try await database.withSnapshot { database in
                 try await DatabaseTransfer.requireCurrentSchema(database, role: "source", hint: "run `sesame migrate` first")
+                try await DatabaseTransfer.requireSecret(secret, in: database, role: "database")
                 let writer = LineWriter(handle: handle)
                 var header: [String: JSONValue] = [
                     "format": .string(format), "formatVersion": .int(Int64(formatVersion)),
@@ -91,31 +93,10 @@ public enum LogicalExport {
                                 progress: @escaping @Sendable (TransferProgress) -> Void = { _ in }) async throws
         -> [TableSummary]
     {
-        guard let handle = FileHandle(forReadingAtPath: file) else { throw TransferRefusal("cannot read \(file)") }
+        let (reader, handle, schemaVersion) = try open(file, secret: secret)
         defer { try? handle.close() }
         let total = Int(SQLiteBackup.size(of: file))
-        let reader = LineReader(handle: handle)
-        guard let first = try reader.next() else { throw TransferRefusal("\(file) is empty") }
-        let header = try parse(first, line: 1)
-        guard header["format"]?.stringValue == format else {
-            throw TransferRefusal("\(file) is not a Sesame export (line 1 has no \"format\":\"\(format)\")")
-        }
-        guard header["formatVersion"]?.intValue == Int64(formatVersion) else {
-            throw TransferRefusal("\(file) has export format version \(header["formatVersion"]?.intValue.map(String.init) ?? "?"); "
-                + "this sesame reads version \(formatVersion)")
-        }
-        guard let schemaVersion = header["schemaVersion"]?.intValue else {
-            throw TransferRefusal("line 1: schemaVersion is missing")
-        }
-        guard schemaVersion <= Int64(DatabaseTransfer.knownVersions.last ?? 0) else {
-            throw TransferRefusal("\(file) comes from a newer sesame (migration \(schemaVersion)): import it with that version")
-        }
-        if let check = header["secretCheck"]?.stringValue,
-           !SecretDigest.constantTimeEquals(check, SQLStore.checkValue(for: secret))
-        {
-            throw TransferRefusal("\(file) was sealed with a different SESAME_SECRET: import it with the secret of the "
-                + "installation it came from (sealed keys and connector settings open only with it)")
-        }
+        let secretCheck = SQLStore.checkValue(for: secret)
         // An export from an older sesame goes into a new database brought to the file's version, and the migrations
         // since then run afterwards, with their data changes, as they would have on the installation it came from.
         let older = schemaVersion < Int64(DatabaseTransfer.knownVersions.last ?? 0)
@@ -153,9 +134,9 @@ public enum LogicalExport {
             }
             let catalog = Dictionary(uniqueKeysWithValues: TableCatalog.tables.map { ($0.name, $0) })
             let order = Dictionary(uniqueKeysWithValues: TableCatalog.tables.enumerated().map { ($1.name, $0) })
-            var columnsByTable: [String: Set<String>] = [:]
+            var columnsByTable: [String: [String: TableCatalog.ColumnType]] = [:]
             for table in TableCatalog.tables {
-                columnsByTable[table.name] = Set(try await TableCatalog.columns(of: table.name, in: database))
+                columnsByTable[table.name] = try await TableCatalog.columnTypes(of: table.name, in: database)
             }
             var digests: [String: TableDigest] = [:]
             var pending: [[SQLValue]] = []
@@ -191,17 +172,30 @@ public enum LogicalExport {
                     }
                 }
                 let columns = fields.keys.sorted()
-                for column in columns where !(columnsByTable[name]?.contains(column) ?? false) {
+                let types = columnsByTable[name] ?? [:]
+                for column in columns where types[column] == nil {
                     throw TransferRefusal("line \(lineNumber): table \(name) has no column \(column) in this schema")
+                }
+                for (column, type) in types where !type.isNullable && fields[column] == nil && !type.hasDefault {
+                    throw TransferRefusal("line \(lineNumber): table \(name) needs a value for column \(column)")
                 }
                 var values: [SQLValue] = []
                 for column in columns {
+                    let type = types[column]!
                     switch fields[column]! {
-                    case .null: values.append(.null)
-                    case .int(let integer): values.append(.integer(integer))
-                    case .string(let text): values.append(.text(text))
-                    default: throw TransferRefusal("line \(lineNumber): column \(column) must be a string, an integer or null")
+                    case .null where type.isNullable: values.append(.null)
+                    case .int(let integer) where type.isInteger: values.append(.integer(integer))
+                    case .string(let text) where !type.isInteger: values.append(.text(text))
+                    default:
+                        throw TransferRefusal("line \(lineNumber): column \(name).\(column) must be "
+                            + (type.isInteger ? "an integer" : "a string") + (type.isNullable ? " or null" : ""))
                     }
+                }
+                // The file's own copy of the secret's check value must agree with the header's (and this secret).
+                if name == "installation", fields["key"] == .string(SQLStore.secretCheckKey),
+                   !SecretDigest.constantTimeEquals(fields["value"]?.stringValue ?? "", secretCheck)
+                {
+                    throw TransferRefusal("line \(lineNumber): the data was sealed with a different SESAME_SECRET")
                 }
                 if pendingTable?.name != name || pendingColumns != columns || pending.count >= DatabaseTransfer.pageSize {
                     try await flush()
@@ -228,6 +222,53 @@ public enum LogicalExport {
         }
         if older { try await Migrator(database: database).migrate() }
         return summaries
+    }
+
+    /// Opens an export and checks its header: the format, a schema this build can read, and the secret's check value.
+    /// Returns the reader positioned after the header. Throws `TransferRefusal`.
+    static func open(_ file: String, secret: String) throws -> (LineReader, FileHandle, Int64) {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: file, isDirectory: &isDirectory) else {
+            throw TransferRefusal("there is no file \(file)")
+        }
+        guard !isDirectory.boolValue, let handle = FileHandle(forReadingAtPath: file) else {
+            throw TransferRefusal("cannot read \(file)")
+        }
+        do {
+            let reader = LineReader(handle: handle)
+            guard let first = try reader.next() else { throw TransferRefusal("\(file) is empty") }
+            let header = try parse(first, line: 1)
+            guard header["format"]?.stringValue == format else {
+                throw TransferRefusal("\(file) is not a Sesame export (line 1 has no \"format\":\"\(format)\")")
+            }
+            guard header["formatVersion"]?.intValue == Int64(formatVersion) else {
+                throw TransferRefusal("\(file) has export format version "
+                    + "\(header["formatVersion"]?.intValue.map(String.init) ?? "?"); this sesame reads version \(formatVersion)")
+            }
+            guard let schemaVersion = header["schemaVersion"]?.intValue, schemaVersion >= 1 else {
+                throw TransferRefusal("line 1: schemaVersion must be a migration number")
+            }
+            guard schemaVersion <= Int64(DatabaseTransfer.knownVersions.last ?? 0) else {
+                throw TransferRefusal("\(file) comes from a newer sesame (migration \(schemaVersion)): import it with that version")
+            }
+            if let check = header["secretCheck"]?.stringValue,
+               !SecretDigest.constantTimeEquals(check, SQLStore.checkValue(for: secret))
+            {
+                throw TransferRefusal("\(file) was sealed with a different SESAME_SECRET: import it with the secret of the "
+                    + "installation it came from (sealed keys and connector settings open only with it)")
+            }
+            return (reader, handle, schemaVersion)
+        } catch {
+            try? handle.close()
+            throw error
+        }
+    }
+
+    /// Checks an export's header without touching any database (`sesame import` before it opens one).
+    /// Throws `TransferRefusal`.
+    public static func checkHeader(of file: String, secret: String) throws {
+        let (_, handle, _) = try open(file, secret: secret)
+        try? handle.close()
     }
 
     /// Compares what was read with the trailer's counts and digests.

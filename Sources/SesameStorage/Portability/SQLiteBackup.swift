@@ -27,21 +27,23 @@ public enum SQLiteBackup {
     /// Writes a consistent copy of the SQLite database at `databasePath` (which may be serving) to `file`, which
     /// must not exist. Throws `TransferRefusal` when there is no database, `file` exists or its folder is missing,
     /// or the copy fails its integrity check (then nothing is left behind).
-    public static func backup(databasePath: String, to file: String, logger: Logger) async throws -> Summary {
+    /// Throws `TransferRefusal` when the database was sealed with another secret than `secret` (the backup would be
+    /// of no use under it).
+    public static func backup(databasePath: String, to file: String, secret: String, logger: Logger) async throws
+        -> Summary
+    {
         guard FileManager.default.fileExists(atPath: databasePath) else {
             throw TransferRefusal("there is no database at \(databasePath)")
         }
-        guard !FileManager.default.fileExists(atPath: file) else {
+        guard !exists(file) else {
             throw TransferRefusal("\(file) exists: choose a new file name (a backup never overwrites one)")
         }
-        let folder = (file as NSString).deletingLastPathComponent
-        guard folder.isEmpty || FileManager.default.fileExists(atPath: folder) else {
-            throw TransferRefusal("the folder \(folder) does not exist")
-        }
+        try requireFolder(of: file)
         let partial = temporaryPath(beside: file, purpose: "backup")
         defer { removeDatabaseFiles(partial) }
         let source = try await SQLiteDatabase.open(path: databasePath, connections: 1, logger: logger)
         do {
+            try await DatabaseTransfer.requireSecret(secret, in: source, role: "database")
             try await source.query("VACUUM INTO ?", .text(partial))
             try await source.close()
         } catch {
@@ -74,9 +76,19 @@ public enum SQLiteBackup {
     {
         guard FileManager.default.fileExists(atPath: file) else { throw TransferRefusal("there is no file \(file)") }
         guard isSQLiteFile(file) else { throw TransferRefusal("\(file) is not a SQLite database (a `sesame backup` file)") }
-        let folder = (databasePath as NSString).deletingLastPathComponent
-        guard folder.isEmpty || FileManager.default.fileExists(atPath: folder) else {
-            throw TransferRefusal("the folder \(folder) does not exist")
+        try requireFolder(of: databasePath)
+        if let backupFile = try? FileManager.default.attributesOfItem(atPath: file),
+           let target = try? FileManager.default.attributesOfItem(atPath: databasePath),
+           backupFile[.systemFileNumber] as? NSNumber == target[.systemFileNumber] as? NSNumber,
+           backupFile[.systemNumber] as? NSNumber == target[.systemNumber] as? NSNumber
+        {
+            throw TransferRefusal("\(file) is the database itself: restore a file `sesame backup` wrote")
+        }
+        // A database file with its write-ahead log beside it is a live (or crashed) database whose latest commits are
+        // in the log, which a file copy would lose: it is no backup.
+        if size(of: file + "-wal") > 0 {
+            throw TransferRefusal("\(file) has a write-ahead log beside it (\(file)-wal), so it is a live database, not a "
+                + "backup: make one with `sesame backup --db sqlite://\(file) NEW-FILE` and restore that")
         }
         let staged = temporaryPath(beside: databasePath, purpose: "restore")
         defer { removeDatabaseFiles(staged) }
@@ -118,6 +130,8 @@ public enum SQLiteBackup {
         }
         let target = try await SQLiteDatabase.open(path: databasePath, connections: 1, logger: logger)
         do {
+            // The servers that have it open hold this secret: the restored data must open with it too.
+            try await DatabaseTransfer.requireSecret(secret, in: target, role: "database in use")
             let tables = try await DatabaseTransfer.copy(from: backup, to: target, secret: secret, replacing: true,
                                                          progress: progress)
             try await target.close()
@@ -188,10 +202,33 @@ public enum SQLiteBackup {
         return header == Data("SQLite format 3\0".utf8)
     }
 
+    /// A hidden name in the same folder as `path` (so a rename is atomic), e.g. `.sesame.db.backup-1a2b3c4d`.
     static func temporaryPath(beside path: String, purpose: String) -> String {
-        let folder = (path as NSString).deletingLastPathComponent
-        let name = ".\((path as NSString).lastPathComponent).\(purpose)-\(UUID().uuidString.prefix(8).lowercased())"
-        return folder.isEmpty ? name : (folder as NSString).appendingPathComponent(name)
+        let (folder, name) = split(path)
+        let hidden = ".\(name).\(purpose)-\(UUID().uuidString.prefix(8).lowercased())"
+        return folder.map { $0 + "/" + hidden } ?? hidden
+    }
+
+    /// The folder part (nil for a bare name) and the last component of a path, split at its last `/`.
+    static func split(_ path: String) -> (folder: String?, name: String) {
+        guard let slash = path.lastIndex(of: "/") else { return (nil, path) }
+        let folder = String(path[..<slash])
+        return (folder.isEmpty ? "/" : folder, String(path[path.index(after: slash)...]))
+    }
+
+    /// Refuses a path whose folder is missing or is not a folder.
+    static func requireFolder(of path: String) throws {
+        guard let folder = split(path).folder else { return }
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: folder, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw TransferRefusal("the folder \(folder) does not exist")
+        }
+    }
+
+    /// Whether anything is at `path`, a dangling symbolic link included.
+    static func exists(_ path: String) -> Bool {
+        (try? FileManager.default.attributesOfItem(atPath: path)) != nil
+            || (try? FileManager.default.destinationOfSymbolicLink(atPath: path)) != nil
     }
 
     static func removeDatabaseFiles(_ path: String) {

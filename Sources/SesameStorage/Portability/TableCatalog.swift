@@ -95,6 +95,39 @@ public enum TableCatalog {
         return try await tableNames(in: database).filter { !known.contains($0) }
     }
 
+    /// What an import checks of a column: its kind of value, whether it takes null, and whether it has a default.
+    public struct ColumnType: Sendable, Equatable {
+        public let isInteger: Bool
+        public let isNullable: Bool
+        public let hasDefault: Bool
+    }
+
+    /// A table's columns and their types. Throws what the database throws.
+    public static func columnTypes(of table: String, in database: any SQLDatabase) async throws -> [String: ColumnType] {
+        var types: [String: ColumnType] = [:]
+        switch database.dialect {
+        case .sqlite:
+            for row in try await database.query("SELECT name, type, \"notnull\" AS required, pk, dflt_value FROM pragma_table_info(?)",
+                                                .text(table)) {
+                let type = try row.string("type").uppercased()
+                types[try row.string("name")] = ColumnType(
+                    isInteger: type.contains("INT"), isNullable: try row.int("required") == 0 && row.int("pk") == 0,
+                    hasDefault: row.optionalString("dflt_value") != nil)
+            }
+        case .postgres:
+            for row in try await database.query("""
+                SELECT column_name::text AS name, data_type::text AS type, is_nullable::text AS nullable,
+                column_default::text AS dflt FROM information_schema.columns
+                WHERE table_schema = current_schema() AND table_name = ?
+                """, .text(table)) {
+                types[try row.string("name")] = ColumnType(
+                    isInteger: ["bigint", "integer", "smallint"].contains(try row.string("type")),
+                    isNullable: try row.string("nullable") == "YES", hasDefault: row.optionalString("dflt") != nil)
+            }
+        }
+        return types
+    }
+
     /// A table's column names, sorted. Throws what the database throws.
     public static func columns(of table: String, in database: any SQLDatabase) async throws -> [String] {
         let rows: [SQLRow]

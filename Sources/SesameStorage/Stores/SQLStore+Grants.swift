@@ -141,20 +141,23 @@ extension SQLStore: GrantStore, AuthorizationCodeStore, TokenStore {
 
     private static func insertAccessToken(_ token: AccessTokenRecord, into database: any SQLDatabase) async throws {
         try await database.query("""
-            INSERT INTO access_tokens (id, grant_id, client_id, account_id, scopes, created_at, expires_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?)
+            INSERT INTO access_tokens (id, grant_id, client_id, account_id, scopes, created_at, expires_at, claims)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
             """, .text(token.id), .string(token.grantID), .text(token.clientID), .string(token.accountID),
-            .json(token.scopes), .date(token.createdAt), .date(token.expiresAt))
+            .json(token.scopes), .date(token.createdAt), .date(token.expiresAt),
+            token.claims.isEmpty ? .null : .json(token.claims))
     }
 
     public func accessToken(id: String) async throws -> AccessTokenRecord? {
         try await database.query("""
-            SELECT id, grant_id, client_id, account_id, scopes, created_at, expires_at FROM access_tokens WHERE id = ?
+            SELECT id, grant_id, client_id, account_id, scopes, created_at, expires_at, claims FROM access_tokens
+            WHERE id = ?
             """, .text(id)).first.map { row in
             AccessTokenRecord(id: try row.string("id"), grantID: row.optionalString("grant_id"),
                               clientID: try row.string("client_id"), accountID: row.optionalString("account_id"),
                               scopes: try row.json("scopes"), createdAt: try row.date("created_at"),
-                              expiresAt: try row.date("expires_at"))
+                              expiresAt: try row.date("expires_at"),
+                              claims: row.optionalString("claims") == nil ? [] : try row.json("claims"))
         }
     }
 
