@@ -1,5 +1,6 @@
 import Foundation
 import HTTPTypes
+import Logging
 import SesameIdentity
 import SesameOIDC
 import SesameServer
@@ -66,6 +67,31 @@ struct SigningAlgorithmTests {
             let seedAgain = try await Self.tokens(fixture, browser, app: fixture.webApp, redirectURI: Fixture.callback)
             #expect(try await CodeFlowTests.verify(try #require(seedAgain["id_token"]?.stringValue), browser)
                 .header["kid"] == seedToken.header["kid"])
+        }
+    }
+
+    /// `SESAME_SIGNING_ALG` picks the default algorithm: access tokens for API resources are signed with it.
+    @Test func theDefaultAlgorithmIsConfigurable() async throws {
+        let secret = String(repeating: "s", count: 40)
+        let configuration = try ConfigurationLoader(environment: ["SESAME_SECRET": secret, "SESAME_SIGNING_ALG": "ES256"])
+            .load()
+        #expect(configuration.defaultSigningAlgorithm == .es256)
+        #expect(throws: ConfigurationError.self) {
+            _ = try ConfigurationLoader(environment: ["SESAME_SECRET": secret, "SESAME_SIGNING_ALG": "HS256"]).load()
+        }
+        try await TestDatabase.sqlite.withURL { url in
+            var server = configuration
+            server.databaseURL = url
+            let runtime = try await SesameRuntime.open(server, logger: Logger(label: "sesame.tests"))
+            do {
+                let snapshot = try await runtime.provider.keys.snapshot()
+                #expect(snapshot.current.algorithm == .es256)
+                #expect(Set(snapshot.currentByAlgorithm.keys) == [.es256, .rs256])
+            } catch {
+                try? await runtime.close()
+                throw error
+            }
+            try await runtime.close()
         }
     }
 

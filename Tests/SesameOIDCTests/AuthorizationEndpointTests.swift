@@ -221,7 +221,7 @@ struct AuthorizationEndpointTests {
         #expect(document["code_challenge_methods_supported"] == ["S256"])
         #expect(document["response_types_supported"] == ["code"])
         #expect(document["authorization_response_iss_parameter_supported"] == true)
-        #expect(document["scopes_supported"] == ["openid", "offline_access", "profile", "email", "phone", "roles",
+        #expect(document["scopes_supported"] == ["openid", "offline_access", "profile", "email", "phone", "address", "roles",
                                                         "urn:logto:scope:organizations", "urn:logto:scope:organization_roles"])
         #expect(try await fixture.provider.jwks()["keys"]?.arrayValue?.count == 2)
     }

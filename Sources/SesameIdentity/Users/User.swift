@@ -15,6 +15,8 @@ public struct User: Sendable, Codable, Equatable {
     public var createdAt: Date
     public var updatedAt: Date
     public var lastSignInAt: Date?
+    /// The standard profile beyond name and avatar (given and family names, address, ...).
+    public var profile = UserProfile()
 
     public init(id: String, username: String? = nil, primaryEmail: String? = nil, primaryPhone: String? = nil,
                 name: String? = nil, avatar: String? = nil, passwordHash: String? = nil, isSuspended: Bool = false,
@@ -48,6 +50,7 @@ public struct User: Sendable, Codable, Equatable {
             claims["phone_number"] = .string(primaryPhone)
             claims["phone_number_verified"] = true
         }
+        claims.merge(profile.claims) { current, _ in current }
         return claims
     }
 }

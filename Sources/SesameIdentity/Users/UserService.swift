@@ -29,6 +29,8 @@ public struct UserService: AccountProvider {
         /// A password already checked and hashed (bcrypt), as a registration's profile step keeps it; used when
         /// `password` is nil, so the account is stored with its password in one insert.
         public var passwordHash: String?
+        /// The standard profile (Logto's `profile`).
+        public var profile = UserProfile()
         /// A registration whose email a code proved: the user joins the organizations that provision its domain
         /// just in time. Users created by administrators are not provisioned.
         public var provisionsJustInTime = false
@@ -64,9 +66,11 @@ public struct UserService: AccountProvider {
             passwordHash: try await input.password.asyncMap(PasswordHasher(cost: UInt8(clamping: policy.bcryptCost)).hash)
                 ?? input.passwordHash,
             createdAt: now, updatedAt: now)
+        var created = user
+        created.profile = input.profile
         let domain = input.provisionsJustInTime ? email.flatMap { $0.split(separator: "@").last.map(String.init) } : nil
-        try await store.insertUser(user, justInTimeDomain: domain)
-        return user
+        try await store.insertUser(created, justInTimeDomain: domain)
+        return created
     }
 
     /// The user whose identifier and password match. Unknown users and wrong passwords take the same time
@@ -114,10 +118,13 @@ public struct UserService: AccountProvider {
         public var phone: String??
         public var name: String??
         public var avatar: String??
+        /// Fields of the standard profile to set or clear (`UserProfile.merging`); nil leaves it alone.
+        public var profile: JSONValue?
 
         public init(username: String?? = nil, email: String?? = nil, phone: String?? = nil, name: String?? = nil,
-                    avatar: String?? = nil)
+                    avatar: String?? = nil, profile: JSONValue? = nil)
         {
+            self.profile = profile
             self.username = username
             self.email = email
             self.phone = phone
@@ -138,6 +145,7 @@ public struct UserService: AccountProvider {
             if let avatar { try Self.validateAvatar(avatar) }
             user.avatar = avatar
         }
+        if let profile = changes.profile { user.profile = try user.profile.merging(profile) }
         guard user.username != nil || user.primaryEmail != nil || user.primaryPhone != nil else {
             throw IdentityError.invalidInput(phrase: "user.identifier_required")
         }

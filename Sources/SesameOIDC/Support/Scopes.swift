@@ -19,7 +19,7 @@ public enum StandardScope {
 
     /// The scopes discovery advertises, in a stable order. `roles` releases the user's role names (Logto's
     /// plain `roles` scope).
-    public static let supported = ["openid", "offline_access", "profile", "email", "phone", "roles",
+    public static let supported = ["openid", "offline_access", "profile", "email", "phone", "address", "roles",
                                    OrganizationToken.organizationsScope, OrganizationToken.organizationRolesScope]
 
     /// Claims that go in userinfo whenever their scope is granted, but in the ID token only when the
@@ -28,7 +28,9 @@ public enum StandardScope {
                                                      "organizations", "organization_data", "organization_roles"]
 
     public static let supportedClaims = ["sub", "iss", "aud", "exp", "iat", "auth_time", "amr", "acr", "nonce", "at_hash", "name",
-                                         "username", "picture", "updated_at", "email", "email_verified",
+                                         "username", "picture", "updated_at", "given_name", "family_name", "middle_name",
+                                         "nickname", "preferred_username", "profile", "website", "gender", "birthdate",
+                                         "zoneinfo", "locale", "address", "email", "email_verified",
                                          "phone_number", "phone_number_verified", "roles",
                                          "organizations", "organization_data", "organization_roles"]
 

@@ -3,6 +3,7 @@ import Foundation
 import Glibc
 #endif
 import Logging
+import SesameOIDC
 import SesameStorage
 
 /// Everything the server reads at start, validated once. Sources, first match wins: command-line flags,
@@ -32,6 +33,9 @@ public struct ServerConfiguration: Sendable {
     public var metricsAddress: (host: String, port: Int)?
     /// `SESAME_LOG_FORMAT`: `text` (default) or `json`, one object per line for log shippers.
     public var logFormat: LogFormat = .text
+    /// `SESAME_SIGNING_ALG`: the default signing algorithm (ES384; ES256, RS256 or EdDSA): access tokens for API
+    /// resources and the ID tokens of applications that chose none.
+    public var defaultSigningAlgorithm: SigningAlgorithm = .es384
 
     /// How log lines are written.
     public enum LogFormat: String, Sendable {
@@ -77,7 +81,7 @@ public struct ConfigurationError: Error, Sendable, CustomStringConvertible {
 public struct ConfigurationLoader: Sendable {
     public static let keys = ["SESAME_ENDPOINT", "SESAME_HOST", "SESAME_PORT", "SESAME_DB", "SESAME_SECRET",
                               "SESAME_LOG_LEVEL", "SESAME_DEV_MAILBOX", "SESAME_TRUSTED_PROXIES", "SESAME_TRUSTED_PROXY_HEADER",
-                              "SESAME_METRICS_ADDRESS", "SESAME_LOG_FORMAT"]
+                              "SESAME_METRICS_ADDRESS", "SESAME_LOG_FORMAT", "SESAME_SIGNING_ALG"]
 
     public var flags: [String: String]
     public var environment: [String: String]
@@ -156,6 +160,12 @@ public struct ConfigurationLoader: Sendable {
             throw ConfigurationError("SESAME_LOG_FORMAT: '\(format)' is not one of text, json")
         }
         configuration.logFormat = logFormat
+        if let name = value("SESAME_SIGNING_ALG") {
+            guard let algorithm = SigningAlgorithm(rawValue: name) else {
+                throw ConfigurationError("SESAME_SIGNING_ALG: '\(name)' is not one of ES384, ES256, RS256, EdDSA")
+            }
+            configuration.defaultSigningAlgorithm = algorithm
+        }
         return configuration
     }
 

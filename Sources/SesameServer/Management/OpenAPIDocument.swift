@@ -267,6 +267,9 @@ enum OpenAPIDocument {
         .init(method: "get", path: "/api/users/{id}", tag: "Users", summary: "Get a user", response: "User"),
         .init(method: "patch", path: "/api/users/{id}", tag: "Users", summary: "Update a user's profile",
               body: "UserPatch", response: "User"),
+        .init(method: "patch", path: "/api/users/{id}/profile", tag: "Users",
+              summary: "Merge fields into a user's standard profile (null clears one)", body: "UserProfilePatch",
+              response: "UserProfile"),
         .init(method: "patch", path: "/api/users/{id}/password", tag: "Users", summary: "Set a user's password",
               body: "Password", response: "User"),
         .init(method: "patch", path: "/api/users/{id}/is-suspended", tag: "Users", summary: "Suspend or restore a user",
@@ -355,6 +358,8 @@ enum OpenAPIDocument {
     }
 
     static let stringArray: JSONValue = ["type": "array", "items": ["type": "string"]]
+    /// A field of a user's standard profile (null in a request clears it).
+    static let profileText: JSONValue = ["type": ["string", "null"], "maxLength": 256]
     /// An application's `id_token_signed_response_alg` (null in a request: the default, ES384).
     static let idTokenAlgorithm: JSONValue = ["type": ["string", "null"], "enum": ["ES384", "ES256", "RS256", "EdDSA", .null]]
     static let integer: JSONValue = ["type": "integer"]
@@ -397,13 +402,23 @@ enum OpenAPIDocument {
             "id": string(), "username": string(nullable: true), "primaryEmail": string(nullable: true),
             "primaryPhone": string(nullable: true), "name": string(nullable: true), "avatar": string(nullable: true),
             "isSuspended": boolean, "hasPassword": boolean, "createdAt": integer, "updatedAt": integer,
-            "lastSignInAt": ["type": ["integer", "null"]],
+            "lastSignInAt": ["type": ["integer", "null"]], "profile": ["$ref": "#/components/schemas/UserProfile"],
         ], required: ["id", "isSuspended", "createdAt", "updatedAt"]),
+        "UserProfile": object([
+            "familyName": profileText, "givenName": profileText, "middleName": profileText, "nickname": profileText,
+            "preferredUsername": profileText, "profile": profileText, "website": profileText, "gender": profileText,
+            "birthdate": profileText, "zoneinfo": profileText, "locale": profileText,
+            "address": object(["formatted": profileText, "streetAddress": profileText, "locality": profileText,
+                               "region": profileText, "postalCode": profileText, "country": profileText]),
+        ]),
+        "UserProfilePatch": object(["profile": ["$ref": "#/components/schemas/UserProfile"]], required: ["profile"]),
         "UserCreate": object(["username": string(), "primaryEmail": string(), "primaryPhone": string(),
-                              "name": string(), "avatar": string(), "password": string()]),
+                              "name": string(), "avatar": string(), "password": string(),
+                              "profile": ["$ref": "#/components/schemas/UserProfile"]]),
         "UserPatch": object(["username": string(nullable: true), "primaryEmail": string(nullable: true),
                              "primaryPhone": string(nullable: true), "name": string(nullable: true),
-                             "avatar": string(nullable: true)]),
+                             "avatar": string(nullable: true),
+                             "profile": ["$ref": "#/components/schemas/UserProfile"]]),
         "Password": object(["password": string()], required: ["password"]),
         "Suspension": object(["isSuspended": boolean], required: ["isSuspended"]),
         "SignInExperience": object([

@@ -20,13 +20,15 @@ struct UsersRoutes: Sendable {
         api.post("users") { request, _ in
             let body = try await ManagementInput.body(request)
             let settings = try await runtime.signInExperience()
-            let user = try await runtime.users.create(.init(
+            var input = UserService.NewUser(
                 username: try ManagementInput.optionalString(body, "username") ?? nil,
                 email: try ManagementInput.optionalString(body, "primaryEmail") ?? nil,
                 phone: try ManagementInput.optionalString(body, "primaryPhone") ?? nil,
                 name: try ManagementInput.optionalString(body, "name") ?? nil,
                 avatar: try ManagementInput.optionalString(body, "avatar") ?? nil,
-                password: try ManagementInput.optionalString(body, "password") ?? nil), policy: settings.passwordPolicy)
+                password: try ManagementInput.optionalString(body, "password") ?? nil)
+            if let profile = body["profile"], profile != .null { input.profile = try UserProfile().merging(profile) }
+            let user = try await runtime.users.create(input, policy: settings.passwordPolicy)
             return Responses.json(Self.json(user))
         }
         api.get("users/:id") { _, context in
@@ -35,7 +37,7 @@ struct UsersRoutes: Sendable {
         api.patch("users/:id") { request, context in
             let body = try await ManagementInput.body(request)
             for key in body.objectValue?.keys.sorted() ?? [] where !["username", "primaryEmail", "primaryPhone", "name",
-                                                                    "avatar"].contains(key) {
+                                                                    "avatar", "profile"].contains(key) {
                 throw IdentityError.invalidInput(phrase: "input.cannot_change", ["field": key])
             }
             let user = try await runtime.users.update(id: context.parameters.get("id") ?? "", .init(
@@ -43,8 +45,17 @@ struct UsersRoutes: Sendable {
                 email: try ManagementInput.optionalString(body, "primaryEmail"),
                 phone: try ManagementInput.optionalString(body, "primaryPhone"),
                 name: try ManagementInput.optionalString(body, "name"),
-                avatar: try ManagementInput.optionalString(body, "avatar")))
+                avatar: try ManagementInput.optionalString(body, "avatar"), profile: body["profile"]))
             return Responses.json(Self.json(user))
+        }
+        // Logto's `PATCH /api/users/{id}/profile`: `{"profile": {...}}`, merged field by field; answers the profile.
+        api.patch("users/:id/profile") { request, context in
+            let body = try await ManagementInput.body(request)
+            guard let profile = body["profile"] else {
+                throw IdentityError.invalidInput(phrase: "input.required", ["field": "profile"])
+            }
+            let user = try await runtime.users.update(id: context.parameters.get("id") ?? "", .init(profile: profile))
+            return Responses.json(user.profile.json)
         }
         api.patch("users/:id/password") { request, context in
             let body = try await ManagementInput.body(request)
@@ -147,6 +158,7 @@ struct UsersRoutes: Sendable {
             "createdAt": ManagementInput.epochMilliseconds(user.createdAt),
             "updatedAt": ManagementInput.epochMilliseconds(user.updatedAt),
             "lastSignInAt": user.lastSignInAt.map(ManagementInput.epochMilliseconds) ?? .null,
+            "profile": user.profile.json,
         ]
     }
 }

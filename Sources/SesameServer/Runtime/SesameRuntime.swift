@@ -70,6 +70,7 @@ public struct SesameRuntime: Sendable {
         users = UserService(store: store, claimsStore: store, hasher: PasswordHasher(), now: now)
         var providerConfiguration = ProviderConfiguration(issuer: configuration.issuer)
         providerConfiguration.keyActivationDelay = configuration.keyActivationDelay
+        providerConfiguration.defaultSigningAlgorithm = configuration.defaultSigningAlgorithm
         provider = OIDCProvider(configuration: providerConfiguration, storage: store, accounts: users, now: now)
         applications = ApplicationService(store: store, now: now)
         resources = ResourceService(store: store, protectedIndicator: provider.configuration.managementResource,

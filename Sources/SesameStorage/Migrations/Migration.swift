@@ -14,5 +14,6 @@ public struct Migration: Sendable {
     public static let all: [Migration] = [.m0001Initial, .m0002Connectors, .m0003SignInExperience, .m0004Experiences, .m0005ManagementClients, .m0006AuditLog,
                                           .m0007Console, .m0008ApplicationSecrets, .m0009SecretCheck, .m0010BrandingAssets, .m0011Roles,
                                           .m0012Organizations, .m0013OrganizationInvitations, .m0014OrganizationConsents, .m0015Mfa,
-                                          .m0016IdTokenAlgorithms, .m0017ClaimsRequests]
+                                          .m0016IdTokenAlgorithms, .m0017ClaimsRequests,
+                                          .m0018UserProfiles]
 }

@@ -4,13 +4,13 @@ import SesameIdentity
 extension SQLStore: UserStore {
     static let userColumns = """
         id, username, username_key, primary_email, primary_phone, name, avatar, password_hash, is_suspended,
-        created_at, updated_at, last_sign_in_at
+        created_at, updated_at, last_sign_in_at, profile
         """
 
     /// Inserts the user and gives them every default `User` role, in one transaction.
     public func insertUser(_ user: User, justInTimeDomain: String?) async throws {
         var statements: [(String, [SQLValue])] = [
-            ("INSERT INTO users (\(Self.userColumns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", Self.binds(user)),
+            ("INSERT INTO users (\(Self.userColumns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", Self.binds(user)),
             ("INSERT INTO users_roles (user_id, role_id) SELECT ?, id FROM roles WHERE type = 'User' AND is_default = 1",
              [.text(user.id)]),
         ]
@@ -60,8 +60,8 @@ extension SQLStore: UserStore {
         do {
             try await database.query("""
                 UPDATE users SET username = ?, username_key = ?, primary_email = ?, primary_phone = ?, name = ?,
-                avatar = ?, password_hash = ?, is_suspended = ?, created_at = ?, updated_at = ?, last_sign_in_at = ?
-                WHERE id = ?
+                avatar = ?, password_hash = ?, is_suspended = ?, created_at = ?, updated_at = ?, last_sign_in_at = ?,
+                profile = ? WHERE id = ?
                 """, Array(binds.dropFirst()) + [binds[0]])
         } catch {
             if let detail = Self.uniqueViolation(error) { throw Self.conflictError(detail) }
@@ -131,15 +131,18 @@ extension SQLStore: UserStore {
     private static func binds(_ user: User) -> [SQLValue] {
         [.text(user.id), .string(user.username), .string(user.username?.lowercased()), .string(user.primaryEmail),
          .string(user.primaryPhone), .string(user.name), .string(user.avatar), .string(user.passwordHash),
-         .bool(user.isSuspended), .date(user.createdAt), .date(user.updatedAt), .date(user.lastSignInAt)]
+         .bool(user.isSuspended), .date(user.createdAt), .date(user.updatedAt), .date(user.lastSignInAt),
+         user.profile.isEmpty ? .null : .json(user.profile)]
     }
 
     static func userFromRow(_ row: SQLRow) throws -> User {
-        User(id: try row.string("id"), username: row.optionalString("username"),
+        var user = User(id: try row.string("id"), username: row.optionalString("username"),
              primaryEmail: row.optionalString("primary_email"), primaryPhone: row.optionalString("primary_phone"),
              name: row.optionalString("name"), avatar: row.optionalString("avatar"),
              passwordHash: row.optionalString("password_hash"), isSuspended: try row.bool("is_suspended"),
              createdAt: try row.date("created_at"), updatedAt: try row.date("updated_at"),
              lastSignInAt: row.optionalDate("last_sign_in_at"))
+        if row.optionalString("profile") != nil { user.profile = try row.json("profile") }
+        return user
     }
 }
