@@ -217,8 +217,8 @@ def test_both_instances_share_one_signing_key(cluster):
     assert [d["issuer"] for d in discovery] == [issuer, issuer]
     assert all(d["token_endpoint"] == issuer + "/token" for d in discovery)
     jwks = [requests.get(i.base + "/oidc/jwks", timeout=5).json() for i in cluster.instances]
-    # One current key per algorithm in use: the default ES384 and RS256, the same on both instances.
-    assert jwks[0] == jwks[1] and sorted(key["kty"] for key in jwks[0]["keys"]) == ["EC", "RSA"]
+    # One current key per algorithm (ES384, ES256, EdDSA, RS256), the same on both instances.
+    assert jwks[0] == jwks[1] and sorted(key["kty"] for key in jwks[0]["keys"]) == ["EC", "EC", "OKP", "RSA"]
 
 
 def test_round_robin_reaches_both_instances(cluster):

@@ -96,7 +96,7 @@ struct App: AsyncParsableCommand {
                     name: name, redirectURIs: redirectURIs.isEmpty ? nil : redirectURIs,
                     postLogoutRedirectURIs: postLogoutRedirectURIs.isEmpty ? nil : postLogoutRedirectURIs,
                     idTokenSignedResponseAlg: algorithm))
-                let alg = (client.idTokenSignedResponseAlg ?? .es384).rawValue
+                let alg = (client.idTokenSignedResponseAlg ?? runtime.configuration.defaultSigningAlgorithm).rawValue
                 report(json, ["id": .string(client.id), "name": .string(client.name), "idTokenSignedResponseAlg": .string(alg)],
                        "Updated application \"\(client.name)\" (\(client.id)); ID tokens signed \(alg)")
             }
@@ -116,14 +116,15 @@ struct App: AsyncParsableCommand {
                         ["id": .string(client.id), "name": .string(client.name), "type": .string(client.type.rawValue),
                          "redirectUris": .array(client.redirectURIs.map { .string($0) }),
                          "postLogoutRedirectUris": .array(client.postLogoutRedirectURIs.map { .string($0) }),
-                         "idTokenSignedResponseAlg": .string((client.idTokenSignedResponseAlg ?? .es384).rawValue)]
+                         "idTokenSignedResponseAlg": .string((client.idTokenSignedResponseAlg
+                                                                  ?? runtime.configuration.defaultSigningAlgorithm).rawValue)]
                     }))
                 } else if clients.isEmpty {
                     print("no applications")
                 } else {
                     for client in clients {
                         print("\(client.id)  \(client.type.rawValue.padding(toLength: 16, withPad: " ", startingAt: 0)) "
-                            + "\((client.idTokenSignedResponseAlg ?? .es384).rawValue.padding(toLength: 6, withPad: " ", startingAt: 0)) "
+                            + "\((client.idTokenSignedResponseAlg ?? runtime.configuration.defaultSigningAlgorithm).rawValue.padding(toLength: 6, withPad: " ", startingAt: 0)) "
                             + client.name)
                     }
                 }

@@ -71,9 +71,9 @@ struct CLITests {
         let resource = try sesame("resource", "create", "--indicator", "https://api.test", "--scope", "read", "--json")
         #expect((resource.json as? [String: Any])?["scopes"] as? [String] == ["read"])
 
-        // One key per algorithm in use: ES384 (the default) and RS256 (every OP offers it) from the start.
+        // One key per algorithm, made at first start: ES384 (the default), RS256 (every OP offers it), ES256, EdDSA.
         let keys = try #require(try sesame("keys", "list", "--json").json as? [[String: Any]])
-        #expect(Set(keys.compactMap { $0["alg"] as? String }) == ["ES384", "RS256"])
+        #expect(Set(keys.compactMap { $0["alg"] as? String }) == ["ES384", "ES256", "RS256", "EdDSA"])
         #expect(keys.allSatisfy { $0["current"] as? Bool == true })
         #expect(keys.first { $0["default"] as? Bool == true }?["alg"] as? String == "ES384")
         let rotated = try sesame("keys", "rotate", "--alg", "ES384", "--json")
@@ -86,10 +86,9 @@ struct CLITests {
         #expect(es384.map { $0["current"] as? Bool } == [false, true])
         #expect(after.first { $0["alg"] as? String == "RS256" }?["current"] as? Bool == true)
         #expect(try sesame("keys", "list").stdout.contains("next"))
-        // At setup, a key can take over at once; an algorithm without keys gets its first one.
+        // At setup, a key can take over at once.
         let immediate = try #require(try sesame("keys", "rotate", "--alg", "ES384", "--immediately", "--json").json
             as? [String: Any])
-        _ = try sesame("keys", "rotate", "--alg", "EdDSA")
         let now = try #require(try sesame("keys", "list", "--json").json as? [[String: Any]])
         #expect(now.first { $0["default"] as? Bool == true }?["kid"] as? String == immediate["kid"] as? String)
         #expect(now.first { $0["alg"] as? String == "EdDSA" }?["current"] as? Bool == true)
@@ -388,7 +387,7 @@ struct CLITests {
         let rotated = try sesame("secret", "rotate", "--json", environment: ["SESAME_NEW_SECRET": new])
         #expect(rotated.status == 0, "\(rotated.stderr)")
         #expect((rotated.json as? [String: Any])?["connectors"] as? Int == 1)
-        #expect((rotated.json as? [String: Any])?["signingKeys"] as? Int == 2)  // ES384 and RS256
+        #expect((rotated.json as? [String: Any])?["signingKeys"] as? Int == 4)  // one per algorithm
         #expect(try sesame("keys", "list").status == 1)
         let after = try sesame("connector", "list", "--json", environment: ["SESAME_SECRET": new])
         #expect(after.status == 0, "\(after.stderr)")

@@ -236,7 +236,7 @@ struct CodeFlowTests {
             let before = try #require(try await Self.exchange(fixture, browser, authorization).json["id_token"]?.stringValue)
             let newKey = try await fixture.runtime.rotateKeys(algorithm: .es384)
             let jwks = try await browser.get("/oidc/jwks").json["keys"]?.arrayValue ?? []
-            #expect(jwks.count == 3)  // the old and the new ES384 key, and the RS256 key
+            #expect(jwks.count == 5)  // the old and the new ES384 key, and one of each other algorithm
             _ = try await Self.verify(before, browser)
             let second = try await Self.signIn(fixture, browser)
             let after = try #require(try await Self.exchange(fixture, browser, second).json["id_token"]?.stringValue)

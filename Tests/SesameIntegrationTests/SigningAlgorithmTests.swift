@@ -54,7 +54,7 @@ struct SigningAlgorithmTests {
             #expect(refreshedToken.header["alg"] == "RS256")
             // The JWKS has both keys; the RSA modulus is 2048 bits; discovery lists the default first.
             let keys = try await browser.get("/oidc/jwks").json["keys"]?.arrayValue ?? []
-            #expect(Set(keys.compactMap { $0["kty"]?.stringValue }) == ["EC", "RSA"])
+            #expect(Set(keys.compactMap { $0["kty"]?.stringValue }) == ["EC", "RSA", "OKP"])
             let modulus = try #require(keys.first { $0["kty"] == "RSA" }?["n"]?.stringValue)
             #expect(try #require(Base64URL.decode(modulus)).count * 8 >= 2048)
             let document = try await browser.get("/oidc/.well-known/openid-configuration").json
@@ -86,7 +86,7 @@ struct SigningAlgorithmTests {
             do {
                 let snapshot = try await runtime.provider.keys.snapshot()
                 #expect(snapshot.current.algorithm == .es256)
-                #expect(Set(snapshot.currentByAlgorithm.keys) == [.es256, .rs256])
+                #expect(Set(snapshot.currentByAlgorithm.keys) == [.es256, .es384, .rs256, .edDSA])
             } catch {
                 try? await runtime.close()
                 throw error
@@ -106,7 +106,7 @@ struct SigningAlgorithmTests {
             #expect(created.json["oidcClientMetadata"]?["idTokenSignedResponseAlg"] == "EdDSA")
             let id = try #require(created.json["id"]?.stringValue)
             let secret = try #require(created.json["secret"]?.stringValue)
-            // No EdDSA key existed: the first one is made for this app's first ID token, and published.
+            // The EdDSA key made at first start signs this app's ID tokens.
             let tokens = try await Self.tokens(fixture, browser, clientID: id, secret: secret,
                                                redirectURI: Fixture.secondCallback)
             let verified = try await CodeFlowTests.verify(try #require(tokens["id_token"]?.stringValue), browser)

@@ -33,7 +33,7 @@ final class InMemoryStorage: ProviderStorage, Sendable {
 
     func insertInitialSigningKey(_ key: SigningKey) async throws {
         state.withLock { state in
-            if !state.keys.contains(where: { $0.algorithm == key.algorithm }) { state.keys.append(key) }
+            if !state.keys.contains(where: { $0.algorithm == key.algorithm && $0.retiredAt == nil }) { state.keys.append(key) }
         }
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 import SesameOIDC
+import Synchronization
 import Testing
 
 /// RFC 6749 §2.3, §4.1.3, §4.4, §6, RFC 7636 §4.6, OIDC Core §3.1.3.
@@ -265,8 +266,8 @@ struct TokenEndpointTests {
         let key = try SigningKey.generate(.es384, now: fixture.clock.now)
         try await fixture.storage.rotate(to: key, now: fixture.clock.now)
         await fixture.provider.keys.invalidate()
-        // Published at once (beside the RS256 key), so every JWKS cached from now on has it...
-        #expect(try await fixture.provider.jwks()["keys"]?.arrayValue?.count == 3)
+        // Published at once (beside the other algorithms' keys), so every JWKS cached from now on has it...
+        #expect(try await fixture.provider.jwks()["keys"]?.arrayValue?.count == 5)
         // ...but the old key signs until the activation delay has passed.
         let (during, _) = try await fixture.signIn()
         let signedDuring = try await fixture.verify(try #require(try await fixture.exchange(during)["id_token"]?.stringValue))
@@ -280,7 +281,28 @@ struct TokenEndpointTests {
         // Once every token the old key signed has expired, it leaves the JWKS.
         fixture.clock.advance(fixture.provider.configuration.retiredKeyRetention + 10)
         await fixture.provider.keys.invalidate()
-        #expect(try await fixture.provider.jwks()["keys"]?.arrayValue?.count == 2)
+        #expect(try await fixture.provider.jwks()["keys"]?.arrayValue?.count == 4)
+    }
+
+    /// Before keys were per algorithm, `keys rotate --alg RS256` retired every key: after the upgrade the ES384 key
+    /// retired then (gone from the JWKS, or about to be) never signs again; a new ES384 key takes over at once.
+    @Test func anAlgorithmWhoseKeysWereAllRetiredGetsANewKey() async throws {
+        let fixture = EngineFixture()
+        let old = try SigningKey.generate(.es384, now: fixture.clock.now)
+        try await fixture.storage.insertInitialSigningKey(old)
+        fixture.clock.advance(100)
+        fixture.storage.state.withLock { state in
+            for index in state.keys.indices { state.keys[index].retiredAt = fixture.clock.now }
+        }
+        try await fixture.storage.insertInitialSigningKey(try SigningKey.generate(.rs256, now: fixture.clock.now))
+        fixture.clock.advance(fixture.provider.configuration.retiredKeyRetention + 10)
+        let snapshot = try await fixture.provider.keys.snapshot()
+        #expect(snapshot.current.algorithm == .es384)
+        #expect(snapshot.current.kid != old.kid)
+        #expect(!snapshot.published.contains { $0.kid == old.kid })
+        let (code, _) = try await fixture.signIn()
+        let token = try await fixture.verify(try #require(try await fixture.exchange(code)["id_token"]?.stringValue))
+        #expect(token.header["kid"]?.stringValue == snapshot.current.kid)
     }
 
     @Test func namedSecretsAuthenticateUntilTheyExpire() {
@@ -312,7 +334,7 @@ struct TokenEndpointTests {
         try await fixture.storage.rotate(to: third, now: fixture.clock.now)
         await fixture.provider.keys.invalidate()
         #expect(try await fixture.provider.keys.snapshot().current.kid == first.kid)
-        #expect(try await fixture.provider.keys.snapshot().published.count == 4)  // three ES384 and the RS256 key
+        #expect(try await fixture.provider.keys.snapshot().published.count == 6)  // three ES384, one of each other
         fixture.clock.advance(delay)
         await fixture.provider.keys.invalidate()
         #expect(try await fixture.provider.keys.snapshot().current.kid == third.kid)

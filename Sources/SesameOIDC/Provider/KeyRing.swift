@@ -5,8 +5,9 @@ import Foundation
 ///
 /// Each algorithm's keys rotate on their own with the same rule: a rotated-in key is published at once and signs
 /// only after `keyActivationDelay` (until then the key it replaced goes on signing); the first key of an algorithm
-/// signs at once. `ProviderConfiguration.requiredSigningAlgorithms` (ES384 and RS256) always have a key; another
-/// algorithm gets its first key when an application first needs it (`key(for:)`).
+/// signs at once. `ProviderConfiguration.requiredSigningAlgorithms` (all of them) always have a current key, made at
+/// first start, and at the first start after an upgrade for an algorithm whose keys were all retired (before keys
+/// were per algorithm, a rotation retired every key); `key(for:)` makes one should a key still be missing.
 public actor KeyRing {
     public struct Snapshot: Sendable {
         /// The default algorithm's signing key (access tokens, applications without an algorithm of their own).
@@ -16,12 +17,12 @@ public actor KeyRing {
         /// Every key whose tokens may still be valid (the JWKS).
         public let published: [VerificationKey]
 
-        /// The algorithms with a current key: the default first, then in `SigningAlgorithm.allCases` order
-        /// (`id_token_signing_alg_values_supported`).
+        /// The algorithms with a current key: the default first, then RS256 (the one every relying party may
+        /// count on), then the others in `SigningAlgorithm.allCases` order (`id_token_signing_alg_values_supported`).
         public var algorithms: [SigningAlgorithm] {
-            [current.algorithm] + SigningAlgorithm.allCases.filter {
+            [current.algorithm] + ([.rs256] + SigningAlgorithm.allCases).filter {
                 $0 != current.algorithm && currentByAlgorithm[$0] != nil
-            }
+            }.reduce(into: [SigningAlgorithm]()) { if !$0.contains($1) { $0.append($1) } }
         }
     }
 
@@ -71,8 +72,9 @@ public actor KeyRing {
 
     private func load(now: Date) async throws -> Snapshot {
         var keys = try await store.signingKeys()
+        // An algorithm without a key in force (none, or only retired ones) gets a new first key.
         let missing = configuration.requiredSigningAlgorithms.filter { algorithm in
-            !keys.contains { $0.algorithm == algorithm }
+            !keys.contains { $0.algorithm == algorithm && $0.retiredAt == nil }
         }
         if !missing.isEmpty {
             for algorithm in missing { try await store.insertInitialSigningKey(SigningKey.generate(algorithm, now: now)) }
@@ -98,22 +100,30 @@ public actor KeyRing {
         return snapshot
     }
 
-    /// The key that signs among one algorithm's keys (`keys`, and those of them still published, `live`).
-    private static func signingKey(of keys: [SigningKey], live: [SigningKey], now: Date, delay: TimeInterval)
-        -> SigningKey?
-    {
-        let first = keys.min { $0.createdAt < $1.createdAt }
-        // A key signs once published for the delay; the algorithm's very first key signs from the start.
-        func wasActive(_ key: SigningKey, at moment: Date) -> Bool {
-            key.kid == first?.kid || moment.timeIntervalSince(key.createdAt) >= delay
+    /// The key that signs among one algorithm's keys (`keys`, and those of them still published, `live`): never a
+    /// key that is no longer published, nor one whose algorithm has a newer key in force that replaced nothing.
+    static func signingKey(of keys: [SigningKey], live: [SigningKey], now: Date, delay: TimeInterval) -> SigningKey? {
+        guard let newest = live.first(where: { $0.retiredAt == nil }) else { return nil }
+        // A rotation retires the key in force when it stores the new one (dated now, or back by the delay for
+        // `--immediately`). A key that replaced nothing (the algorithm's first, or the first after an upgrade found
+        // only retired keys) signs from the start; a replacing key once published for the delay.
+        func replacedAnother(_ key: SigningKey) -> Bool {
+            keys.contains { other in
+                guard other.kid != key.kid, let retiredAt = other.retiredAt else { return false }
+                // Retired when `key` came in (and not after `key` itself was retired).
+                return retiredAt >= key.createdAt && retiredAt <= key.createdAt.addingTimeInterval(delay)
+                    && retiredAt <= (key.retiredAt ?? .distantFuture)
+            }
         }
-        let newest = live.first { $0.retiredAt == nil }
-        // While the newest waits, the key retired last among those that had been signing goes on signing
-        // (not one rotated in and out within the delay, which clients may not know yet).
+        func wasActive(_ key: SigningKey, at moment: Date) -> Bool {
+            !replacedAnother(key) || moment.timeIntervalSince(key.createdAt) >= delay
+        }
+        if wasActive(newest, at: now) { return newest }
+        // While the newest waits, the key retired last among those that had been signing goes on signing (not one
+        // rotated in and out within the delay, which clients may not know yet).
         let previous = live.filter { key in key.retiredAt.map { wasActive(key, at: $0) } ?? false }
             .max { ($0.retiredAt ?? .distantPast) < ($1.retiredAt ?? .distantPast) }
-        let isActive = newest.map { wasActive($0, at: now) } ?? false
-        return (isActive ? newest : previous ?? newest) ?? live.first ?? keys.first
+        return previous ?? newest
     }
 
     /// When a key starts signing.

@@ -14,10 +14,12 @@ public struct ProviderConfiguration: Sendable {
     /// SDKs and the seed's Auth.js path expect).
     public var defaultSigningAlgorithm: SigningAlgorithm = .es384
 
-    /// The algorithms that always have a current key: the default and RS256, which every OpenID Provider must offer
-    /// (OpenID Connect Core §15.1, Discovery §3). Others get a key when an application first needs one.
+    /// The algorithms that always have a current key: every one Sesame signs with, RS256 among them as every OpenID
+    /// Provider must offer it (OpenID Connect Core §15.1, Discovery §3). Made at first start, so a key is published
+    /// long before an application first chooses its algorithm, and every later key of it goes through
+    /// `keyActivationDelay` (a key made on the spot would sign before other instances and relying parties had it).
     public var requiredSigningAlgorithms: [SigningAlgorithm] {
-        defaultSigningAlgorithm == .rs256 ? [.rs256] : [defaultSigningAlgorithm, .rs256]
+        [defaultSigningAlgorithm] + SigningAlgorithm.allCases.filter { $0 != defaultSigningAlgorithm }
     }
     /// How long keys are cached before the store is read again; rotation reaches every instance this fast.
     public var keyCacheTTL: TimeInterval = 5

@@ -70,14 +70,15 @@ extension OIDCProvider {
         let now = now()
         let key = try await keys.key(for: client?.idTokenSignedResponseAlg)
         var claims = StandardScope.claims(of: account, scopes: context.scopes)
+        if let requested = context.claims?.idToken.keys {
+            // Before the extended-claims filter: a claim asked for one by one obeys the ID token config too.
+            claims.merge(Self.requestedClaims(requested, of: account, scopes: context.scopes, client: client)) { $1 }
+        }
         let extended = StandardScope.extendedClaims.filter { claims[$0] != nil }
         if !extended.isEmpty {
             var enabled = enabledExtendedClaims
             if enabled == nil { enabled = try await accounts.enabledExtendedIDTokenClaims() }
             for name in extended where enabled?.contains(name) != true { claims[name] = nil }
-        }
-        if let requested = context.claims?.idToken.keys {
-            claims.merge(Self.requestedClaims(requested, of: account, scopes: context.scopes, client: client)) { $1 }
         }
         claims["iss"] = .string(issuer)
         claims["sub"] = .string(account.id)

@@ -85,7 +85,7 @@ extension ConsoleSections {
                             "values": SigningAlgorithm.allCases.map(\.rawValue).joined(separator: ", "),
                         ])
                     }
-                    algorithm = .some(chosen == .es384 ? nil : chosen)
+                    algorithm = .some(chosen)
                 }
             }
             let changes = ApplicationService.Changes(
@@ -206,8 +206,11 @@ extension ConsoleSections {
                 "postLogoutRedirectUris": (form?.postLogoutRedirectURIs ?? app.postLogoutRedirectURIs)
                     .joined(separator: "\n"),
             ],
-            "algorithms": ([nil] + SigningAlgorithm.allCases.filter { $0 != .es384 }).map { (algorithm: SigningAlgorithm?) in
-                ["value": algorithm?.rawValue ?? "default", "label": algorithm?.rawValue ?? visit.t("idTokenAlgDefault"),
+            // Every algorithm, and the server's default (`SESAME_SIGNING_ALG`) for an application that chose none.
+            "algorithms": ([nil] + SigningAlgorithm.allCases).map { (algorithm: SigningAlgorithm?) in
+                ["value": algorithm?.rawValue ?? "default",
+                 "label": algorithm?.rawValue ?? visit.t("idTokenAlgDefault")
+                    .replacingOccurrences(of: "%{alg}", with: runtime.configuration.defaultSigningAlgorithm.rawValue),
                  "selected": (form?.idTokenSignedResponseAlg ?? app.idTokenSignedResponseAlg) == algorithm] as [String: Any]
             },
             "framework": ["name": framework.name(visit.text)],

@@ -13,7 +13,7 @@ struct ApplicationsRoutes: Sendable {
         api.get("applications") { request, _ in
             let (offset, limit) = try ManagementInput.page(request)
             let all = try await runtime.store.clients()
-            let page = all.dropFirst(offset).prefix(limit).map { Self.json($0) }
+            let page = all.dropFirst(offset).prefix(limit).map { Self.json($0, defaultAlgorithm: runtime.configuration.defaultSigningAlgorithm) }
             return Responses.json(.array(Array(page)), headers: [HTTPField.Name("Total-Number")!: "\(all.count)"])
         }
         api.post("applications") { request, _ in
@@ -34,10 +34,11 @@ struct ApplicationsRoutes: Sendable {
                                                                        "postLogoutRedirectUris") ?? [],
                 isThirdParty: body["isThirdParty"]?.boolValue ?? false,
                 idTokenSignedResponseAlg: try Self.idTokenAlgorithm(metadata) ?? nil)
-            return Responses.json(Self.json(created.client, secret: created.secret))
+            return Responses.json(Self.json(created.client, secret: created.secret,
+                                                    defaultAlgorithm: runtime.configuration.defaultSigningAlgorithm))
         }
         api.get("applications/:id") { _, context in
-            Responses.json(Self.json(try await client(context)))
+            Responses.json(Self.json(try await client(context), defaultAlgorithm: runtime.configuration.defaultSigningAlgorithm))
         }
         api.patch("applications/:id") { request, context in
             let body = try await ManagementInput.body(request)
@@ -52,7 +53,7 @@ struct ApplicationsRoutes: Sendable {
                 postLogoutRedirectURIs: try ManagementInput.stringList(metadata?["postLogoutRedirectUris"],
                                                                        "postLogoutRedirectUris"),
                 idTokenSignedResponseAlg: try Self.idTokenAlgorithm(metadata)))
-            return Responses.json(Self.json(updated))
+            return Responses.json(Self.json(updated, defaultAlgorithm: runtime.configuration.defaultSigningAlgorithm))
         }
         api.get("applications/:id/secrets") { _, context in
             let client = try await client(context)
@@ -124,14 +125,15 @@ struct ApplicationsRoutes: Sendable {
         return .some(algorithm)
     }
 
-    static func json(_ client: Client, secret: String? = nil) -> JSONValue {
+    /// `defaultAlgorithm`: the server's (`SESAME_SIGNING_ALG`), shown for an application that chose none.
+    static func json(_ client: Client, secret: String? = nil, defaultAlgorithm: SigningAlgorithm = .es384) -> JSONValue {
         var object: [String: JSONValue] = [
             "id": .string(client.id), "name": .string(client.name), "type": .string(client.type.rawValue),
             "description": client.description.map { .string($0) } ?? .null,
             "oidcClientMetadata": [
                 "redirectUris": .array(client.redirectURIs.map { .string($0) }),
                 "postLogoutRedirectUris": .array(client.postLogoutRedirectURIs.map { .string($0) }),
-                "idTokenSignedResponseAlg": .string((client.idTokenSignedResponseAlg ?? .es384).rawValue),
+                "idTokenSignedResponseAlg": .string((client.idTokenSignedResponseAlg ?? defaultAlgorithm).rawValue),
             ],
             "isThirdParty": .bool(client.isThirdParty),
             "hasLegacySecret": .bool(client.secretHash != nil),

@@ -95,7 +95,8 @@ struct OrganizationsRoutes: Sendable {
                 let result = try await runtime.store.memberApplications(of: organization.id, offset: offset,
                                                                         limit: limit)
                 return Responses.json(.array(result.members.map { member in
-                    var object = ApplicationsRoutes.json(member.holder).objectValue ?? [:]
+                    var object = ApplicationsRoutes.json(member.holder,
+                                                           defaultAlgorithm: runtime.configuration.defaultSigningAlgorithm).objectValue ?? [:]
                     object["organizationRoles"] = Self.roleRefs(member.roles)
                     return .object(object)
                 }), headers: ManagementInput.total(result.total))

@@ -113,7 +113,9 @@ struct RolesRoutes: Sendable {
         api.get("roles/:id/applications") { request, context in
             let (offset, limit) = try ManagementInput.page(request)
             let result = try await roles.applications(holdingRole: Self.id(context), offset: offset, limit: limit)
-            return Responses.json(.array(result.applications.map { ApplicationsRoutes.json($0) }),
+            return Responses.json(.array(result.applications.map {
+                ApplicationsRoutes.json($0, defaultAlgorithm: runtime.configuration.defaultSigningAlgorithm)
+            }),
                                   headers: ManagementInput.total(result.total))
         }
         api.post("roles/:id/applications") { request, context in

@@ -23,7 +23,8 @@ extension SQLStore: SigningKeyStore {
     /// (`first_signing_key:ES384`), claimed with `ON CONFLICT DO NOTHING` (which waits for a concurrent claim on
     /// PostgreSQL), lets exactly one of them store its key, in the same transaction. (`INSERT ... WHERE NOT EXISTS`
     /// alone let two through now and then.) Databases from before keys per algorithm hold the marker
-    /// `first_signing_key` for their first key, whose algorithm then has keys already.
+    /// `first_signing_key` for their first key; an algorithm whose keys a server-wide rotation of those days retired
+    /// gets its per-algorithm marker and a key in force here.
     public func insertInitialSigningKey(_ key: SigningKey) async throws {
         let binds = try keyBinds(key)
         try await sealing { database in
@@ -33,7 +34,7 @@ extension SQLStore: SigningKeyStore {
             guard !claimed.isEmpty else { return }
             try await database.query("""
                 INSERT INTO signing_keys (kid, alg, sealed_private_key, created_at)
-                SELECT ?, ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM signing_keys WHERE alg = ?)
+                SELECT ?, ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM signing_keys WHERE alg = ? AND retired_at IS NULL)
                 """, binds + [.text(key.algorithm.rawValue)])
         }
     }
