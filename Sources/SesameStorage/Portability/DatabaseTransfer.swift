@@ -46,6 +46,11 @@ public struct TableDigest: Sendable {
 
     public init() {}
 
+    /// Adds one row given as its values in `columns` order (as `DatabaseTransfer.forEachPage` reads them).
+    public mutating func add(columns: [String], values: [SQLValue]) {
+        add(zip(columns, values).map { (column: $0, value: $1) })
+    }
+
     /// The rows added so far.
     public var count: Int { rowHashes.count }
 
@@ -216,7 +221,7 @@ public enum DatabaseTransfer {
                     let total = sizes[table.name] ?? 0
                     var digest = TableDigest()
                     try await forEachPage(of: table, columns: columns, in: source) { rows in
-                        for row in rows { digest.add(Array(zip(columns, row)).map { (column: $0.0, value: $0.1) }) }
+                        for row in rows { digest.add(columns: columns, values: row) }
                         try await insert(rows, into: table, columns: columns, conflict: .refuse, in: target)
                         progress(TransferProgress(table: table.name, done: digest.count, total: total))
                     }
@@ -241,7 +246,7 @@ public enum DatabaseTransfer {
             let columns = try await TableCatalog.columns(of: table.name, in: database)
             var digest = TableDigest()
             try await forEachPage(of: table, columns: columns, in: database) { rows in
-                for row in rows { digest.add(Array(zip(columns, row)).map { (column: $0.0, value: $0.1) }) }
+                for row in rows { digest.add(columns: columns, values: row) }
             }
             summaries.append(TableSummary(table: table.name, rows: digest.count, digest: digest.finalize()))
         }

@@ -58,10 +58,9 @@ public enum LogicalExport {
                     var digest = TableDigest()
                     try await DatabaseTransfer.forEachPage(of: table, columns: columns, in: database) { rows in
                         for row in rows {
-                            let pairs = Array(zip(columns, row)).map { (column: $0.0, value: $0.1) }
-                            digest.add(pairs)
+                            digest.add(columns: columns, values: row)
                             var object: [String: JSONValue] = [:]
-                            for (column, value) in pairs { object[column] = json(value) }
+                            for (column, value) in zip(columns, row) { object[column] = json(value) }
                             try writer.write(.object(["table": .string(table.name), "row": .object(object)]))
                         }
                         progress(TransferProgress(table: table.name, done: digest.count, total: total))
@@ -203,7 +202,7 @@ public enum LogicalExport {
                 pendingTable = table
                 pendingColumns = columns
                 pending.append(values)
-                digests[name, default: TableDigest()].add(Array(zip(columns, values)).map { (column: $0.0, value: $0.1) })
+                digests[name, default: TableDigest()].add(columns: columns, values: values)
             }
             try await flush()
             guard let trailer else { throw TransferRefusal("\(file) is truncated: it ends without its trailer line") }
