@@ -90,6 +90,7 @@ let package = Package(
             name: "SesameServer",
             dependencies: [
                 "SesameOIDC", "SesameIdentity", "SesameStorage", "SesameConnectors",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Mustache", package: "swift-mustache"),
                 .product(name: "MultipartKit", package: "multipart-kit"),

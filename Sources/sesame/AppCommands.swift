@@ -19,6 +19,26 @@ struct App: AsyncParsableCommand {
         return algorithm
     }
 
+    /// `--auth-method`: a `token_endpoint_auth_method`, or `default` (the type's own) for `update`.
+    static func authenticationMethod(_ name: String, allowingDefault: Bool) throws -> ClientAuthenticationMethod? {
+        if allowingDefault, name == "default" { return nil }
+        guard let method = ClientAuthenticationMethod(rawValue: name) else {
+            throw fail("--auth-method must be one of "
+                + ClientAuthenticationMethod.allCases.map(\.rawValue).joined(separator: ", ")
+                + (allowingDefault ? " or default" : ""))
+        }
+        return method
+    }
+
+    /// Reads `--jwks-file`: a JWK Set of public keys, as JSON (at most 1 MiB).
+    static func keySet(file path: String) throws -> JSONValue {
+        guard let data = FileManager.default.contents(atPath: path) else { throw fail("cannot read \(path)") }
+        guard data.count <= 1 << 20, let jwks = try? JSONValue.decode(data), jwks.objectValue != nil else {
+            throw fail("\(path) is not a JWK Set (a JSON object with a \"keys\" array)")
+        }
+        return jwks
+    }
+
     enum Kind: String, ExpressibleByArgument, CaseIterable {
         case traditional, spa, native, m2m
 
@@ -46,15 +66,24 @@ struct App: AsyncParsableCommand {
         @Flag(help: "Give this m2m app the built-in role \"Management API access\" (resource https://default.logto.app/api, scope all).")
         var management = false
         @Option(help: "The algorithm of its ID tokens: ES384 (default), ES256, RS256 or EdDSA.") var idTokenAlg: String?
+        @Option(help: "How it authenticates at the token endpoint: client_secret_basic, client_secret_post, client_secret_jwt or private_key_jwt (default: its secret, basic or post).")
+        var authMethod: String?
+        @Option(help: "private_key_jwt: a file holding its public keys as a JWK Set (JSON).") var jwksFile: String?
+        @Option(help: "private_key_jwt: the https URL where it publishes its JWK Set.") var jwksUri: String?
+        @Option(help: "The one algorithm its client assertions may use (RS256, ES256, ES384, EdDSA, HS256, HS384, HS512).")
+        var authSigningAlg: String?
         @Flag(help: "Print JSON.") var json = false
 
         func run() async throws {
             let algorithm = try idTokenAlg.flatMap { try App.idTokenAlgorithm($0, allowingDefault: false) }
+            let authentication = ClientAuthenticationSettings(
+                method: try authMethod.flatMap { try App.authenticationMethod($0, allowingDefault: false) },
+                jwks: try jwksFile.map(App.keySet(file:)), jwksURI: jwksUri, signingAlg: authSigningAlg)
             try await withRuntime(options) { runtime in
                 let created = try await runtime.applications.create(
                     name: name, type: type.type, redirectURIs: redirectURIs,
                     postLogoutRedirectURIs: postLogoutRedirectURIs, isThirdParty: thirdParty, canManage: management,
-                    idTokenSignedResponseAlg: algorithm)
+                    idTokenSignedResponseAlg: algorithm, authentication: authentication)
                 if json {
                     var object: [String: JSONValue] = ["id": .string(created.client.id)]
                     object["secret"] = created.secret.map { .string($0) } ?? .null
@@ -64,7 +93,9 @@ struct App: AsyncParsableCommand {
                     print("App ID:     \(created.client.id)")
                     if let secret = created.secret {
                         print("App secret: \(secret)")
-                        print("Store the secret now: Sesame keeps only its digest and cannot show it again.")
+                        print(created.client.tokenEndpointAuthMethod == .clientSecretJWT
+                            ? "Store the secret now: Sesame keeps it sealed for client_secret_jwt and cannot show it again."
+                            : "Store the secret now: Sesame keeps only its digest and cannot show it again.")
                     }
                     print("Issuer:     \(runtime.configuration.issuer)")
                 }
@@ -84,21 +115,66 @@ struct App: AsyncParsableCommand {
         var postLogoutRedirectURIs: [String] = []
         @Option(help: "The algorithm of its ID tokens: ES384, ES256, RS256, EdDSA, or default (ES384).")
         var idTokenAlg: String?
+        @Option(help: "How it authenticates: client_secret_basic, client_secret_post, client_secret_jwt, private_key_jwt, or default (its secret, basic or post).")
+        var authMethod: String?
+        @Option(help: "private_key_jwt: a file holding its public keys as a JWK Set (JSON); replaces --jwks-uri.")
+        var jwksFile: String?
+        @Option(help: "private_key_jwt: the https URL of its JWK Set; replaces an inline JWK Set.") var jwksUri: String?
+        @Option(help: "The one algorithm its client assertions may use, or default (any the method allows).")
+        var authSigningAlg: String?
+        @Flag(help: "Replace its original secret with a new one, printed once (after switching to client_secret_jwt, this makes the secret it MACs with).")
+        var newSecret = false
         @Flag(help: "Print JSON.") var json = false
 
         func run() async throws {
             let algorithm: SigningAlgorithm?? = try idTokenAlg.map { try App.idTokenAlgorithm($0, allowingDefault: true) }
-            guard name != nil || !redirectURIs.isEmpty || !postLogoutRedirectURIs.isEmpty || algorithm != nil else {
-                throw fail("nothing to change: give --name, --redirect-uri, --post-logout-redirect-uri or --id-token-alg")
+            var authentication = ClientAuthenticationChanges()
+            if let authMethod {
+                authentication.method = .some(try App.authenticationMethod(authMethod, allowingDefault: true))
+            }
+            if let jwksFile {
+                authentication.jwks = .some(try App.keySet(file: jwksFile))
+                authentication.jwksURI = .some(nil)
+            }
+            if let jwksUri {
+                authentication.jwksURI = .some(jwksUri)
+                authentication.jwks = .some(nil)
+            }
+            if let authSigningAlg { authentication.signingAlg = .some(authSigningAlg == "default" ? nil : authSigningAlg) }
+            guard name != nil || !redirectURIs.isEmpty || !postLogoutRedirectURIs.isEmpty || algorithm != nil
+                || authentication != ClientAuthenticationChanges() || newSecret
+            else {
+                throw fail("nothing to change: give --name, --redirect-uri, --post-logout-redirect-uri, --id-token-alg, "
+                    + "--auth-method, --jwks-file, --jwks-uri, --auth-signing-alg or --new-secret")
             }
             try await withRuntime(options) { runtime in
-                let client = try await runtime.applications.update(id: id, .init(
+                var client = try await runtime.applications.update(id: id, .init(
                     name: name, redirectURIs: redirectURIs.isEmpty ? nil : redirectURIs,
                     postLogoutRedirectURIs: postLogoutRedirectURIs.isEmpty ? nil : postLogoutRedirectURIs,
-                    idTokenSignedResponseAlg: algorithm))
+                    idTokenSignedResponseAlg: algorithm, authentication: authentication))
+                var secret: String?
+                if newSecret {
+                    let rotated = try await runtime.applications.rotateSecret(id: id)
+                    client = rotated.client
+                    secret = rotated.secret
+                }
                 let alg = (client.idTokenSignedResponseAlg ?? runtime.configuration.defaultSigningAlgorithm).rawValue
-                report(json, ["id": .string(client.id), "name": .string(client.name), "idTokenSignedResponseAlg": .string(alg)],
-                       "Updated application \"\(client.name)\" (\(client.id)); ID tokens signed \(alg)")
+                let method = client.effectiveAuthenticationMethod.rawValue
+                var object: [String: JSONValue] = [
+                    "id": .string(client.id), "name": .string(client.name), "idTokenSignedResponseAlg": .string(alg),
+                    "tokenEndpointAuthMethod": client.tokenEndpointAuthMethod.map { .string($0.rawValue) } ?? .null,
+                ]
+                var message = "Updated application \"\(client.name)\" (\(client.id)); ID tokens signed \(alg); "
+                    + "authenticates with \(method)"
+                if let secret {
+                    object["secret"] = .string(secret)
+                    message += "\nApp secret: \(secret)\nStore the secret now: it cannot be shown again."
+                } else if client.tokenEndpointAuthMethod == .clientSecretJWT,
+                          try await runtime.store.recoverableSecrets(clientID: client.id).isEmpty
+                {
+                    message += "\nNo secret is kept for client_secret_jwt yet: run again with --new-secret."
+                }
+                report(json, .object(object), message)
             }
         }
     }
@@ -117,7 +193,8 @@ struct App: AsyncParsableCommand {
                          "redirectUris": .array(client.redirectURIs.map { .string($0) }),
                          "postLogoutRedirectUris": .array(client.postLogoutRedirectURIs.map { .string($0) }),
                          "idTokenSignedResponseAlg": .string((client.idTokenSignedResponseAlg
-                                                                  ?? runtime.configuration.defaultSigningAlgorithm).rawValue)]
+                                                                  ?? runtime.configuration.defaultSigningAlgorithm).rawValue),
+                         "tokenEndpointAuthMethod": .string(client.effectiveAuthenticationMethod.rawValue)]
                     }))
                 } else if clients.isEmpty {
                     print("no applications")

@@ -45,9 +45,11 @@ struct Secret: AsyncParsableCommand {
                 }
                 report(json, ["signingKeys": .int(Int64(rotation.signingKeys)),
                               "connectors": .int(Int64(rotation.connectors)),
-                              "mfaSecrets": .int(Int64(rotation.mfaSecrets))],
+                              "mfaSecrets": .int(Int64(rotation.mfaSecrets)),
+                              "applicationSecrets": .int(Int64(rotation.applicationSecrets))],
                        "Re-sealed \(rotation.signingKeys) signing key(s), \(rotation.connectors) connector "
-                           + "configuration(s) and \(rotation.mfaSecrets) MFA secret(s); \(note)")
+                           + "configuration(s), \(rotation.mfaSecrets) MFA secret(s) and \(rotation.applicationSecrets) "
+                           + "client_secret_jwt application secret(s); \(note)")
             }
         }
     }

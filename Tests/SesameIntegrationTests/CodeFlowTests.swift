@@ -78,7 +78,7 @@ struct CodeFlowTests {
             #expect(document["authorization_response_iss_parameter_supported"] == true)
             #expect(document["code_challenge_methods_supported"] == ["S256"])
             #expect(document["token_endpoint_auth_methods_supported"]
-                == ["client_secret_basic", "client_secret_post", "none"])
+                == ["client_secret_basic", "client_secret_post", "client_secret_jwt", "private_key_jwt", "none"])
         }
     }
 

@@ -24,13 +24,13 @@ struct EngineFixture {
 
     /// `permitted`: the scopes of the Books API the user's and the M2M app's roles hold.
     init(permitted: Set<String> = ["read:books", "write:books"], roles: [String] = [],
-         idTokenClaims: Set<String> = ["roles"])
+         idTokenClaims: Set<String> = ["roles"], keySetFetcher: (any KeySetFetcher)? = nil)
     {
         let clock = clock
         provider = OIDCProvider(configuration: ProviderConfiguration(issuer: Self.issuer), storage: storage,
                                 accounts: InMemoryAccounts(accounts: [Self.user.id: Self.user],
                                                            roles: [Self.user.id: roles], idTokenClaims: idTokenClaims),
-                                now: { clock.now })
+                                keySetFetcher: keySetFetcher, now: { clock.now })
         storage.permit(.account(Self.user.id), permitted)
         storage.permit(.client("m2m"), permitted)
         let created = clock.now

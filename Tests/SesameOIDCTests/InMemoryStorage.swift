@@ -7,6 +7,10 @@ import Synchronization
 final class InMemoryStorage: ProviderStorage, Sendable {
     struct State {
         var clients: [String: Client] = [:]
+        /// Secrets in clear of `client_secret_jwt` clients, by client id.
+        var recoverableSecrets: [String: [String]] = [:]
+        /// Spent client assertions: "client id + jti".
+        var assertions: Set<String> = []
         var keys: [SigningKey] = []
         var interactions: [String: Interaction] = [:]
         var sessions: [String: Session] = [:]
@@ -26,6 +30,12 @@ final class InMemoryStorage: ProviderStorage, Sendable {
     let state = Mutex(State())
 
     func client(id: String) async throws -> Client? { state.withLock { $0.clients[id] } }
+    func recoverableSecrets(clientID: String) async throws -> [String] {
+        state.withLock { $0.recoverableSecrets[clientID] ?? [] }
+    }
+    func useClientAssertion(clientID: String, jti: String, expiresAt: Date) async throws -> Bool {
+        state.withLock { $0.assertions.insert(clientID + "\u{0}" + jti).inserted }
+    }
 
     func signingKeys() async throws -> [SigningKey] {
         state.withLock { $0.keys.sorted { $0.createdAt > $1.createdAt } }

@@ -2,15 +2,32 @@ import Foundation
 import SesameOIDC
 
 public protocol ApplicationStore: Sendable {
-    func insertClient(_ client: Client) async throws
+    /// `recoverableSecret`: a `client_secret_jwt` application's secret in clear, stored sealed in the same transaction.
+    func insertClient(_ client: Client, recoverableSecret: String?) async throws
     func client(id: String) async throws -> Client?
     func clients() async throws -> [Client]
-    func updateClient(_ client: Client) async throws
+    /// Saves `client`; sealed secrets are dropped when it no longer uses `client_secret_jwt` or no longer has the
+    /// secret they copy, and `recoverableSecret` is sealed and kept, all in one transaction.
+    func updateClient(_ client: Client, recoverableSecret: String?) async throws
     func deleteClient(id: String) async throws
     /// Throws `IdentityError.conflict` when the application has a secret of that name.
-    func insertClientSecret(_ secret: ClientSecret, applicationID: String) async throws
+    func insertClientSecret(_ secret: ClientSecret, applicationID: String, recoverableSecret: String?) async throws
     /// False when there was no such secret.
     func deleteClientSecret(name: String, applicationID: String) async throws -> Bool
+}
+
+extension ApplicationStore {
+    public func insertClient(_ client: Client) async throws {
+        try await insertClient(client, recoverableSecret: nil)
+    }
+
+    public func updateClient(_ client: Client) async throws {
+        try await updateClient(client, recoverableSecret: nil)
+    }
+
+    public func insertClientSecret(_ secret: ClientSecret, applicationID: String) async throws {
+        try await insertClientSecret(secret, applicationID: applicationID, recoverableSecret: nil)
+    }
 }
 
 /// Registering applications: ids, secrets shown once, redirect URIs checked before they are stored.
@@ -31,7 +48,8 @@ public struct ApplicationService: Sendable {
 
     public func create(name: String, type: ApplicationType, description: String? = nil, redirectURIs: [String],
                        postLogoutRedirectURIs: [String], isThirdParty: Bool = false, canManage: Bool = false,
-                       idTokenSignedResponseAlg: SigningAlgorithm? = nil)
+                       idTokenSignedResponseAlg: SigningAlgorithm? = nil,
+                       authentication: ClientAuthenticationSettings = .init())
         async throws -> Created
     {
         if canManage, type != .machineToMachine {
@@ -41,12 +59,14 @@ public struct ApplicationService: Sendable {
         try Self.validateRedirectURIs(redirectURIs, postLogoutRedirectURIs, type: type)
         // 256 random bits: a digest is enough at rest, a slow KDF would only slow the token endpoint.
         let secret = type.isConfidential ? SecureRandom.token() : nil
-        let client = Client(
+        var client = Client(
             id: SecureRandom.identifier(), name: name, description: description, type: type,
             secretHash: secret.map(SecretDigest.sha256Hex), redirectURIs: redirectURIs,
             postLogoutRedirectURIs: postLogoutRedirectURIs, isThirdParty: isThirdParty, canManage: canManage,
             createdAt: now(), idTokenSignedResponseAlg: idTokenSignedResponseAlg)
-        try await store.insertClient(client)
+        authentication.apply(to: &client)
+        try Self.validateAuthentication(client)
+        try await store.insertClient(client, recoverableSecret: Self.recoverable(secret, for: client))
         return Created(client: client, secret: secret)
     }
 
@@ -59,10 +79,14 @@ public struct ApplicationService: Sendable {
         public var postLogoutRedirectURIs: [String]?
         /// The ID token signing algorithm; `.some(nil)` returns to the server's default (ES384).
         public var idTokenSignedResponseAlg: SigningAlgorithm??
+        /// Client authentication; each member that is `.some` replaces the stored value (`.some(nil)` clears it).
+        public var authentication = ClientAuthenticationChanges()
 
         public init(name: String? = nil, description: String?? = nil, redirectURIs: [String]? = nil,
-                    postLogoutRedirectURIs: [String]? = nil, idTokenSignedResponseAlg: SigningAlgorithm?? = nil)
+                    postLogoutRedirectURIs: [String]? = nil, idTokenSignedResponseAlg: SigningAlgorithm?? = nil,
+                    authentication: ClientAuthenticationChanges = .init())
         {
+            self.authentication = authentication
             self.idTokenSignedResponseAlg = idTokenSignedResponseAlg
             self.name = name
             self.description = description
@@ -88,7 +112,9 @@ public struct ApplicationService: Sendable {
         if let uris = changes.redirectURIs { client.redirectURIs = uris }
         if let uris = changes.postLogoutRedirectURIs { client.postLogoutRedirectURIs = uris }
         if let algorithm = changes.idTokenSignedResponseAlg { client.idTokenSignedResponseAlg = algorithm }
+        changes.authentication.apply(to: &client)
         try Self.validateRedirectURIs(client.redirectURIs, client.postLogoutRedirectURIs, type: client.type)
+        try Self.validateAuthentication(client)
         try await store.updateClient(client)
         return client
     }
@@ -102,7 +128,7 @@ public struct ApplicationService: Sendable {
         }
         let secret = SecureRandom.token()
         client.secretHash = SecretDigest.sha256Hex(secret)
-        try await store.updateClient(client)
+        try await store.updateClient(client, recoverableSecret: Self.recoverable(secret, for: client))
         return Created(client: client, secret: secret)
     }
 
@@ -132,7 +158,8 @@ public struct ApplicationService: Sendable {
         }
         let value = SecureRandom.token()
         let secret = ClientSecret(name: name, hash: SecretDigest.sha256Hex(value), createdAt: now, expiresAt: expiresAt)
-        try await store.insertClientSecret(secret, applicationID: client.id)
+        try await store.insertClientSecret(secret, applicationID: client.id,
+                                           recoverableSecret: Self.recoverable(value, for: client))
         return (secret, value)
     }
 
@@ -151,6 +178,62 @@ public struct ApplicationService: Sendable {
         }
         client.secretHash = nil
         try await store.updateClient(client)
+    }
+
+    /// The secret to keep sealed: only a `client_secret_jwt` client's, whose assertions are MACed with it in clear.
+    static func recoverable(_ secret: String?, for client: Client) -> String? {
+        client.tokenEndpointAuthMethod == .clientSecretJWT ? secret : nil
+    }
+
+    /// Checks client authentication against the application's type (OpenID Connect Registration §2): public clients
+    /// use `none`, confidential ones anything else; `private_key_jwt` needs exactly one of `jwks` (a JWK Set with a
+    /// usable public key) and `jwks_uri` (https, or http on loopback); the assertion algorithm fits the method.
+    /// Throws `IdentityError.invalidInput` naming the field.
+    static func validateAuthentication(_ client: Client) throws {
+        if let method = client.tokenEndpointAuthMethod, (method == .none) == client.type.isConfidential {
+            throw IdentityError.invalidInput(phrase: "application.auth_method_type", [
+                "method": method.rawValue, "type": client.type.rawValue,
+            ])
+        }
+        if client.jwks != nil, client.jwksURI != nil {
+            throw IdentityError.invalidInput(phrase: "application.jwks_and_uri")
+        }
+        if let jwks = client.jwks {
+            do {
+                _ = try ClientKeySets.publicKeys(in: jwks)
+            } catch {
+                throw IdentityError.invalidInput(phrase: error.phrase)
+            }
+        }
+        if let uri = client.jwksURI { try validateKeySetURI(uri) }
+        if client.tokenEndpointAuthMethod == .privateKeyJWT, client.jwks == nil, client.jwksURI == nil {
+            throw IdentityError.invalidInput(phrase: "application.private_key_jwt_needs_keys")
+        }
+        if let alg = client.tokenEndpointAuthSigningAlg {
+            let macs = ["HS256", "HS384", "HS512"]
+            let signatures = SigningAlgorithm.allCases.map(\.rawValue)
+            let allowed: [String] = switch client.tokenEndpointAuthMethod {
+            case .clientSecretJWT?: macs
+            case .privateKeyJWT?: signatures
+            default: macs + signatures
+            }
+            guard allowed.contains(alg) else {
+                throw IdentityError.invalidInput(phrase: "input.one_of", [
+                    "field": "tokenEndpointAuthSigningAlg", "values": allowed.joined(separator: ", "),
+                ])
+            }
+        }
+    }
+
+    /// A `jwks_uri`: an absolute https URL without a fragment or credentials, of at most 2,048 bytes; plain http only
+    /// on a loopback host (development and tests).
+    static func validateKeySetURI(_ uri: String) throws {
+        guard uri.utf8.count <= 2048, !uri.contains(where: { $0.isWhitespace || $0.isASCII && $0.asciiValue! < 0x20 }),
+              let components = URLComponents(string: uri), let host = components.host, !host.isEmpty,
+              components.fragment == nil, components.user == nil, components.password == nil,
+              let scheme = components.scheme?.lowercased(),
+              scheme == "https" || (scheme == "http" && ["127.0.0.1", "localhost", "::1", "[::1]"].contains(host.lowercased()))
+        else { throw IdentityError.invalidInput(phrase: "application.jwks_uri_invalid", ["uri": uri]) }
     }
 
     static func validateName(_ raw: String) throws -> String {
@@ -192,5 +275,57 @@ public struct ApplicationService: Sendable {
                 throw IdentityError.invalidInput(phrase: "application.redirect_uri_scheme", ["uri": uri])
             }
         }
+    }
+}
+
+/// How a new application authenticates at the token endpoint (OpenID Connect Registration §2); nil members: the
+/// defaults (a confidential client's secret, basic or post).
+public struct ClientAuthenticationSettings: Sendable, Equatable {
+    public var method: ClientAuthenticationMethod?
+    /// `private_key_jwt`: a JWK Set of public keys.
+    public var jwks: JSONValue?
+    /// `private_key_jwt`: where the JWK Set is published.
+    public var jwksURI: String?
+    /// The one algorithm its assertions may use.
+    public var signingAlg: String?
+
+    public init(method: ClientAuthenticationMethod? = nil, jwks: JSONValue? = nil, jwksURI: String? = nil,
+                signingAlg: String? = nil)
+    {
+        self.method = method
+        self.jwks = jwks
+        self.jwksURI = jwksURI
+        self.signingAlg = signingAlg
+    }
+
+    func apply(to client: inout Client) {
+        client.tokenEndpointAuthMethod = method
+        client.jwks = jwks
+        client.jwksURI = jwksURI
+        client.tokenEndpointAuthSigningAlg = signingAlg
+    }
+}
+
+/// Changes to an application's client authentication: nil leaves a value as it is, `.some(nil)` clears it.
+public struct ClientAuthenticationChanges: Sendable, Equatable {
+    public var method: ClientAuthenticationMethod??
+    public var jwks: JSONValue??
+    public var jwksURI: String??
+    public var signingAlg: String??
+
+    public init(method: ClientAuthenticationMethod?? = nil, jwks: JSONValue?? = nil, jwksURI: String?? = nil,
+                signingAlg: String?? = nil)
+    {
+        self.method = method
+        self.jwks = jwks
+        self.jwksURI = jwksURI
+        self.signingAlg = signingAlg
+    }
+
+    func apply(to client: inout Client) {
+        if let method { client.tokenEndpointAuthMethod = method }
+        if let jwks { client.jwks = jwks }
+        if let jwksURI { client.jwksURI = jwksURI }
+        if let signingAlg { client.tokenEndpointAuthSigningAlg = signingAlg }
     }
 }

@@ -6,7 +6,8 @@ extension OIDCProvider {
         let algorithms = try await keys.snapshot().algorithms
         func url(_ path: String) -> JSONValue { .string(configuration.endpoint(path)) }
         func list(_ values: [String]) -> JSONValue { .array(values.map { .string($0) }) }
-        let authMethods = list(["client_secret_basic", "client_secret_post", "none"])
+        let authMethods = list(ClientAuthenticationMethod.allCases.map(\.rawValue))
+        let assertionAlgorithms = list(SigningAlgorithm.allCases.map(\.rawValue) + ClientAssertion.macAlgorithms)
         return .object([
             "issuer": .string(issuer),
             "authorization_endpoint": url("/auth"),
@@ -31,8 +32,11 @@ extension OIDCProvider {
             "claim_types_supported": list(["normal"]),
             "code_challenge_methods_supported": list(["S256"]),
             "token_endpoint_auth_methods_supported": authMethods,
+            "token_endpoint_auth_signing_alg_values_supported": assertionAlgorithms,
             "revocation_endpoint_auth_methods_supported": authMethods,
+            "revocation_endpoint_auth_signing_alg_values_supported": assertionAlgorithms,
             "introspection_endpoint_auth_methods_supported": authMethods,
+            "introspection_endpoint_auth_signing_alg_values_supported": assertionAlgorithms,
             "authorization_response_iss_parameter_supported": true,
             "claims_parameter_supported": true,
             "request_parameter_supported": false,

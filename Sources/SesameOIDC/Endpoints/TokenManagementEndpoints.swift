@@ -3,7 +3,7 @@ import Foundation
 /// Introspection (RFC 7662) and revocation (RFC 7009); both authenticate the client.
 extension OIDCProvider {
     public func introspect(_ params: RequestParameters, authorization: String?) async throws -> OAuthResponse {
-        let client = try await authenticateClient(params, authorization: authorization)
+        let client = try await authenticateClient(params, authorization: authorization, endpoint: "/token/introspection")
         let token = try params.required("token")
         _ = try params.single("token_type_hint")
         let inactive = OAuthResponse.noStore(["active": false])
@@ -43,7 +43,7 @@ extension OIDCProvider {
     }
 
     public func revoke(_ params: RequestParameters, authorization: String?) async throws -> OAuthResponse {
-        let client = try await authenticateClient(params, authorization: authorization)
+        let client = try await authenticateClient(params, authorization: authorization, endpoint: "/token/revocation")
         let token = try params.required("token")
         // A hint is only a hint: one Sesame does not know is ignored and every kind searched (RFC 7009 §2.2).
         _ = try params.single("token_type_hint")

@@ -27,6 +27,21 @@ public enum GrantType: String, Sendable, Codable, CaseIterable {
     case clientCredentials = "client_credentials"
 }
 
+/// How a client proves who it is at the token, introspection and revocation endpoints (OpenID Connect
+/// Registration §2 `token_endpoint_auth_method`, OpenID Connect Core §9, RFC 7523 §2.2).
+public enum ClientAuthenticationMethod: String, Sendable, Codable, CaseIterable {
+    /// The secret in `Authorization: Basic` (RFC 6749 §2.3.1).
+    case clientSecretBasic = "client_secret_basic"
+    /// The secret as the `client_secret` form parameter (RFC 6749 §2.3.1).
+    case clientSecretPost = "client_secret_post"
+    /// A JWT MACed with the secret (HS256, HS384 or HS512); the server keeps a sealed copy of the secret.
+    case clientSecretJWT = "client_secret_jwt"
+    /// A JWT signed with a private key whose public half the application registered (`jwks` or `jwks_uri`).
+    case privateKeyJWT = "private_key_jwt"
+    /// A public client: `client_id` only.
+    case none
+}
+
 /// A named, optionally expiring client secret added beside the application's original one (Logto's
 /// application secrets), so a secret can be rotated without downtime. Only its digest is stored.
 public struct ClientSecret: Sendable, Codable, Equatable {
@@ -66,6 +81,16 @@ public struct Client: Sendable, Codable, Equatable {
     /// The algorithm its ID tokens are signed with (OpenID Connect Registration §2 `id_token_signed_response_alg`);
     /// nil: the server's default (`ProviderConfiguration.defaultSigningAlgorithm`, ES384).
     public var idTokenSignedResponseAlg: SigningAlgorithm?
+    /// The one method it must authenticate with; nil: the type's default (a confidential client's secret, basic or
+    /// post; `none` for a public client), which is what Logto's applications use.
+    public var tokenEndpointAuthMethod: ClientAuthenticationMethod?
+    /// `private_key_jwt`: its public keys as a JWK Set (RFC 7517 §5, `{"keys": [...]}`), registered inline.
+    public var jwks: JSONValue?
+    /// `private_key_jwt`: where its JWK Set is published; fetched with a timeout and cached (`ClientKeySets`).
+    public var jwksURI: String?
+    /// The one JWS algorithm its client assertions may use (Registration §2 `token_endpoint_auth_signing_alg`);
+    /// nil: any the method allows.
+    public var tokenEndpointAuthSigningAlg: String?
 
     public init(id: String, name: String, description: String? = nil, type: ApplicationType, secretHash: String?,
                 redirectURIs: [String], postLogoutRedirectURIs: [String], isThirdParty: Bool = false,
@@ -85,6 +110,17 @@ public struct Client: Sendable, Codable, Equatable {
     }
 
     public func allows(_ grant: GrantType) -> Bool { type.grantTypes.contains(grant) }
+
+    /// The methods this client may authenticate with: its registered one, or its type's default.
+    public var authenticationMethods: Set<ClientAuthenticationMethod> {
+        if let tokenEndpointAuthMethod { return [tokenEndpointAuthMethod] }
+        return type.isConfidential ? [.clientSecretBasic, .clientSecretPost] : [.none]
+    }
+
+    /// The method shown for this client (Registration §2): its registered one or its type's default.
+    public var effectiveAuthenticationMethod: ClientAuthenticationMethod {
+        tokenEndpointAuthMethod ?? (type.isConfidential ? .clientSecretBasic : .none)
+    }
 
     /// Whether `redirectURI` is registered: an exact string match (OIDC Core §3.1.2.1, no wildcards, no
     /// normalising), except that a native app which registered a loopback IP literal (`http://127.0.0.1/cb`,

@@ -8,10 +8,14 @@ public struct OIDCProvider: Sendable {
     public let accounts: any AccountProvider
     public let keys: KeyRing
     public let now: @Sendable () -> Date
+    /// The public keys of `private_key_jwt` clients that publish them at a `jwks_uri`.
+    public let clientKeySets: ClientKeySets
 
+    /// `keySetFetcher`: fetches clients' `jwks_uri`s (nil: only inline JWK Sets work).
     public init(configuration: ProviderConfiguration, storage: any ProviderStorage, accounts: any AccountProvider,
-                now: @escaping @Sendable () -> Date = { Date() })
+                keySetFetcher: (any KeySetFetcher)? = nil, now: @escaping @Sendable () -> Date = { Date() })
     {
+        clientKeySets = ClientKeySets(fetcher: keySetFetcher)
         self.configuration = configuration
         self.storage = storage
         self.accounts = accounts

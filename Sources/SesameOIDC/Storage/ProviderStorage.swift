@@ -3,6 +3,13 @@ import Foundation
 /// Registered clients, looked up on every request that names one.
 public protocol ClientStore: Sendable {
     func client(id: String) async throws -> Client?
+    /// The secrets of a `client_secret_jwt` client in clear (opened from their sealed copies), to check assertion
+    /// MACs with; the caller keeps only those that still verify against the client's digests. [] when none is kept.
+    func recoverableSecrets(clientID: String) async throws -> [String]
+    /// Remembers a client assertion's `jti` until `expiresAt` (RFC 7523 §3 item 7, OpenID Connect Core §9): true the
+    /// first time, false when the client used it before (a replay). Two requests racing with one `jti`: exactly one
+    /// gets true.
+    func useClientAssertion(clientID: String, jti: String, expiresAt: Date) async throws -> Bool
 }
 
 /// Signing keys. Implementations encrypt private material at rest.

@@ -27,13 +27,17 @@ struct ApplicationsRoutes: Sendable {
                 ])
             }
             let metadata = body["oidcClientMetadata"]
+            let authentication = try Self.authentication(metadata)
             let created = try await runtime.applications.create(
                 name: name, type: type, description: try ManagementInput.optionalString(body, "description") ?? nil,
                 redirectURIs: try ManagementInput.stringList(metadata?["redirectUris"], "redirectUris") ?? [],
                 postLogoutRedirectURIs: try ManagementInput.stringList(metadata?["postLogoutRedirectUris"],
                                                                        "postLogoutRedirectUris") ?? [],
                 isThirdParty: body["isThirdParty"]?.boolValue ?? false,
-                idTokenSignedResponseAlg: try Self.idTokenAlgorithm(metadata) ?? nil)
+                idTokenSignedResponseAlg: try Self.idTokenAlgorithm(metadata) ?? nil,
+                authentication: ClientAuthenticationSettings(
+                    method: authentication.method ?? nil, jwks: authentication.jwks ?? nil,
+                    jwksURI: authentication.jwksURI ?? nil, signingAlg: authentication.signingAlg ?? nil))
             return Responses.json(Self.json(created.client, secret: created.secret,
                                                     defaultAlgorithm: runtime.configuration.defaultSigningAlgorithm))
         }
@@ -52,7 +56,8 @@ struct ApplicationsRoutes: Sendable {
                 redirectURIs: try ManagementInput.stringList(metadata?["redirectUris"], "redirectUris"),
                 postLogoutRedirectURIs: try ManagementInput.stringList(metadata?["postLogoutRedirectUris"],
                                                                        "postLogoutRedirectUris"),
-                idTokenSignedResponseAlg: try Self.idTokenAlgorithm(metadata)))
+                idTokenSignedResponseAlg: try Self.idTokenAlgorithm(metadata),
+                authentication: try Self.authentication(metadata)))
             return Responses.json(Self.json(updated, defaultAlgorithm: runtime.configuration.defaultSigningAlgorithm))
         }
         api.get("applications/:id/secrets") { _, context in
@@ -125,6 +130,36 @@ struct ApplicationsRoutes: Sendable {
         return .some(algorithm)
     }
 
+    /// The client authentication members of `oidcClientMetadata` (`tokenEndpointAuthMethod`, `jwks`, `jwksUri`,
+    /// `tokenEndpointAuthSigningAlg`): absent → unchanged, null → cleared. Throws `IdentityError.invalidInput` for a
+    /// value of the wrong type or an unknown method; `ApplicationService` checks the rest.
+    static func authentication(_ metadata: JSONValue?) throws -> ClientAuthenticationChanges {
+        guard let metadata else { return .init() }
+        var changes = ClientAuthenticationChanges()
+        if let value = try ManagementInput.optionalString(metadata, "tokenEndpointAuthMethod") {
+            changes.method = .some(try value.map {
+                guard let method = ClientAuthenticationMethod(rawValue: $0) else {
+                    throw IdentityError.invalidInput(phrase: "input.one_of", [
+                        "field": "tokenEndpointAuthMethod",
+                        "values": ClientAuthenticationMethod.allCases.map(\.rawValue).joined(separator: ", "),
+                    ])
+                }
+                return method
+            })
+        }
+        switch metadata["jwks"] {
+        case nil: break
+        case .null?: changes.jwks = .some(nil)
+        case .object(let members)?: changes.jwks = .some(.object(members))
+        default: throw IdentityError.invalidInput(phrase: "input.must_be_object", ["field": "jwks"])
+        }
+        if let value = try ManagementInput.optionalString(metadata, "jwksUri") { changes.jwksURI = .some(value) }
+        if let value = try ManagementInput.optionalString(metadata, "tokenEndpointAuthSigningAlg") {
+            changes.signingAlg = .some(value)
+        }
+        return changes
+    }
+
     /// `defaultAlgorithm`: the server's (`SESAME_SIGNING_ALG`), shown for an application that chose none.
     static func json(_ client: Client, secret: String? = nil, defaultAlgorithm: SigningAlgorithm = .es384) -> JSONValue {
         var object: [String: JSONValue] = [
@@ -134,6 +169,11 @@ struct ApplicationsRoutes: Sendable {
                 "redirectUris": .array(client.redirectURIs.map { .string($0) }),
                 "postLogoutRedirectUris": .array(client.postLogoutRedirectURIs.map { .string($0) }),
                 "idTokenSignedResponseAlg": .string((client.idTokenSignedResponseAlg ?? defaultAlgorithm).rawValue),
+                // null: the type's default (client_secret_basic or client_secret_post; none for public clients).
+                "tokenEndpointAuthMethod": client.tokenEndpointAuthMethod.map { .string($0.rawValue) } ?? .null,
+                "jwks": client.jwks ?? .null,
+                "jwksUri": client.jwksURI.map { .string($0) } ?? .null,
+                "tokenEndpointAuthSigningAlg": client.tokenEndpointAuthSigningAlg.map { .string($0) } ?? .null,
             ],
             "isThirdParty": .bool(client.isThirdParty),
             "hasLegacySecret": .bool(client.secretHash != nil),

@@ -362,6 +362,21 @@ enum OpenAPIDocument {
     static let profileText: JSONValue = ["type": ["string", "null"], "maxLength": 256]
     /// An application's `id_token_signed_response_alg` (null in a request: the default, ES384).
     static let idTokenAlgorithm: JSONValue = ["type": ["string", "null"], "enum": ["ES384", "ES256", "RS256", "EdDSA", .null]]
+    /// Client authentication (OpenID Connect Registration §2, RFC 7523), the members `oidcClientMetadata` adds to
+    /// Logto's; null in a request clears one.
+    static let clientAuthentication: [String: JSONValue] = [
+        "tokenEndpointAuthMethod": ["type": ["string", "null"], "enum": [
+            "client_secret_basic", "client_secret_post", "client_secret_jwt", "private_key_jwt", "none", .null,
+        ]],
+        "jwks": ["type": ["object", "null"], "description": "a JWK Set of public keys, for private_key_jwt"],
+        "jwksUri": ["type": ["string", "null"], "description": "where the JWK Set is published (https)"],
+        "tokenEndpointAuthSigningAlg": ["type": ["string", "null"], "enum": [
+            "RS256", "ES256", "ES384", "EdDSA", "HS256", "HS384", "HS512", .null,
+        ]],
+    ]
+    static let applicationMetadata = object(["redirectUris": stringArray, "postLogoutRedirectUris": stringArray,
+                                             "idTokenSignedResponseAlg": idTokenAlgorithm]
+                                                .merging(clientAuthentication) { $1 })
     static let integer: JSONValue = ["type": "integer"]
     static let boolean: JSONValue = ["type": "boolean"]
     static let identifier = object(["type": ["type": "string", "enum": ["email", "phone", "username"]], "value": string()],
@@ -377,8 +392,7 @@ enum OpenAPIDocument {
             "id": string(), "name": string(), "description": string(nullable: true),
             "type": ["type": "string", "enum": ["Traditional", "SPA", "Native", "MachineToMachine"]],
             "secret": string("only in the answer to the creation"),
-            "oidcClientMetadata": object(["redirectUris": stringArray, "postLogoutRedirectUris": stringArray,
-                                           "idTokenSignedResponseAlg": idTokenAlgorithm]),
+            "oidcClientMetadata": applicationMetadata,
             "isThirdParty": boolean, "hasLegacySecret": boolean, "createdAt": integer,
         ], required: ["id", "name", "type", "oidcClientMetadata"]),
         "ApplicationSecret": object([
@@ -390,13 +404,11 @@ enum OpenAPIDocument {
         "ApplicationCreate": object([
             "name": string(), "type": ["type": "string", "enum": ["Traditional", "SPA", "Native", "MachineToMachine"]],
             "description": string(nullable: true), "isThirdParty": boolean,
-            "oidcClientMetadata": object(["redirectUris": stringArray, "postLogoutRedirectUris": stringArray,
-                                           "idTokenSignedResponseAlg": idTokenAlgorithm]),
+            "oidcClientMetadata": applicationMetadata,
         ], required: ["name", "type"]),
         "ApplicationPatch": object([
             "name": string(), "description": string(nullable: true),
-            "oidcClientMetadata": object(["redirectUris": stringArray, "postLogoutRedirectUris": stringArray,
-                                           "idTokenSignedResponseAlg": idTokenAlgorithm]),
+            "oidcClientMetadata": applicationMetadata,
         ]),
         "User": object([
             "id": string(), "username": string(nullable: true), "primaryEmail": string(nullable: true),

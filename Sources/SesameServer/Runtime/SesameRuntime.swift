@@ -71,7 +71,8 @@ public struct SesameRuntime: Sendable {
         var providerConfiguration = ProviderConfiguration(issuer: configuration.issuer)
         providerConfiguration.keyActivationDelay = configuration.keyActivationDelay
         providerConfiguration.defaultSigningAlgorithm = configuration.defaultSigningAlgorithm
-        provider = OIDCProvider(configuration: providerConfiguration, storage: store, accounts: users, now: now)
+        provider = OIDCProvider(configuration: providerConfiguration, storage: store, accounts: users,
+                                keySetFetcher: HTTPKeySetFetcher(), now: now)
         applications = ApplicationService(store: store, now: now)
         resources = ResourceService(store: store, protectedIndicator: provider.configuration.managementResource,
                                     now: now)

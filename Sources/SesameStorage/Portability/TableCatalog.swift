@@ -26,6 +26,8 @@ public enum TableCatalog {
         Table("signing_keys", "kid"),
         Table("applications", "id"),
         Table("application_secrets", "application_id", "name"),
+        Table("application_sealed_secrets", "id"),
+        Table("client_assertions", "client_id", "jti_digest"),
         Table("users", "id"),
         Table("user_mfa_verifications", "id"),
         Table("user_backup_codes", "verification_id", "digest"),

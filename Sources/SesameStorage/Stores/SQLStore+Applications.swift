@@ -5,35 +5,80 @@ import SesameOIDC
 extension SQLStore: ClientStore, ApplicationStore {
     private static let columns = """
         id, name, description, type, secret_hash, redirect_uris, post_logout_redirect_uris, is_third_party, created_at,
-        id_token_signed_response_alg
+        id_token_signed_response_alg, token_endpoint_auth_method, jwks, jwks_uri, token_endpoint_auth_signing_alg
         """
     /// The columns read back, with `can_manage`: whether one of the app's roles holds the Management API's
     /// `all` permission.
     static let clientColumns = """
         applications.id, applications.name, applications.description, applications.type, applications.secret_hash,
         applications.redirect_uris, applications.post_logout_redirect_uris, applications.is_third_party,
-        applications.created_at, applications.id_token_signed_response_alg, CASE WHEN EXISTS (
+        applications.created_at, applications.id_token_signed_response_alg, applications.token_endpoint_auth_method,
+        applications.jwks, applications.jwks_uri, applications.token_endpoint_auth_signing_alg, CASE WHEN EXISTS (
             SELECT 1 FROM applications_roles ar JOIN roles_scopes rs ON rs.role_id = ar.role_id
             JOIN resource_scopes s ON s.id = rs.scope_id JOIN resources r ON r.id = s.resource_id
             WHERE ar.application_id = applications.id AND r.indicator = 'https://default.logto.app/api'
             AND s.name = 'all') THEN 1 ELSE 0 END AS can_manage
         """
 
-    /// Inserts the application; with `canManage`, it gets the built-in "Management API access" role in the
-    /// same transaction.
-    public func insertClient(_ client: Client) async throws {
+    /// Inserts the application; with `canManage`, it gets the built-in "Management API access" role, and with
+    /// `recoverableSecret` (a `client_secret_jwt` application's secret) a sealed copy of it, in the same transaction.
+    public func insertClient(_ client: Client, recoverableSecret: String?) async throws {
         defer { clientCache.removeAll() }
         var statements: [(String, [SQLValue])] = [
-            ("INSERT INTO applications (\(Self.columns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", Self.binds(client)),
+            ("INSERT INTO applications (\(Self.columns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+             Self.binds(client)),
         ]
         if client.canManage {
             statements.append(("INSERT INTO applications_roles (application_id, role_id) VALUES (?, ?)",
                                [.text(client.id), .text(RoleService.managementRoleID)]))
         }
+        if let recoverableSecret {
+            statements.append(try sealedSecretInsert(recoverableSecret, applicationID: client.id))
+        }
         do {
-            try await database.transaction(statements)
+            try await writeSealing(statements, sealing: recoverableSecret != nil)
         } catch {
             if Self.uniqueViolation(error) != nil { throw IdentityError(.conflict, phrase: "application.id_taken") }
+            throw error
+        }
+    }
+
+    /// Runs `statements` in one transaction; with `sealing`, one that first proves this process's secret is still the
+    /// database's (`sealing(_:)`).
+    private func writeSealing(_ statements: [(String, [SQLValue])], sealing: Bool) async throws {
+        guard sealing else { return try await database.transaction(statements) }
+        try await self.sealing { database in
+            for (sql, binds) in statements { try await database.query(sql, binds) }
+        }
+    }
+
+    /// The statement storing a sealed copy of `secret`, keyed by a fresh id and tied to the secret's digest.
+    private func sealedSecretInsert(_ secret: String, applicationID: String) throws -> (String, [SQLValue]) {
+        ("""
+         INSERT INTO application_sealed_secrets (id, application_id, secret_hash, sealed_secret, created_at)
+         VALUES (?, ?, ?, ?, ?)
+         """, [.text(SecureRandom.identifier()), .text(applicationID), .text(SecretDigest.sha256Hex(secret)),
+               .text(try secretBox.seal(Data(secret.utf8))), .date(Date())])
+    }
+
+    public func recoverableSecrets(clientID: String) async throws -> [String] {
+        try await database.query("""
+            SELECT id, sealed_secret FROM application_sealed_secrets WHERE application_id = ? ORDER BY created_at, id
+            """, .text(clientID)).map { row in
+            let plain = try secretBox.open(try row.string("sealed_secret"),
+                                           subject: "a client_secret_jwt secret of application '\(clientID)'")
+            return String(decoding: plain, as: UTF8.self)
+        }
+    }
+
+    public func useClientAssertion(clientID: String, jti: String, expiresAt: Date) async throws -> Bool {
+        do {
+            try await database.query("""
+                INSERT INTO client_assertions (client_id, jti_digest, expires_at) VALUES (?, ?, ?)
+                """, .text(clientID), .text(SecretDigest.sha256Hex(jti)), .date(expiresAt))
+            return true
+        } catch {
+            if Self.uniqueViolation(error) != nil { return false }
             throw error
         }
     }
@@ -57,21 +102,45 @@ extension SQLStore: ClientStore, ApplicationStore {
         }
     }
 
-    public func insertClientSecret(_ secret: ClientSecret, applicationID: String) async throws {
+    public func insertClientSecret(_ secret: ClientSecret, applicationID: String, recoverableSecret: String?)
+        async throws
+    {
         defer { clientCache.removeAll() }
-        try await insert("""
+        var statements: [(String, [SQLValue])] = [("""
             INSERT INTO application_secrets (application_id, name, secret_hash, created_at, expires_at)
             VALUES (?, ?, ?, ?, ?)
             """, [.text(applicationID), .text(secret.name), .text(secret.hash), .date(secret.createdAt),
-                  .date(secret.expiresAt)],
-            conflict: { _ in IdentityError(.conflict, phrase: "application.secret_name_taken", ["name": secret.name]) })
+                  .date(secret.expiresAt)])]
+        if let recoverableSecret {
+            statements.append(try sealedSecretInsert(recoverableSecret, applicationID: applicationID))
+        }
+        do {
+            try await writeSealing(statements, sealing: recoverableSecret != nil)
+        } catch {
+            if Self.uniqueViolation(error) != nil {
+                throw IdentityError(.conflict, phrase: "application.secret_name_taken", ["name": secret.name])
+            }
+            throw error
+        }
     }
 
+    /// Deletes the named secret and any sealed copy of it, in one transaction.
     public func deleteClientSecret(name: String, applicationID: String) async throws -> Bool {
         defer { clientCache.removeAll() }
-        return try await !database.query("""
-            DELETE FROM application_secrets WHERE application_id = ? AND name = ? RETURNING name
-            """, .text(applicationID), .text(name)).isEmpty
+        return try await database.withTransaction { database in
+            let deleted = try await database.query("""
+                DELETE FROM application_secrets WHERE application_id = ? AND name = ? RETURNING secret_hash
+                """, .text(applicationID), .text(name))
+            for row in deleted {
+                try await database.query("""
+                    DELETE FROM application_sealed_secrets WHERE application_id = ? AND secret_hash = ?
+                    AND secret_hash NOT IN (SELECT secret_hash FROM application_secrets WHERE application_id = ?)
+                    AND secret_hash NOT IN (SELECT secret_hash FROM applications WHERE id = ? AND secret_hash IS NOT NULL)
+                    """, .text(applicationID), .text(try row.string("secret_hash")), .text(applicationID),
+                    .text(applicationID))
+            }
+            return !deleted.isEmpty
+        }
     }
 
     /// Named secrets by application, oldest first.
@@ -89,19 +158,38 @@ extension SQLStore: ClientStore, ApplicationStore {
         return result
     }
 
-    public func updateClient(_ client: Client) async throws {
+    /// Saves `client` and, in the same transaction, keeps its sealed secrets in step: every copy goes when it no longer
+    /// uses `client_secret_jwt`, a copy of a secret it no longer has goes, and `recoverableSecret` (a new secret of a
+    /// `client_secret_jwt` client) is sealed and kept.
+    public func updateClient(_ client: Client, recoverableSecret: String?) async throws {
         defer { clientCache.removeAll() }
         let binds = Self.binds(client)
-        try await database.query("""
+        var statements: [(String, [SQLValue])] = [("""
             UPDATE applications SET name = ?, description = ?, type = ?, secret_hash = ?, redirect_uris = ?,
-            post_logout_redirect_uris = ?, is_third_party = ?, created_at = ?, id_token_signed_response_alg = ? WHERE id = ?
-            """, Array(binds.dropFirst()) + [binds[0]])
+            post_logout_redirect_uris = ?, is_third_party = ?, created_at = ?, id_token_signed_response_alg = ?,
+            token_endpoint_auth_method = ?, jwks = ?, jwks_uri = ?, token_endpoint_auth_signing_alg = ? WHERE id = ?
+            """, Array(binds.dropFirst()) + [binds[0]])]
+        if client.tokenEndpointAuthMethod == .clientSecretJWT {
+            let kept = ([client.secretHash].compactMap { $0 } + client.secrets.map(\.hash))
+            statements.append(("""
+                DELETE FROM application_sealed_secrets WHERE application_id = ?
+                \(kept.isEmpty ? "" : "AND secret_hash NOT IN (\(Self.placeholders(kept.count)))")
+                """, [.text(client.id)] + kept.map { .text($0) }))
+        } else {
+            statements.append(("DELETE FROM application_sealed_secrets WHERE application_id = ?", [.text(client.id)]))
+        }
+        if let recoverableSecret {
+            statements.append(try sealedSecretInsert(recoverableSecret, applicationID: client.id))
+        }
+        try await writeSealing(statements, sealing: recoverableSecret != nil)
     }
 
     public func deleteClient(id: String) async throws {
         defer { clientCache.removeAll() }
         try await database.transaction([
             ("DELETE FROM application_secrets WHERE application_id = ?", [.text(id)]),
+            ("DELETE FROM application_sealed_secrets WHERE application_id = ?", [.text(id)]),
+            ("DELETE FROM client_assertions WHERE client_id = ?", [.text(id)]),
             ("DELETE FROM applications WHERE id = ?", [.text(id)]),
         ])
     }
@@ -109,12 +197,14 @@ extension SQLStore: ClientStore, ApplicationStore {
     private static func binds(_ client: Client) -> [SQLValue] {
         [.text(client.id), .text(client.name), .string(client.description), .text(client.type.rawValue),
          .string(client.secretHash), .json(client.redirectURIs), .json(client.postLogoutRedirectURIs),
-         .bool(client.isThirdParty), .date(client.createdAt), .string(client.idTokenSignedResponseAlg?.rawValue)]
+         .bool(client.isThirdParty), .date(client.createdAt), .string(client.idTokenSignedResponseAlg?.rawValue),
+         .string(client.tokenEndpointAuthMethod?.rawValue), client.jwks.map { .text($0.encodedString()) } ?? .null,
+         .string(client.jwksURI), .string(client.tokenEndpointAuthSigningAlg)]
     }
 
     static func clientFromRow(_ row: SQLRow) throws -> Client {
         guard let type = ApplicationType(rawValue: try row.string("type")) else { throw StorageError.corrupt("type") }
-        return Client(
+        var client = Client(
             id: try row.string("id"), name: try row.string("name"), description: row.optionalString("description"),
             type: type, secretHash: row.optionalString("secret_hash"), redirectURIs: try row.json("redirect_uris"),
             postLogoutRedirectURIs: try row.json("post_logout_redirect_uris"),
@@ -126,5 +216,18 @@ extension SQLStore: ClientStore, ApplicationStore {
                 }
                 return algorithm
             })
+        client.tokenEndpointAuthMethod = try row.optionalString("token_endpoint_auth_method").map {
+            guard let method = ClientAuthenticationMethod(rawValue: $0) else {
+                throw StorageError.corrupt("token_endpoint_auth_method")
+            }
+            return method
+        }
+        client.jwks = try row.optionalString("jwks").map {
+            guard let jwks = try? JSONValue.decode(Data($0.utf8)) else { throw StorageError.corrupt("jwks") }
+            return jwks
+        }
+        client.jwksURI = row.optionalString("jwks_uri")
+        client.tokenEndpointAuthSigningAlg = row.optionalString("token_endpoint_auth_signing_alg")
+        return client
     }
 }

@@ -96,6 +96,14 @@ extension SQLStore {
             values.append(Sealed(table: "user_mfa_verifications", keyColumn: "id", valueColumn: "secret", key: id,
                                  value: try row.string("secret"), subject: "TOTP secret '\(id)'"))
         }
+        for row in try await database.query(
+            "SELECT id, application_id, sealed_secret FROM application_sealed_secrets" + database.dialect.forUpdate)
+        {
+            let id = try row.string("id")
+            values.append(Sealed(table: "application_sealed_secrets", keyColumn: "id", valueColumn: "sealed_secret",
+                                 key: id, value: try row.string("sealed_secret"),
+                                 subject: "a client_secret_jwt secret of application '\(try row.string("application_id"))'"))
+        }
         for row in try await database.query("SELECT value FROM installation WHERE key = ?" + database.dialect.forUpdate,
                                             .text(backupCodeKeyName))
         {
@@ -135,15 +143,19 @@ extension SQLStore {
         public var connectors: Int
         /// TOTP secrets and the backup code key.
         public var mfaSecrets: Int
+        /// Sealed secrets of `client_secret_jwt` applications.
+        public var applicationSecrets: Int
 
-        public init(signingKeys: Int, connectors: Int, mfaSecrets: Int = 0) {
+        public init(signingKeys: Int, connectors: Int, mfaSecrets: Int = 0, applicationSecrets: Int = 0) {
             self.signingKeys = signingKeys
             self.connectors = connectors
             self.mfaSecrets = mfaSecrets
+            self.applicationSecrets = applicationSecrets
         }
     }
 
-    /// Re-seals every sealed value (signing keys, connector configurations, TOTP secrets, the backup code key) from `oldSecret` to `newSecret` and
+    /// Re-seals every sealed value (signing keys, connector configurations, TOTP secrets, the backup code key,
+    /// `client_secret_jwt` applications' secrets) from `oldSecret` to `newSecret` and
     /// stores the new check value, in one transaction: a failure or a crash at any point leaves everything under
     /// the old secret. Throws `SecretMismatch` when `oldSecret` is not the database's.
     public func rotateSecret(from oldSecret: String, to newSecret: String) async throws -> SecretRotation {
@@ -165,6 +177,7 @@ extension SQLStore {
                 switch sealed.table {
                 case "signing_keys": rotation.signingKeys += 1
                 case "connectors": rotation.connectors += 1
+                case "application_sealed_secrets": rotation.applicationSecrets += 1
                 default: rotation.mfaSecrets += 1
                 }
             }

@@ -169,7 +169,7 @@ extension SQLStore: ExpiryStore {
         let cutoff = SQLValue.date(now)
         for table in ["interactions", "sessions", "authorization_codes", "access_tokens", "refresh_tokens",
                       "rate_limits", "verification_codes", "experiences", "console_sessions",
-                      "console_setup_tokens"]
+                      "console_setup_tokens", "client_assertions"]
         {
             try await database.query("DELETE FROM \(table) WHERE expires_at < ?", cutoff)
         }
