@@ -49,6 +49,36 @@ struct ClaimsParameterTests {
         #expect(userinfo?["phone_number"] == nil)
     }
 
+    /// A `sub` named with a value (Core §5.5.1): only that user gets a positive answer, from the session or after
+    /// signing in; anyone else must sign in, and a sign-in by someone else ends in `access_denied`.
+    @Test func aSubValueOnlyAnswersForThatUser() async throws {
+        let fixture = EngineFixture()
+        let (_, session) = try await fixture.signIn()
+        let mine = Self.json(["id_token": ["sub": ["value": "user-1"]]])
+        guard case .redirect(let location) = try await fixture.provider.authorize(
+            fixture.authorizationParameters(["claims": mine]), sessionToken: session)
+        else { Issue.record("the session's own sub should answer at once"); return }
+        #expect(EngineFixture.query(location)["code"] != nil)
+
+        let theirs = Self.json(["id_token": ["sub": ["value": "user-2"]]])
+        let silent = try await fixture.provider.authorize(
+            fixture.authorizationParameters(["claims": theirs, "prompt": "none"]), sessionToken: session)
+        guard case .redirect(let refused) = silent else { Issue.record("expected an error redirect"); return }
+        #expect(EngineFixture.query(refused)["error"] == "login_required")
+        guard case .interaction(let ticket) = try await fixture.provider.authorize(
+            fixture.authorizationParameters(["claims": theirs]), sessionToken: session)
+        else { Issue.record("another sub must make the user sign in"); return }
+        #expect(ticket.step == .login)
+        let newSession = try await fixture.provider.completeLogin(interactionToken: ticket.token,
+                                                                  accountID: EngineFixture.user.id,
+                                                                  previousSessionToken: session)
+        guard case .redirect(let denied) = try await fixture.provider.resume(interactionToken: ticket.token,
+                                                                             sessionToken: newSession)
+        else { Issue.record("expected an error redirect"); return }
+        #expect(EngineFixture.query(denied)["error"] == "access_denied")
+        #expect(EngineFixture.query(denied)["code"] == nil)
+    }
+
     @Test func acrValuesInClaimsAreMetOrTheRequestFails() async throws {
         let fixture = EngineFixture()
         let met = Self.json(["id_token": ["acr": ["essential": true, "values": ["urn:sesame:acr:sfa", "urn:other"]]]])

@@ -228,6 +228,10 @@ extension OIDCProvider {
         if let maxAge = request.maxAge, let session, now.timeIntervalSince(session.authTime) > TimeInterval(maxAge) {
             needsLogin = true
         }
+        // A `sub` the claims parameter names that is not the session's user: that user must sign in (Core §5.5.1).
+        if let subjects = request.claims?.requiredSubjects, let account, !subjects.contains(account.id) {
+            needsLogin = true
+        }
         // A client demanding a multi-factor sign-in from a session that had one factor: sign in again, with two.
         if request.demandsMFA, let session, !session.amr.contains("mfa") { needsLogin = true }
         if request.prompts.contains(.none) {

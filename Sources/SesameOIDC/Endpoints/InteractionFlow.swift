@@ -111,6 +111,14 @@ extension OIDCProvider {
             try await storage.updateInteraction(interaction)
             return .interaction(InteractionTicket(token: token, interaction: interaction, step: .login))
         }
+        // Someone else signed in than the `sub` the claims parameter names: no positive answer (Core §5.5.1).
+        if let subjects = interaction.request.claims?.requiredSubjects, !subjects.contains(accountID) {
+            try await storage.deleteInteraction(id: interaction.id)
+            let target = RedirectTarget(redirectURI: interaction.request.redirectURI, state: interaction.request.state,
+                                        issuer: issuer)
+            return .redirect(target.error(OAuthError(.accessDenied,
+                                                     "the user who signed in is not the sub the claims parameter names")))
+        }
         if !interaction.isConsentGiven,
            try await needsConsent(interaction.request, client: client, accountID: accountID)
         {

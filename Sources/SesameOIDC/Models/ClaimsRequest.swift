@@ -104,6 +104,13 @@ public struct ClaimsRequest: Sendable, Codable, Equatable {
         (idToken["acr"]?.values ?? []) + (userinfo["acr"]?.values ?? [])
     }
 
+    /// The subjects an ID token `sub` request names with `value` or `values` (OpenID Connect Core §5.5.1): only that
+    /// user may get a positive answer. nil when `sub` was not asked for with a value.
+    public var requiredSubjects: Set<String>? {
+        guard let values = idToken["sub"]?.values, !values.isEmpty else { return nil }
+        return Set(values)
+    }
+
     /// Whether `acr` was asked for at all (then the ID token states the class achieved).
     public var asksForACR: Bool { idToken["acr"] != nil || userinfo["acr"] != nil }
 
