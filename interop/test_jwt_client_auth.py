@@ -54,6 +54,12 @@ class KeySetServer:
         class Handler(http.server.BaseHTTPRequestHandler):
             def do_GET(self):
                 outer.hits += 1
+                if self.path == "/moved":
+                    self.send_response(302)
+                    self.send_header("Location", "/jwks")
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
                 body = json.dumps(outer.document).encode()
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json")
@@ -114,12 +120,18 @@ def test_private_key_jwt_with_an_inline_rs256_key_through_the_code_flow(sesame):
         "client_assertion": assertion(app["id"], metadata["token_endpoint"], private, "RS256"),
     }, timeout=5)
     assert revoked.status_code == 200, revoked.text
-    # The app's secret no longer authenticates it: it registered private_key_jwt.
-    refused = requests.post(metadata["token_endpoint"], data={"grant_type": "refresh_token",
-                                                              "refresh_token": token["refresh_token"]},
-                            auth=(app["id"], app["secret"]), timeout=5)
-    assert refused.status_code == 401
-    assert refused.json()["error"] == "invalid_client"
+    # Its key is its credential: it was given no secret, and a guessed one (or none) gets the answer an unknown client
+    # gets, so nobody learns how it authenticates.
+    assert app["secret"] is None
+    unknown = requests.post(metadata["token_endpoint"], data={"grant_type": "client_credentials"},
+                            auth=("no-such-app", "guess"), timeout=5).json()
+    for attempt in [{"auth": (app["id"], "guess")}, {"data_extra": {"client_id": app["id"]}}]:
+        refused = requests.post(metadata["token_endpoint"], data={"grant_type": "refresh_token",
+                                                                  "refresh_token": token["refresh_token"],
+                                                                  **attempt.get("data_extra", {})},
+                                auth=attempt.get("auth"), timeout=5)
+        assert refused.status_code == 401
+        assert refused.json() == unknown
 
 
 def test_private_key_jwt_with_keys_at_a_jwks_uri(sesame):
@@ -154,6 +166,25 @@ def test_private_key_jwt_with_keys_at_a_jwks_uri(sesame):
             "client_assertion": assertion(app["id"], metadata["token_endpoint"], stranger, "ES256"),
         }, timeout=5)
         assert forged.status_code == 401
+    finally:
+        keys.close()
+
+
+def test_a_jwks_uri_that_redirects_is_not_followed(sesame):
+    """A redirect could lead from https to plain http elsewhere, or to an internal host: the fetch refuses it."""
+    private, public = private_jwk("EC", "P-256", "moved-key")
+    keys = KeySetServer(public)
+    try:
+        app = cli(sesame, "app", "create", "--name", "Moved", "--type", "m2m", "--auth-method", "private_key_jwt",
+                  "--jwks-uri", keys.url.replace("/jwks", "/moved"))
+        metadata = discovery(sesame)
+        refused = requests.post(metadata["token_endpoint"], data={
+            "grant_type": "client_credentials", "client_assertion_type": ASSERTION_TYPE,
+            "client_assertion": assertion(app["id"], metadata["token_endpoint"], private, "ES256"),
+        }, timeout=10)
+        assert refused.status_code == 401
+        assert refused.json()["error_description"] == "client authentication failed"
+        assert keys.hits == 1  # the redirect itself, never its target
     finally:
         keys.close()
 

@@ -10,9 +10,13 @@ final class FakeKeySetFetcher: KeySetFetcher {
     let document = Mutex<JSONValue>(["keys": []])
     let fetches = Atomic<Int>(0)
     let failing = Atomic<Bool>(false)
+    /// Milliseconds each fetch takes.
+    let delay = Atomic<Int>(0)
 
     func fetchKeySet(from uri: String) async throws -> Data {
         fetches.add(1, ordering: .relaxed)
+        let milliseconds = delay.load(ordering: .relaxed)
+        if milliseconds > 0 { try await Task.sleep(nanoseconds: UInt64(milliseconds) * 1_000_000) }
         if failing.load(ordering: .relaxed) { throw Down() }
         return document.withLock { $0.encoded() }
     }
@@ -133,6 +137,7 @@ struct ClientAssertionTests {
                                                  authorization: EngineFixture.basic("signed", "unused secret"))
         }
         #expect(basic?.code == .invalidClient)
+        // Told only to a caller who proved the secret.
         #expect(basic?.description.contains("private_key_jwt") == true)
         // A MAC for a private_key_jwt client (the algorithm-confusion attack: HS256 keyed with the public key).
         let confused = Self.maced(Self.claims("signed", now: fixture.clock.now),
@@ -269,7 +274,8 @@ struct ClientAssertionTests {
         let assertion = try Self.signed(Self.claims("signed", now: fixture.clock.now), with: key)
         let error = await oauthError { _ = try await fixture.provider.token(Self.request(assertion), authorization: nil) }
         #expect(error?.code == .invalidClient)
-        #expect(error?.description.contains("RS256") == true)
+        #expect(error?.description == "client authentication failed")
+        #expect(error?.reason?.contains("RS256") == true)
     }
 
     @Test func concurrentUsesOfOneAssertionSucceedOnce() async throws {
@@ -315,7 +321,50 @@ struct ClientAssertionTests {
         fixture.clock.advance(3600)
         let down = await oauthError { _ = try await token(rotated) }
         #expect(down?.code == .invalidClient)
-        #expect(down?.description.contains("could not be fetched") == true)
+        #expect(down?.reason?.contains("could not be fetched") == true)
+    }
+
+    @Test func anAnswerWithoutUsableKeysRevokesAndConcurrentRequestsShareOneFetch() async throws {
+        let key = try SigningKey.generate(.es256, now: Date())
+        let fetcher = FakeKeySetFetcher()
+        fetcher.delay.store(200, ordering: .relaxed)
+        let fixture = Self.fixture(key: key, fetcher: fetcher)
+        // Ten requests while the first fetch is under way: one fetch, ten successes.
+        let successes = try await withThrowingTaskGroup(of: Bool.self) { group in
+            for _ in 0..<10 {
+                group.addTask {
+                    let assertion = try Self.signed(Self.claims("signed", now: fixture.clock.now), with: key)
+                    return (try? await fixture.provider.token(Self.request(assertion), authorization: nil)) != nil
+                }
+            }
+            return try await group.reduce(0) { $0 + ($1 ? 1 : 0) }
+        }
+        #expect(successes == 10)
+        #expect(fetcher.fetches.load(ordering: .relaxed) == 1)
+        // The publisher now serves an empty set: once fetched, the old key no longer works (no stale fallback).
+        fetcher.delay.store(0, ordering: .relaxed)
+        fetcher.document.withLock { $0 = ["keys": []] }
+        fixture.clock.advance(301)
+        let assertion = try Self.signed(Self.claims("signed", now: fixture.clock.now), with: key)
+        #expect(await oauthError { _ = try await fixture.provider.token(Self.request(assertion), authorization: nil) }?
+            .code == .invalidClient)
+        #expect(fetcher.fetches.load(ordering: .relaxed) == 2)
+        let again = try Self.signed(Self.claims("signed", now: fixture.clock.now), with: key)
+        #expect(await oauthError { _ = try await fixture.provider.token(Self.request(again), authorization: nil) }?
+            .code == .invalidClient)
+    }
+
+    @Test func fractionalTimesAreNumericDatesAndControlCharactersAreAnUnknownClient() async throws {
+        let key = try SigningKey.generate(.es256, now: Date())
+        let fixture = Self.fixture(key: key)
+        let now = fixture.clock.now.timeIntervalSince1970
+        let fractional = try Self.signed(Self.claims("signed", now: fixture.clock.now,
+                                                     ["exp": .double(now + 60.5), "iat": .double(now - 0.25)]), with: key)
+        #expect(try await fixture.provider.token(Self.request(fractional), authorization: nil).body?["access_token"] != nil)
+        let nul = try Self.signed(Self.claims("sig\u{0}ned", now: fixture.clock.now), with: key)
+        let error = await oauthError { _ = try await fixture.provider.token(Self.request(nul), authorization: nil) }
+        #expect(error?.code == .invalidClient)
+        #expect(error?.status == 401)
     }
 
     @Test func keySetsAreCheckedBeforeUse() throws {
@@ -332,6 +381,9 @@ struct ClientAssertionTests {
         var withPrivate = ec.publicKey.jwk.objectValue ?? [:]
         withPrivate["d"] = .string(Base64URL.encode(ec.privateKeyBytes))
         #expect(phrase(["keys": [.object(withPrivate)]]) == "application.jwks_private")
+        var withOthers = ec.publicKey.jwk.objectValue ?? [:]
+        withOthers["oth"] = [["r": "AQAB"]]
+        #expect(phrase(["keys": [.object(withOthers)]]) == "application.jwks_private")
         #expect(phrase(["keys": []]) == "application.jwks_no_usable_key")
         #expect(phrase(["keys": "no"]) == "application.jwks_invalid")
         #expect(phrase([ec.publicKey.jwk]) == "application.jwks_invalid")

@@ -26,6 +26,12 @@ struct ClientAssertionStoreTests {
             #expect(stored.jwks == ["keys": [ec.publicKey.jwk]])
             #expect(stored.tokenEndpointAuthSigningAlg == "ES256")
             #expect(try await store.recoverableSecrets(clientID: signed.client.id).isEmpty)
+            // Its key is its credential: no secret was made, and none can be added.
+            #expect(signed.secret == nil && stored.secretHash == nil)
+            await #expect(throws: IdentityError.self) {
+                _ = try await service.addSecret(applicationID: signed.client.id, name: "x", expiresAt: nil)
+            }
+            await #expect(throws: IdentityError.self) { _ = try await service.rotateSecret(id: signed.client.id) }
 
             // client_secret_jwt keeps the secret sealed (never in clear in the row), and only while it uses it.
             let maced = try await service.create(name: "MACed", type: .traditional, redirectURIs: ["https://a.test/cb"],
@@ -49,8 +55,24 @@ struct ClientAssertionStoreTests {
             #expect(try await store.recoverableSecrets(clientID: maced.client.id).isEmpty)
             _ = try await service.update(id: maced.client.id, .init(authentication: .init(method: .clientSecretJWT)))
             #expect(try await store.recoverableSecrets(clientID: maced.client.id).isEmpty)
+            // Switching to private_key_jwt drops every secret, named ones included: none comes back when switching away.
+            _ = try await service.addSecret(applicationID: maced.client.id, name: "kept?", expiresAt: nil)
+            _ = try await service.update(id: maced.client.id, .init(authentication: .init(
+                method: .privateKeyJWT, jwks: ["keys": [ec.publicKey.jwk]])))
+            let keyed = try #require(try await store.client(id: maced.client.id))
+            #expect(keyed.secretHash == nil && keyed.secrets.isEmpty)
+            #expect(try await store.recoverableSecrets(clientID: maced.client.id).isEmpty)
+            _ = try await service.update(id: maced.client.id, .init(authentication: .init(method: .some(nil))))
+            #expect(try await store.client(id: maced.client.id)?.secretHash == nil)
+            // Back on client_secret_jwt with a new secret; a named secret's sealed copy is swept once it expires.
+            _ = try await service.update(id: maced.client.id, .init(authentication: .init(method: .clientSecretJWT)))
+            let fresh = try #require(try await service.rotateSecret(id: maced.client.id).secret)
+            let short = try await service.addSecret(applicationID: maced.client.id, name: "short",
+                                                    expiresAt: Date().addingTimeInterval(60))
+            #expect(Set(try await store.recoverableSecrets(clientID: maced.client.id)) == [fresh, short.value])
+            try await store.deleteExpired(before: Date().addingTimeInterval(120))
+            #expect(try await store.recoverableSecrets(clientID: maced.client.id) == [fresh])
             // Deleting the application leaves no sealed secret behind.
-            _ = try await service.rotateSecret(id: maced.client.id)
             try await service.delete(id: maced.client.id)
             #expect(try await store.database.query("SELECT id FROM application_sealed_secrets").isEmpty)
         }
@@ -81,6 +103,8 @@ struct ClientAssertionStoreTests {
                 == "application.auth_method_type")
             #expect(await phrase(.machineToMachine, .init(method: .privateKeyJWT, jwks: ["keys": "x"]))
                 == "application.jwks_invalid")
+            #expect(await phrase(.spa, .init(jwks: jwks)) == "application.public_has_no_keys")
+            #expect(await phrase(.native, .init(signingAlg: "RS256")) == "application.public_has_no_keys")
             for uri in ["http://keys.example.test/jwks", "ftp://k.test/jwks", "https://k.test/jwks#x",
                         "https://user:pw@k.test/jwks", "https://k.test/\u{0}", "not a url", ""]
             {

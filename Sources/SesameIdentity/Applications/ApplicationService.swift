@@ -57,8 +57,9 @@ public struct ApplicationService: Sendable {
         }
         let name = try Self.validateName(name)
         try Self.validateRedirectURIs(redirectURIs, postLogoutRedirectURIs, type: type)
-        // 256 random bits: a digest is enough at rest, a slow KDF would only slow the token endpoint.
-        let secret = type.isConfidential ? SecureRandom.token() : nil
+        // 256 random bits: a digest is enough at rest, a slow KDF would only slow the token endpoint. A private_key_jwt
+        // application has no secret: its key is its credential.
+        let secret = type.isConfidential && authentication.method != .privateKeyJWT ? SecureRandom.token() : nil
         var client = Client(
             id: SecureRandom.identifier(), name: name, description: description, type: type,
             secretHash: secret.map(SecretDigest.sha256Hex), redirectURIs: redirectURIs,
@@ -113,6 +114,12 @@ public struct ApplicationService: Sendable {
         if let uris = changes.postLogoutRedirectURIs { client.postLogoutRedirectURIs = uris }
         if let algorithm = changes.idTokenSignedResponseAlg { client.idTokenSignedResponseAlg = algorithm }
         changes.authentication.apply(to: &client)
+        if client.tokenEndpointAuthMethod == .privateKeyJWT {
+            // Its key is its credential: every secret goes (the store deletes the named ones in the same transaction),
+            // so none comes back to life if the method is changed again; a new one is made then.
+            client.secretHash = nil
+            client.secrets = []
+        }
         try Self.validateRedirectURIs(client.redirectURIs, client.postLogoutRedirectURIs, type: client.type)
         try Self.validateAuthentication(client)
         try await store.updateClient(client)
@@ -126,6 +133,7 @@ public struct ApplicationService: Sendable {
         guard client.type.isConfidential else {
             throw IdentityError.invalidInput(phrase: "application.public_has_no_secret", ["type": client.type.rawValue])
         }
+        try Self.refuseSecret(for: client)
         let secret = SecureRandom.token()
         client.secretHash = SecretDigest.sha256Hex(secret)
         try await store.updateClient(client, recoverableSecret: Self.recoverable(secret, for: client))
@@ -148,6 +156,7 @@ public struct ApplicationService: Sendable {
         guard client.type.isConfidential else {
             throw IdentityError.invalidInput(phrase: "application.public_has_no_secret", ["type": client.type.rawValue])
         }
+        try Self.refuseSecret(for: client)
         let name = name.trimmingCharacters(in: .whitespacesAndNewlines)
         guard (1...256).contains(name.count) else {
             throw IdentityError.invalidInput(phrase: "application.secret_name_length")
@@ -180,6 +189,13 @@ public struct ApplicationService: Sendable {
         try await store.updateClient(client)
     }
 
+    /// A `private_key_jwt` application gets no secret. Throws `IdentityError.invalidInput`.
+    static func refuseSecret(for client: Client) throws {
+        if client.tokenEndpointAuthMethod == .privateKeyJWT {
+            throw IdentityError.invalidInput(phrase: "application.private_key_jwt_has_no_secret")
+        }
+    }
+
     /// The secret to keep sealed: only a `client_secret_jwt` client's, whose assertions are MACed with it in clear.
     static func recoverable(_ secret: String?, for client: Client) -> String? {
         client.tokenEndpointAuthMethod == .clientSecretJWT ? secret : nil
@@ -194,6 +210,11 @@ public struct ApplicationService: Sendable {
             throw IdentityError.invalidInput(phrase: "application.auth_method_type", [
                 "method": method.rawValue, "type": client.type.rawValue,
             ])
+        }
+        if !client.type.isConfidential,
+           client.jwks != nil || client.jwksURI != nil || client.tokenEndpointAuthSigningAlg != nil
+        {
+            throw IdentityError.invalidInput(phrase: "application.public_has_no_keys", ["type": client.type.rawValue])
         }
         if client.jwks != nil, client.jwksURI != nil {
             throw IdentityError.invalidInput(phrase: "application.jwks_and_uri")

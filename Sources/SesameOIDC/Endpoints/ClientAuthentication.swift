@@ -42,10 +42,11 @@ extension OIDCProvider {
             return try await confidentialClient(id: clientID, secret: postedSecret, method: .clientSecretPost)
         }
         guard let client = try await storage.client(id: clientID) else {
-            throw OAuthError.invalidClient("client authentication failed")
+            throw OAuthError.clientAuthenticationFailed(reason: "unknown client")
         }
         guard client.authenticationMethods.contains(.none) else {
-            throw OAuthError.invalidClient("this client must authenticate with \(client.effectiveAuthenticationMethod.rawValue)")
+            throw OAuthError.clientAuthenticationFailed(
+                reason: "client \(client.id) sent no credentials; it authenticates with \(client.effectiveAuthenticationMethod.rawValue)")
         }
         return client
     }
@@ -77,30 +78,44 @@ extension OIDCProvider {
         if let postedID, postedID != assertion.clientID {
             throw OAuthError.invalidRequest("client_id differs from the client assertion's subject")
         }
-        guard let client = try await storage.client(id: assertion.clientID), client.type.isConfidential else {
-            throw OAuthError.invalidClient("client authentication failed")
-        }
-        let method: ClientAuthenticationMethod = assertion.isMAC ? .clientSecretJWT : .privateKeyJWT
-        guard client.authenticationMethods.contains(method) else {
-            throw OAuthError.invalidClient("this client is not registered for \(method.rawValue)")
-        }
-        if let required = client.tokenEndpointAuthSigningAlg, required != assertion.algorithm {
-            throw OAuthError.invalidClient("this client's assertions must use \(required)")
-        }
+        // What does not depend on the client is checked first and told in detail; from here on, every failure gets the
+        // same answer as an unknown client, so nobody learns whether a client exists or how it authenticates.
         let now = now()
         let audiences = [issuer, configuration.endpoint("/token"), configuration.endpoint(endpoint)]
         let expiresAt = try assertion.validateClaims(audiences: audiences, now: now)
+        guard !assertion.clientID.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }),
+              let client = try await storage.client(id: assertion.clientID), client.type.isConfidential
+        else { throw OAuthError.clientAuthenticationFailed(reason: "unknown or public client in a client assertion") }
+        let method: ClientAuthenticationMethod = assertion.isMAC ? .clientSecretJWT : .privateKeyJWT
+        guard client.authenticationMethods.contains(method) else {
+            throw OAuthError.clientAuthenticationFailed(reason: "client \(client.id) is not registered for \(method.rawValue)")
+        }
+        if let required = client.tokenEndpointAuthSigningAlg, required != assertion.algorithm {
+            throw OAuthError.clientAuthenticationFailed(
+                reason: "client \(client.id) signs its assertions with \(required), not \(assertion.algorithm)")
+        }
         switch method {
         case .clientSecretJWT:
             let secrets = try await storage.recoverableSecrets(clientID: client.id).filter {
                 client.verifySecret($0, at: now)
             }
+            guard !secrets.isEmpty else {
+                throw OAuthError.clientAuthenticationFailed(
+                    reason: "client \(client.id) has no secret kept for client_secret_jwt: make one after choosing the method")
+            }
             guard assertion.hasValidMAC(anyOf: secrets) else {
-                throw OAuthError.invalidClient("client authentication failed")
+                throw OAuthError.clientAuthenticationFailed(reason: "client \(client.id): the assertion's MAC does not check")
             }
         default:
-            guard assertion.hasValidSignature(from: try await publicKeys(of: client, kid: assertion.kid, now: now)) else {
-                throw OAuthError.invalidClient("client authentication failed")
+            let keys: [VerificationKey]
+            do {
+                keys = try await publicKeys(of: client, kid: assertion.kid, now: now)
+            } catch let error as KeySetError {
+                throw OAuthError.clientAuthenticationFailed(reason: "client \(client.id): \(error.description)")
+            }
+            guard assertion.hasValidSignature(from: keys) else {
+                throw OAuthError.clientAuthenticationFailed(
+                    reason: "client \(client.id): the assertion's signature does not check with its registered keys")
             }
         }
         guard try await storage.useClientAssertion(clientID: client.id, jti: assertion.jti,
@@ -110,13 +125,9 @@ extension OIDCProvider {
     }
 
     private func publicKeys(of client: Client, kid: String?, now: Date) async throws -> [VerificationKey] {
-        do {
-            if let jwks = client.jwks { return try ClientKeySets.publicKeys(in: jwks) }
-            if let uri = client.jwksURI { return try await clientKeySets.keys(at: uri, missingKid: kid, now: now) }
-        } catch let error as KeySetError {
-            throw OAuthError.invalidClient("the client's keys cannot be used: \(error.description)")
-        }
-        throw OAuthError.invalidClient("the client has registered no keys (jwks or jwks_uri)")
+        if let jwks = client.jwks { return try ClientKeySets.publicKeys(in: jwks) }
+        if let uri = client.jwksURI { return try await clientKeySets.keys(at: uri, missingKid: kid, now: now) }
+        throw KeySetError.unreachable
     }
 
     /// Parses `Authorization: Basic`, whose id and secret are form-urlencoded before base64 (RFC 6749 §2.3.1).

@@ -42,6 +42,9 @@ public struct OAuthError: Error, Sendable, Equatable {
     public var status: Int
     /// Value for `WWW-Authenticate`, set for bearer-token and client-authentication failures.
     public var wwwAuthenticate: String?
+    /// What the operator's log may say beyond `description` (never sent to the caller): why a client authentication
+    /// failed, when telling the caller would tell whether the client exists or how it authenticates. No secrets.
+    public var reason: String?
 
     public init(_ code: Code, _ description: String, status: Int = 400, wwwAuthenticate: String? = nil) {
         self.code = code
@@ -63,6 +66,14 @@ public struct OAuthError: Error, Sendable, Equatable {
     /// challenge on every 401).
     public static func invalidClient(_ description: String) -> OAuthError {
         OAuthError(.invalidClient, description, status: 401, wwwAuthenticate: "Basic realm=\"oidc\"")
+    }
+
+    /// The one answer to a client authentication that failed for a reason that depends on the client (unknown, wrong
+    /// secret or key, another method registered, keys that cannot be had): `reason` goes to the log only.
+    public static func clientAuthenticationFailed(reason: String) -> OAuthError {
+        var error = invalidClient("client authentication failed")
+        error.reason = reason
+        return error
     }
 
     public static func invalidToken(_ description: String) -> OAuthError {

@@ -80,10 +80,10 @@ struct ClientAssertion {
         guard audience.contains(where: audiences.contains) else {
             throw OAuthError.invalidClient("the client assertion's aud must be the issuer or the token endpoint's URL")
         }
-        guard let exp = claims["exp"]?.intValue else {
+        guard let exp = Self.numericDate(claims["exp"]) else {
             throw OAuthError.invalidClient("the client assertion has no exp")
         }
-        let expiresAt = Date(timeIntervalSince1970: TimeInterval(exp))
+        let expiresAt = Date(timeIntervalSince1970: exp)
         guard expiresAt.addingTimeInterval(Self.clockSkew) > now else {
             throw OAuthError.invalidClient("the client assertion has expired")
         }
@@ -92,14 +92,23 @@ struct ClientAssertion {
         }
         for name in ["nbf", "iat"] {
             guard let value = claims[name] else { continue }
-            guard let seconds = value.intValue else {
+            guard let seconds = Self.numericDate(value) else {
                 throw OAuthError.invalidClient("the client assertion's \(name) must be a number of seconds")
             }
-            guard Date(timeIntervalSince1970: TimeInterval(seconds)) <= now.addingTimeInterval(Self.clockSkew) else {
+            guard Date(timeIntervalSince1970: seconds) <= now.addingTimeInterval(Self.clockSkew) else {
                 throw OAuthError.invalidClient("the client assertion's \(name) is in the future")
             }
         }
         return expiresAt
+    }
+
+    /// A NumericDate (RFC 7519 §2): seconds since the epoch, whole or fractional, finite; nil for anything else.
+    static func numericDate(_ value: JSONValue?) -> TimeInterval? {
+        switch value {
+        case .int(let seconds)?: TimeInterval(seconds)
+        case .double(let seconds)? where seconds.isFinite && abs(seconds) < 1e15: seconds
+        default: nil
+        }
     }
 
     /// Whether the MAC checks with one of `secrets` (the UTF-8 octets of the client secret as the key, OpenID

@@ -2,7 +2,7 @@ import Foundation
 import Synchronization
 
 /// Fetches a client's published JWK Set (`jwks_uri`, OpenID Connect Registration §2). The host implements it over
-/// HTTP with a timeout and a size limit; the engine only caches what it returns.
+/// HTTP with a timeout, a size limit and no redirects; the engine only caches what it returns.
 public protocol KeySetFetcher: Sendable {
     /// GETs `uri` and returns the body. Throws when the fetch fails, times out, answers other than 200 or is larger
     /// than the implementation allows.
@@ -19,27 +19,46 @@ public struct KeySetError: Error, Sendable, Equatable, CustomStringConvertible {
         self.phrase = phrase
         self.description = description
     }
+
+    static let unreachable = KeySetError("application.jwks_uri_unreachable",
+                                         "the application's jwks_uri could not be fetched")
 }
 
-/// The public keys of `private_key_jwt` clients: an inline `jwks` is parsed as it is; a `jwks_uri` is fetched through
-/// the `KeySetFetcher`, kept `freshFor` seconds, fetched again at most every `refetchInterval` seconds when an assertion
-/// names a `kid` it lacks (a client rotating its key), and, when a fetch fails, the last good set is used for up to
-/// `staleFor` seconds so a provider hiccup does not lock the client out.
+/// The public keys of `private_key_jwt` clients that publish them at a `jwks_uri`.
+///
+/// A set is kept `freshFor` seconds. An assertion naming a `kid` the cached set lacks (a client rotating its key) makes
+/// a new fetch, at most every `refetchInterval` seconds per URI, so forged assertions cannot make Sesame hammer the
+/// publisher. Requests arriving while a fetch is under way wait for that one fetch. When a fetch fails (no answer, a
+/// timeout, a status other than 200), the last good set keeps serving until it is `staleFor` seconds old, so a
+/// publisher's hiccup does not lock its client out; but an answer that arrives and holds no usable key replaces the
+/// set: publishing an empty set revokes the keys.
 public final class ClientKeySets: Sendable {
     /// Largest JWK Set accepted, in keys.
     public static let maximumKeys = 100
 
     private struct Entry {
-        var keys: [VerificationKey]
+        /// nil until a fetch brought an answer.
+        var keys: [VerificationKey]?
         var fetchedAt: Date
         var lastAttempt: Date
+    }
+
+    private struct State {
+        var entries: [String: Entry] = [:]
+        var inFlight: [String: Task<[VerificationKey], any Error>] = [:]
+    }
+
+    private enum Step {
+        case use([VerificationKey])
+        case fail(KeySetError)
+        case wait(Task<[VerificationKey], any Error>)
     }
 
     let fetcher: (any KeySetFetcher)?
     let freshFor: TimeInterval
     let refetchInterval: TimeInterval
     let staleFor: TimeInterval
-    private let entries = Mutex<[String: Entry]>([:])
+    private let state = Mutex(State())
 
     public init(fetcher: (any KeySetFetcher)?, freshFor: TimeInterval = 300, refetchInterval: TimeInterval = 30,
                 staleFor: TimeInterval = 3600)
@@ -53,45 +72,78 @@ public final class ClientKeySets: Sendable {
     /// The keys published at `uri`; `missingKid` asks for a fresh copy (within `refetchInterval`) when the cached one
     /// lacks it. Throws `KeySetError` when nothing usable can be had.
     public func keys(at uri: String, missingKid: String?, now: Date) async throws -> [VerificationKey] {
-        let cached = entries.withLock { $0[uri] }
-        if let cached {
-            let isFresh = now.timeIntervalSince(cached.fetchedAt) < freshFor
-            let lacksKid = missingKid.map { kid in !cached.keys.contains { $0.kid == kid } } ?? false
-            let mayRefetch = now.timeIntervalSince(cached.lastAttempt) >= refetchInterval
-            if isFresh, !(lacksKid && mayRefetch) { return cached.keys }
-            if !mayRefetch {
-                // Tried a moment ago: no new fetch (an unknown kid must not make Sesame hammer the publisher).
-                guard now.timeIntervalSince(cached.fetchedAt) < staleFor else {
-                    throw KeySetError("application.jwks_uri_unreachable",
-                                      "the application's jwks_uri could not be fetched")
+        guard let fetcher else { throw KeySetError.unreachable }
+        let step: Step = state.withLock { state in
+            let cached = state.entries[uri]
+            // A fetch under way (the first one, or one for a new kid) is the freshest answer there will be: wait for it.
+            if let task = state.inFlight[uri] { return .wait(task) }
+            if let cached {
+                let mayRefetch = now.timeIntervalSince(cached.lastAttempt) >= refetchInterval
+                if let keys = cached.keys {
+                    let isFresh = now.timeIntervalSince(cached.fetchedAt) < freshFor
+                    let lacksKid = missingKid.map { kid in !keys.contains { $0.kid == kid } } ?? false
+                    if isFresh, !(lacksKid && mayRefetch) { return .use(keys) }
+                    if !mayRefetch {
+                        return now.timeIntervalSince(cached.fetchedAt) < staleFor ? .use(keys) : .fail(.unreachable)
+                    }
+                } else if !mayRefetch {
+                    // The last fetch failed a moment ago: no new one yet.
+                    return .fail(.unreachable)
                 }
-                return cached.keys
             }
+            state.entries[uri, default: Entry(keys: nil, fetchedAt: .distantPast, lastAttempt: now)].lastAttempt = now
+            let task = Task { try await self.fetch(uri, with: fetcher, now: now) }
+            state.inFlight[uri] = task
+            return .wait(task)
         }
-        guard let fetcher else {
-            throw KeySetError("application.jwks_uri_unreachable", "this server cannot fetch JWK Sets")
+        switch step {
+        case .use(let keys): return keys
+        case .fail(let error): throw error
+        case .wait(let task): return try await task.value
         }
-        entries.withLock { $0[uri, default: Entry(keys: [], fetchedAt: .distantPast, lastAttempt: now)].lastAttempt = now }
+    }
+
+    /// One fetch of `uri`, whose outcome replaces the cached set (a usable answer, or an answer without a usable key)
+    /// or leaves it (no answer).
+    private func fetch(_ uri: String, with fetcher: any KeySetFetcher, now: Date) async throws -> [VerificationKey] {
+        let body: Data
         do {
-            let body = try await fetcher.fetchKeySet(from: uri)
-            guard let document = try? JSONValue.decode(body) else {
-                throw KeySetError("application.jwks_invalid", "the JWK Set at the application's jwks_uri is not JSON")
-            }
-            let keys = try Self.publicKeys(in: document)
-            entries.withLock { $0[uri] = Entry(keys: keys, fetchedAt: now, lastAttempt: now) }
-            return keys
+            body = try await fetcher.fetchKeySet(from: uri)
         } catch {
-            if let cached, now.timeIntervalSince(cached.fetchedAt) < staleFor { return cached.keys }
-            if let error = error as? KeySetError { throw error }
-            throw KeySetError("application.jwks_uri_unreachable",
-                              "the application's jwks_uri could not be fetched")
+            return try state.withLock { state in
+                state.inFlight[uri] = nil
+                guard let cached = state.entries[uri], let keys = cached.keys,
+                      now.timeIntervalSince(cached.fetchedAt) < staleFor
+                else { throw KeySetError.unreachable }
+                return keys
+            }
         }
+        let keys: [VerificationKey]
+        let failure: KeySetError?
+        if let document = try? JSONValue.decode(body) {
+            do {
+                keys = try Self.publicKeys(in: document)
+                failure = nil
+            } catch {
+                keys = []
+                failure = error
+            }
+        } else {
+            keys = []
+            failure = KeySetError("application.jwks_invalid", "the JWK Set at the application's jwks_uri is not JSON")
+        }
+        state.withLock { state in
+            state.inFlight[uri] = nil
+            state.entries[uri] = Entry(keys: keys, fetchedAt: now, lastAttempt: now)
+        }
+        if let failure { throw failure }
+        return keys
     }
 
     /// The signature keys of a JWK Set (RFC 7517 §5): EC P-256 and P-384, OKP Ed25519 and RSA of 2048 bits or more.
     /// Keys for encryption (`use` other than `sig`) or for an algorithm Sesame does not verify are skipped. Throws
-    /// `KeySetError` for a document that is not a JWK Set, holds private key members (`d`, `p`, `q`...), has more
-    /// than `maximumKeys` keys or none Sesame can use.
+    /// `KeySetError` for a document that is not a JWK Set, holds private key members (`d`, `p`, `q`, `oth`...), has
+    /// more than `maximumKeys` keys or none Sesame can use.
     public static func publicKeys(in document: JSONValue) throws(KeySetError) -> [VerificationKey] {
         guard let members = document["keys"]?.arrayValue else {
             throw KeySetError("application.jwks_invalid", "a JWK Set is an object with a \"keys\" array")
@@ -104,7 +156,7 @@ public final class ClientKeySets: Sendable {
             guard member.objectValue != nil else {
                 throw KeySetError("application.jwks_invalid", "every member of \"keys\" must be a JWK object")
             }
-            for privateMember in ["d", "p", "q", "dp", "dq", "qi", "k"] where member[privateMember] != nil {
+            for privateMember in ["d", "p", "q", "dp", "dq", "qi", "oth", "k"] where member[privateMember] != nil {
                 throw KeySetError("application.jwks_private", "the JWK Set holds private key material ('\(privateMember)'); register only public keys")
             }
             if let use = member["use"], use.stringValue != "sig" { continue }

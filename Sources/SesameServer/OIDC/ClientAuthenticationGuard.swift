@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import SesameIdentity
 import SesameOIDC
 import Synchronization
@@ -29,7 +30,8 @@ final class ClientAuthenticationGuard: Sendable {
     }
 
     /// Runs `body`; an `invalid_client` failure is counted, and an address over the limit gets 429.
-    func run<T>(ip address: String, _ body: () async throws -> T) async throws -> T {
+    /// `logger`: where a failure's `reason` (why it failed, never told to the caller) is written, at `info`.
+    func run<T>(ip address: String, logger: Logger? = nil, _ body: () async throws -> T) async throws -> T {
         let ip = RateLimiter.addressKey(address)
         let now = limiter.now()
         let key = "client-auth:ip:" + ip
@@ -47,6 +49,7 @@ final class ClientAuthenticationGuard: Sendable {
         do {
             return try await body()
         } catch let error as OAuthError where error.code == .invalidClient {
+            if let reason = error.reason { logger?.info("client authentication failed", metadata: ["reason": "\(reason)"]) }
             try await limiter.record(key, rule: Self.rule)
             let isLimited = try await limiter.isLimited(key, rule: Self.rule)
             remember(ip, checkedAt: now, blocked: isLimited, hasFailed: true)

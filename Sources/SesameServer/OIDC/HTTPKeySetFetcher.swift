@@ -6,13 +6,22 @@ import SesameOIDC
 
 /// Fetches `private_key_jwt` clients' JWK Sets from their `jwks_uri` (OpenID Connect Registration §2) with
 /// AsyncHTTPClient: GET, `Accept: application/json`, at most `timeout` for the whole exchange and `maximumBytes` of
-/// body; any status but 200 is a failure. The engine (`ClientKeySets`) caches what this returns.
+/// body; any status but 200 is a failure, redirects included: the URI was checked when it was registered (https, or
+/// http on loopback), and a redirect could lead to plain http elsewhere or to an internal host. The engine
+/// (`ClientKeySets`) caches what this returns.
 struct HTTPKeySetFetcher: KeySetFetcher {
     /// Seconds allowed for connecting, sending and reading the whole answer.
     var timeout: TimeAmount = .seconds(5)
     /// The largest body accepted, in bytes.
     var maximumBytes = 64 * 1024
-    var client: HTTPClient = .shared
+    var client: HTTPClient = Self.withoutRedirects
+
+    /// A process-wide client that never follows redirects (never shut down: it lives as long as the process).
+    static let withoutRedirects: HTTPClient = {
+        var configuration = HTTPClient.Configuration()
+        configuration.redirectConfiguration = .disallow
+        return HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
+    }()
 
     struct FetchError: Error, CustomStringConvertible {
         let description: String

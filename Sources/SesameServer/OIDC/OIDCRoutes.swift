@@ -32,7 +32,7 @@ struct OIDCRoutes: Sendable {
         }
         oidc.post("token") { request, context in
             let params = try await request.formParameters()
-            return try await clientGuard.run(ip: context.clientIP) {
+            return try await clientGuard.run(ip: context.clientIP, logger: context.logger) {
                 let response = try await provider.token(params, authorization: request.headers[.authorization])
                 let grant = params["grant_type"] ?? "unknown"
                 let authenticated = request.headers[.authorization] != nil || params["client_secret"] != nil
@@ -59,13 +59,13 @@ struct OIDCRoutes: Sendable {
         }
         oidc.post("token/introspection") { request, context in
             let params = try await request.formParameters()
-            return try await clientGuard.run(ip: context.clientIP) {
+            return try await clientGuard.run(ip: context.clientIP, logger: context.logger) {
                 Responses.oauth(try await provider.introspect(params, authorization: request.headers[.authorization]))
             }
         }
         oidc.post("token/revocation") { request, context in
             let params = try await request.formParameters()
-            return try await clientGuard.run(ip: context.clientIP) {
+            return try await clientGuard.run(ip: context.clientIP, logger: context.logger) {
                 Responses.oauth(try await provider.revoke(params, authorization: request.headers[.authorization]))
             }
         }

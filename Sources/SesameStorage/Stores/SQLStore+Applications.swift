@@ -158,9 +158,9 @@ extension SQLStore: ClientStore, ApplicationStore {
         return result
     }
 
-    /// Saves `client` and, in the same transaction, keeps its sealed secrets in step: every copy goes when it no longer
-    /// uses `client_secret_jwt`, a copy of a secret it no longer has goes, and `recoverableSecret` (a new secret of a
-    /// `client_secret_jwt` client) is sealed and kept.
+    /// Saves `client` and, in the same transaction, keeps its secrets in step: every sealed copy goes when it no longer
+    /// uses `client_secret_jwt`, a copy of a secret it no longer has goes, a `private_key_jwt` client's named secrets go,
+    /// and `recoverableSecret` (a new secret of a `client_secret_jwt` client) is sealed and kept.
     public func updateClient(_ client: Client, recoverableSecret: String?) async throws {
         defer { clientCache.removeAll() }
         let binds = Self.binds(client)
@@ -177,6 +177,10 @@ extension SQLStore: ClientStore, ApplicationStore {
                 """, [.text(client.id)] + kept.map { .text($0) }))
         } else {
             statements.append(("DELETE FROM application_sealed_secrets WHERE application_id = ?", [.text(client.id)]))
+        }
+        if client.tokenEndpointAuthMethod == .privateKeyJWT {
+            // A private_key_jwt client has no secrets (ApplicationService's rule): its named ones go with the switch.
+            statements.append(("DELETE FROM application_secrets WHERE application_id = ?", [.text(client.id)]))
         }
         if let recoverableSecret {
             statements.append(try sealedSecretInsert(recoverableSecret, applicationID: client.id))

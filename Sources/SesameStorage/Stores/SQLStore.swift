@@ -173,5 +173,19 @@ extension SQLStore: ExpiryStore {
         {
             try await database.query("DELETE FROM \(table) WHERE expires_at < ?", cutoff)
         }
+        // Sealed copies of client_secret_jwt secrets that expired (the digests stay listed until deleted, unusable).
+        try await database.query("""
+            DELETE FROM application_sealed_secrets WHERE EXISTS (SELECT 1 FROM application_secrets s
+            WHERE s.application_id = application_sealed_secrets.application_id
+            AND s.secret_hash = application_sealed_secrets.secret_hash AND s.expires_at < ?)
+            AND NOT EXISTS (SELECT 1 FROM applications a WHERE a.id = application_sealed_secrets.application_id
+            AND a.secret_hash = application_sealed_secrets.secret_hash)
+            """, cutoff)
     }
+}
+
+/// What logs and debuggers show of a store: its database's kind, never the secret's check value or cached rows.
+extension SQLStore: CustomStringConvertible, CustomDebugStringConvertible {
+    public var description: String { "SQLStore(\(database.dialect))" }
+    public var debugDescription: String { description }
 }
