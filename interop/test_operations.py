@@ -86,3 +86,72 @@ def test_json_log_lines_carry_the_request_id(server):
             break
         assert time.monotonic() < deadline, lines[-5:]
         time.sleep(0.05)
+
+
+def read_responses(sock, count):
+    """Reads `count` HTTP/1.1 responses (each with a Content-Length) from `sock`: [(status, headers, body)]."""
+    data, responses = b"", []
+    while len(responses) < count:
+        while b"\r\n\r\n" not in data:
+            chunk = sock.recv(65536)
+            assert chunk, f"the connection closed after {len(responses)} responses"
+            data += chunk
+        head, _, rest = data.partition(b"\r\n\r\n")
+        lines = head.decode().split("\r\n")
+        headers = {name.lower(): value for name, _, value in (line.partition(": ") for line in lines[1:])}
+        length = int(headers.get("content-length", "0"))
+        while len(rest) < length:
+            chunk = sock.recv(65536)
+            assert chunk
+            rest += chunk
+        responses.append((int(lines[0].split()[1]), headers, rest[:length]))
+        data = rest[length:]
+    return responses
+
+
+def test_discovery_and_jwks_answered_in_the_pipeline_match_the_router(server):
+    """After a first request through the router, discovery and the JWKS are answered straight from the channel
+    pipeline: the same bytes and headers, the request id, CORS, the access log line; pipelined requests keep their
+    order behind a slower one; a connection asking to close is closed."""
+    public, _, log_path = server
+    for path in ["/oidc/.well-known/openid-configuration", "/oidc/jwks"]:
+        first = requests.get(public + path, headers={"Origin": "https://rp.example.test"}, timeout=5)
+        again = requests.get(public + path + "?cache=bust", headers={"Origin": "https://rp.example.test",
+                                                                      "X-Request-Id": "fast-" + path[-4:]}, timeout=5)
+        assert first.status_code == again.status_code == 200
+        assert first.content == again.content
+        for name in ["Content-Type", "Cache-Control", "Content-Length", "Access-Control-Allow-Origin", "Server"]:
+            assert first.headers[name] == again.headers[name], name
+        assert again.headers["X-Request-Id"] == "fast-" + path[-4:]
+        assert again.headers["Date"].endswith(" GMT")
+        assert first.headers["X-Request-Id"] != again.headers["X-Request-Id"]
+        # HEAD still answers with the headers alone.
+        head = requests.head(public + path, timeout=5)
+        assert head.status_code == 200 and head.content == b""
+    port = int(public.rsplit(":", 1)[1])
+    import socket
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        # A token request (answered by the router) and two discovery requests, pipelined in one packet.
+        form = b"grant_type=client_credentials"
+        sock.sendall(b"POST /oidc/token HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+                     b"Content-Length: " + str(len(form)).encode() + b"\r\n\r\n" + form
+                     + b"GET /oidc/.well-known/openid-configuration HTTP/1.1\r\nHost: x\r\n\r\n"
+                     + b"GET /oidc/jwks HTTP/1.1\r\nHost: x\r\n\r\n")
+        (status1, _, body1), (status2, headers2, body2), (status3, _, body3) = read_responses(sock, 3)
+        assert status1 == 401 and json.loads(body1)["error"] == "invalid_client"
+        assert status2 == 200 and "issuer" in json.loads(body2)
+        assert status3 == 200 and "keys" in json.loads(body3)
+        # Connection: close is honoured.
+        sock.sendall(b"GET /oidc/jwks HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        [(status, _, _)] = read_responses(sock, 1)
+        assert status == 200
+        sock.settimeout(5)
+        assert sock.recv(10) == b""
+    deadline = time.monotonic() + 5
+    while True:
+        records = [json.loads(line) for line in log_path.read_text().splitlines() if line.strip()]
+        if any(record.get("request_id") == "fast-jwks" and record.get("path") == "/oidc/jwks"
+               and record.get("status") == "200" for record in records):
+            break
+        assert time.monotonic() < deadline
+        time.sleep(0.05)

@@ -17,12 +17,15 @@ struct OIDCRoutes: Sendable {
     func register(on router: Router<SesameRequestContext>) {
         let oidc = router.group("oidc")
         oidc.get(".well-known/openid-configuration") { _, _ in
-            try await cachedDocument("discovery", contentType: "application/json; charset=utf-8") {
+            try await cachedDocument("discovery", path: "/oidc/.well-known/openid-configuration",
+                                     contentType: "application/json; charset=utf-8") {
                 try await provider.discoveryDocument()
             }
         }
         oidc.get("jwks") { _, _ in
-            try await cachedDocument("jwks", contentType: "application/jwk-set+json") { try await provider.jwks() }
+            try await cachedDocument("jwks", path: "/oidc/jwks", contentType: "application/jwk-set+json") {
+                try await provider.jwks()
+            }
         }
         oidc.get("auth") { request, _ in try await authorize(request) }
         oidc.post("auth") { request, _ in try await authorize(request) }
@@ -83,13 +86,17 @@ struct OIDCRoutes: Sendable {
         oidc.post("session/end/confirm") { request, _ in try await confirmEndSession(request) }
     }
 
-    private func cachedDocument(_ name: String, contentType: String, build: () async throws -> JSONValue)
-        async throws -> Response
+    /// Serves a document built from the key set, and publishes it for `PublishedDocumentHandler` to answer the next
+    /// requests for `path` with (for a second).
+    private func cachedDocument(_ name: String, path: String, contentType: String,
+                                build: () async throws -> JSONValue) async throws -> Response
     {
         let body = try await documents.body(name, keys: try await provider.keys.snapshot(), build: build)
         var headers = HTTPFields()
         headers[.contentType] = contentType
         headers[.cacheControl] = "public, max-age=\(provider.configuration.jwksMaxAge)"
+        runtime.publishedDocuments.publish(path: path, body: body, contentType: contentType,
+                                           cacheControl: headers[.cacheControl] ?? "")
         return Response(status: .ok, headers: headers, body: .init(byteBuffer: body))
     }
 

@@ -44,7 +44,7 @@ public struct SesameLogHandler: LogHandler {
     static func textLine(level: Logger.Level, label: String, source: String, message: String,
                          metadata: Logger.Metadata) -> String
     {
-        var line = Timestamp.current() + " " + level.rawValue + " " + label + ":"
+        var line = Self.timestamp.current() + " " + level.rawValue + " " + label + ":"
         for key in metadata.keys.sorted() { line += " \(key)=\(metadata[key]!)" }
         return line + " [\(source)] \(message)\n"
     }
@@ -85,20 +85,32 @@ public struct SesameLogHandler: LogHandler {
     }
 
     /// `2026-12-01T10:30:00+0000`, in local time like `StreamLogHandler`'s, remade when the second changes.
-    enum Timestamp {
-        private static let cache = Mutex<(second: Int, text: String)>((-1, ""))
+    static let timestamp = SecondText(format: "%Y-%m-%dT%H:%M:%S%z", utc: false)
+}
 
-        static func current() -> String {
-            var now = time(nil)
-            let second = Int(now)
-            if let text = cache.withLock({ $0.second == second ? $0.text : nil }) { return text }
-            var local = tm()
-            localtime_r(&now, &local)
-            var buffer = [Int8](repeating: 0, count: 64)
-            let count = strftime(&buffer, buffer.count, "%Y-%m-%dT%H:%M:%S%z", &local)
-            let text = String(decoding: buffer[..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self)
-            cache.withLock { $0 = (second, text) }
-            return text
-        }
+/// The current time formatted with `strftime`, made once a second and shared by every thread: log lines' timestamps,
+/// the `Date` header.
+final class SecondText: Sendable {
+    private let format: String
+    private let utc: Bool
+    private let cache = Mutex<(second: Int, text: String)>((-1, ""))
+
+    /// `format`: a `strftime` format; `utc`: UTC rather than local time.
+    init(format: String, utc: Bool) {
+        self.format = format
+        self.utc = utc
+    }
+
+    func current() -> String {
+        var now = time(nil)
+        let second = Int(now)
+        if let text = cache.withLock({ $0.second == second ? $0.text : nil }) { return text }
+        var parts = tm()
+        if utc { gmtime_r(&now, &parts) } else { localtime_r(&now, &parts) }
+        var buffer = [Int8](repeating: 0, count: 64)
+        let count = strftime(&buffer, buffer.count, format, &parts)
+        let text = String(decoding: buffer[..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        cache.withLock { $0 = (second, text) }
+        return text
     }
 }

@@ -11,6 +11,8 @@ public struct SesameRuntime: Sendable {
     public let database: any SQLDatabase
     /// Prometheus metrics of this runtime (`GET /metrics` on `SESAME_METRICS_ADDRESS`).
     public let metrics = SesameMetrics()
+    /// Discovery and the JWKS as last rendered, answered in the channel pipeline (`PublishedDocumentHandler`).
+    public let publishedDocuments = PublishedDocuments()
     public let store: SQLStore
     public let provider: OIDCProvider
     public let users: UserService

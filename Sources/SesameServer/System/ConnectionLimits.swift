@@ -11,7 +11,8 @@ import UnixSignals
 /// ends in bounded time.
 public enum ConnectionLimits {
     /// How long a connection may sit between requests, or between the parts of one request (headers still
-    /// arriving, a body that stalls), before it is closed (Hummingbird's HTTP/1 `idleTimeout`), in seconds.
+    /// arriving, a body that stalls), before it is closed (by `PublishedDocumentHandler`, which sees every request), in
+    /// seconds.
     public static let idleTimeout: Int64 = 15
     /// How long a whole request (head to end) may take to arrive, however it trickles in; then the connection
     /// is closed (`RequestDeadlineHandler`).

@@ -19,8 +19,13 @@ public enum SesameApplication {
         return Application(
             router: router,
             server: .http1(configuration: .init(
-                additionalChannelHandlers: [RequestDeadlineHandler(deadline: ConnectionLimits.requestDeadline)],
-                idleTimeout: .seconds(ConnectionLimits.idleTimeout))),
+                additionalChannelHandlers: [
+                    RequestDeadlineHandler(deadline: ConnectionLimits.requestDeadline),
+                    // It also keeps the idle timeout: it alone sees every request and answer.
+                    PublishedDocumentHandler(documents: runtime.publishedDocuments, logger: runtime.logger,
+                                             metrics: runtime.metrics,
+                                             idleTimeout: .seconds(ConnectionLimits.idleTimeout)),
+                ])),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port),
                                  serverName: "Sesame",
                                  availableConnectionsDelegate: .maximum(maximumConnections, logger: runtime.logger)),
