@@ -48,8 +48,11 @@ public final class PublishedDocuments: Sendable {
 ///
 /// HTTP/1.1 pipelining: answers must leave in the order requests came. A request is answered here only when no earlier
 /// request of the connection still awaits its answer (requests handed on are counted until their answer's end is
-/// written), so an answer from here never overtakes one from the router. A request asking to close the connection, or
-/// a `HEAD`, goes the usual way.
+/// written), so an answer from here never overtakes one from the router. A request asking to close the connection, a
+/// `HEAD`, a request with a body or `Expect`, and any request while the connection's outbound buffer is full (a client
+/// that sends without reading: the router's path holds reading back) go the usual way. After a request asking to close
+/// is handed on, nothing more is read from the connection, and it is closed once that request is answered. A graceful
+/// shutdown's quiesce event waits for an answer under way here.
 ///
 /// The connection's idle timeout lives here too (Hummingbird's own is off), since only this handler sees every request
 /// and every answer: a connection is closed once `idleTimeout` has passed with no request being answered and nothing
@@ -71,6 +74,11 @@ final class PublishedDocumentHandler: ChannelDuplexHandler, RemovableChannelHand
     /// The last read, or the last answer finished.
     private var lastActive = NIODeadline.now()
     private var idleCheck: Scheduled<Void>?
+    /// A request asking to close the connection was handed on: later requests are dropped, and the connection closes
+    /// once the answers handed on are written.
+    private var closing = false
+    /// A quiesce event that arrived while a request was being answered here, delivered after the answer.
+    private var pendingQuiesce: Any?
     /// The request being answered here, between its head and its end.
     private var answering: (document: PublishedDocuments.Document, path: Substring, requestID: String, cors: Bool,
                             started: ContinuousClock.Instant)?
@@ -124,12 +132,16 @@ final class PublishedDocumentHandler: ChannelDuplexHandler, RemovableChannelHand
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        if closing { return }
         lastActive = .now()
         switch unwrapInboundIn(data) {
         case .head(let head):
             isReadingRequest = true
-            if awaitingAnswers == 0, head.method == .get, let target = head.path,
-               head.headerFields[.connection].map({ !$0.lowercased().contains("close") }) ?? true
+            let asksToClose = head.headerFields[.connection].map { $0.lowercased().contains("close") } ?? false
+            let hasBody = (head.headerFields[.contentLength].flatMap { Int($0) } ?? 0) > 0
+                || head.headerFields[.transferEncoding] != nil || head.headerFields[.expect] != nil
+            if awaitingAnswers == 0, head.method == .get, !asksToClose, !hasBody, context.channel.isWritable,
+               let target = head.path
             {
                 let path = target.prefix { $0 != "?" }
                 if let document = documents.document(path: path) {
@@ -140,6 +152,7 @@ final class PublishedDocumentHandler: ChannelDuplexHandler, RemovableChannelHand
                 }
             }
             awaitingAnswers += 1
+            if asksToClose { closing = true }
         case .body:
             if answering != nil { return }
         case .end:
@@ -147,6 +160,10 @@ final class PublishedDocumentHandler: ChannelDuplexHandler, RemovableChannelHand
             if let answering {
                 self.answering = nil
                 answer(answering, context: context)
+                if let event = pendingQuiesce {
+                    pendingQuiesce = nil
+                    context.fireUserInboundEventTriggered(event)
+                }
                 return
             }
         }
@@ -158,10 +175,25 @@ final class PublishedDocumentHandler: ChannelDuplexHandler, RemovableChannelHand
             awaitingAnswers = max(0, awaitingAnswers - 1)
             if awaitingAnswers == 0 {
                 lastActive = .now()
+                if closing {
+                    context.write(data, promise: promise)
+                    context.flush()
+                    context.close(promise: nil)
+                    return
+                }
                 scheduleIdleCheck(context, at: lastActive + idleTimeout)
             }
         }
         context.write(data, promise: promise)
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        // Hummingbird closes a connection it thinks idle on quiesce; it does not see a request answered here.
+        if event is ChannelShouldQuiesceEvent, answering != nil {
+            pendingQuiesce = event
+            return
+        }
+        context.fireUserInboundEventTriggered(event)
     }
 
     private func answer(_ request: (document: PublishedDocuments.Document, path: Substring, requestID: String,
