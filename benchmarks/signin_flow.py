@@ -73,6 +73,13 @@ def expect(condition, what):
         raise RuntimeError(what)
 
 
+def csrf_of(status, page, what):
+    """The CSRF token of the form on `page`, which must have come with a 200."""
+    match = CSRF.search(page.decode())
+    expect(status == 200 and match, what)
+    return match.group(1)
+
+
 def authorize(client, client_id):
     verifier = secrets.token_urlsafe(48)
     challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
@@ -106,10 +113,9 @@ def password_flow(host, port, client_id, basic, username):
     try:
         verifier = authorize(client, client_id)
         status, _, page = client.request("GET", "/sign-in")
-        csrf = CSRF.search(page.decode())
-        expect(status == 200 and csrf, "no sign-in form")
+        csrf = csrf_of(status, page, "no sign-in form")
         status, location, _ = client.request("POST", "/sign-in", form={
-            "csrf_token": csrf.group(1), "identifier": username, "password": PASSWORD})
+            "csrf_token": csrf, "identifier": username, "password": PASSWORD})
         finish(client, status, location, client_id, basic, verifier)
     finally:
         client.close()
@@ -121,14 +127,12 @@ def code_flow(host, port, client_id, basic, address):
     try:
         verifier = authorize(client, client_id)
         status, _, page = client.request("GET", "/sign-in/code")
-        csrf = CSRF.search(page.decode())
-        expect(status == 200 and csrf, "no email form")
+        csrf = csrf_of(status, page, "no email form")
         status, location, page = client.request("POST", "/sign-in/code/send", form={
-            "csrf_token": csrf.group(1), "identifier": address})
+            "csrf_token": csrf, "identifier": address})
         if status in (302, 303):
             status, _, page = client.request("GET", path_of(location))
-        csrf = CSRF.search(page.decode())
-        expect(status == 200 and csrf, f"no code form ({status})")
+        csrf = csrf_of(status, page, f"no code form ({status})")
         # The person reads the mail: the development mailbox keeps the last 50 messages.
         code = None
         for _ in range(50):
@@ -140,7 +144,7 @@ def code_flow(host, port, client_id, basic, address):
             time.sleep(0.01)
         expect(code, "no code in the mailbox")
         status, location, _ = client.request("POST", "/sign-in/code/verify", form={
-            "csrf_token": csrf.group(1), "identifier": address, "code": code})
+            "csrf_token": csrf, "identifier": address, "code": code})
         finish(client, status, location, client_id, basic, verifier)
     finally:
         client.close()

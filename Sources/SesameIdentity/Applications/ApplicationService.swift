@@ -231,12 +231,9 @@ public struct ApplicationService: Sendable {
             throw IdentityError.invalidInput(phrase: "application.private_key_jwt_needs_keys")
         }
         if let alg = client.tokenEndpointAuthSigningAlg {
-            let macs = ["HS256", "HS384", "HS512"]
-            let signatures = SigningAlgorithm.allCases.map(\.rawValue)
-            let allowed: [String] = switch client.tokenEndpointAuthMethod {
-            case .clientSecretJWT?: macs
-            case .privateKeyJWT?: signatures
-            default: macs + signatures
+            let allowed = switch client.tokenEndpointAuthMethod {
+            case let method? where !method.assertionAlgorithms.isEmpty: method.assertionAlgorithms
+            default: ClientAuthenticationMethod.assertionAlgorithms
             }
             guard allowed.contains(alg) else {
                 throw IdentityError.invalidInput(phrase: "input.one_of", [
@@ -249,7 +246,8 @@ public struct ApplicationService: Sendable {
     /// A `jwks_uri`: an absolute https URL without a fragment or credentials, of at most 2,048 bytes; plain http only
     /// on a loopback host (development and tests).
     static func validateKeySetURI(_ uri: String) throws {
-        guard uri.utf8.count <= 2048, !uri.contains(where: { $0.isWhitespace || $0.isASCII && $0.asciiValue! < 0x20 }),
+        guard uri.utf8.count <= 2048, !uri.contains(where: \.isWhitespace),
+              !uri.utf8.contains(where: RequestParameters.isRefusedControl),
               let components = URLComponents(string: uri), let host = components.host, !host.isEmpty,
               components.fragment == nil, components.user == nil, components.password == nil,
               let scheme = components.scheme?.lowercased(),

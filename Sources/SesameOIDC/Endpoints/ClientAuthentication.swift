@@ -83,7 +83,7 @@ extension OIDCProvider {
         let now = now()
         let audiences = [issuer, configuration.endpoint("/token"), configuration.endpoint(endpoint)]
         let expiresAt = try assertion.validateClaims(audiences: audiences, now: now)
-        guard !assertion.clientID.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }),
+        guard !assertion.clientID.utf8.contains(where: RequestParameters.isRefusedControl),
               let client = try await storage.client(id: assertion.clientID), client.type.isConfidential
         else { throw OAuthError.clientAuthenticationFailed(reason: "unknown or public client in a client assertion") }
         let method: ClientAuthenticationMethod = assertion.isMAC ? .clientSecretJWT : .privateKeyJWT

@@ -7,7 +7,7 @@ extension OIDCProvider {
         func url(_ path: String) -> JSONValue { .string(configuration.endpoint(path)) }
         func list(_ values: [String]) -> JSONValue { .array(values.map { .string($0) }) }
         let authMethods = list(ClientAuthenticationMethod.allCases.map(\.rawValue))
-        let assertionAlgorithms = list(SigningAlgorithm.allCases.map(\.rawValue) + ClientAssertion.macAlgorithms)
+        let assertionAlgorithms = list(ClientAuthenticationMethod.assertionAlgorithms)
         return .object([
             "issuer": .string(issuer),
             "authorization_endpoint": url("/auth"),

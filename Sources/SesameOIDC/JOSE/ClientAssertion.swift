@@ -15,7 +15,7 @@ struct ClientAssertion {
     /// The longest assertion accepted, in bytes.
     static let maximumLength = 16 * 1024
     /// MAC algorithms, for `client_secret_jwt`.
-    static let macAlgorithms = ["HS256", "HS384", "HS512"]
+    static let macAlgorithms = ClientAuthenticationMethod.clientSecretJWT.assertionAlgorithms
 
     let algorithm: String
     let kid: String?
@@ -41,10 +41,10 @@ struct ClientAssertion {
               let claims = try? JSONValue.decode(claimsData), claims.objectValue != nil
         else { throw OAuthError.invalidClient("the client assertion is not a signed JWT (compact JWS)") }
         guard let algorithm = header["alg"]?.stringValue,
-              Self.macAlgorithms.contains(algorithm) || SigningAlgorithm(rawValue: algorithm) != nil
+              ClientAuthenticationMethod.assertionAlgorithms.contains(algorithm)
         else {
             throw OAuthError.invalidClient("the client assertion's alg must be one of "
-                + (Self.macAlgorithms + SigningAlgorithm.allCases.map(\.rawValue)).joined(separator: ", "))
+                + ClientAuthenticationMethod.assertionAlgorithms.joined(separator: ", "))
         }
         // A `crit` header names extensions the verifier must understand (RFC 7515 §4.1.11): Sesame knows none.
         guard header["crit"] == nil else {

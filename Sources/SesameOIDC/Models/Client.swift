@@ -40,6 +40,22 @@ public enum ClientAuthenticationMethod: String, Sendable, Codable, CaseIterable 
     case privateKeyJWT = "private_key_jwt"
     /// A public client: `client_id` only.
     case none
+
+    /// The JWS algorithms a client assertion may use with this method (RFC 7518 §3.1): HS256, HS384 and HS512 for
+    /// `client_secret_jwt`, the signature algorithms Sesame verifies for `private_key_jwt`, none for the others.
+    public var assertionAlgorithms: [String] {
+        switch self {
+        case .clientSecretJWT: ["HS256", "HS384", "HS512"]
+        case .privateKeyJWT: SigningAlgorithm.allCases.map(\.rawValue)
+        case .clientSecretBasic, .clientSecretPost, .none: []
+        }
+    }
+
+    /// Every algorithm a client assertion may use, whatever the method (discovery's
+    /// `token_endpoint_auth_signing_alg_values_supported`).
+    public static var assertionAlgorithms: [String] {
+        privateKeyJWT.assertionAlgorithms + clientSecretJWT.assertionAlgorithms
+    }
 }
 
 /// A named, optionally expiring client secret added beside the application's original one (Logto's

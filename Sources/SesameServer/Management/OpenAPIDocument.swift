@@ -365,14 +365,12 @@ enum OpenAPIDocument {
     /// Client authentication (OpenID Connect Registration §2, RFC 7523), the members `oidcClientMetadata` adds to
     /// Logto's; null in a request clears one.
     static let clientAuthentication: [String: JSONValue] = [
-        "tokenEndpointAuthMethod": ["type": ["string", "null"], "enum": [
-            "client_secret_basic", "client_secret_post", "client_secret_jwt", "private_key_jwt", "none", .null,
-        ]],
+        "tokenEndpointAuthMethod": ["type": ["string", "null"],
+                                    "enum": .array(ClientAuthenticationMethod.allCases.map { .string($0.rawValue) } + [.null])],
         "jwks": ["type": ["object", "null"], "description": "a JWK Set of public keys, for private_key_jwt"],
         "jwksUri": ["type": ["string", "null"], "description": "where the JWK Set is published (https)"],
-        "tokenEndpointAuthSigningAlg": ["type": ["string", "null"], "enum": [
-            "RS256", "ES256", "ES384", "EdDSA", "HS256", "HS384", "HS512", .null,
-        ]],
+        "tokenEndpointAuthSigningAlg": ["type": ["string", "null"],
+                                        "enum": .array(ClientAuthenticationMethod.assertionAlgorithms.map { .string($0) } + [.null])],
     ]
     static let applicationMetadata = object(["redirectUris": stringArray, "postLogoutRedirectUris": stringArray,
                                              "idTokenSignedResponseAlg": idTokenAlgorithm]

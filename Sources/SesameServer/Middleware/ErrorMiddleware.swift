@@ -42,13 +42,20 @@ struct ErrorMiddleware: RouterMiddleware {
             response.headers[.retryAfter] = "5"
         }
         response.headers[Self.requestIDHeader] = requestID
-        let elapsed = ContinuousClock.now - started
-        context.logger.info("request", metadata: [
-            "method": "\(request.method)", "path": "\(request.uri.path)", "status": "\(response.status.code)",
-        ])
-        metrics.request(method: request.method.rawValue, route: context.endpointPath ?? "unmatched",
-                        status: response.status.code, duration: elapsed)
+        Self.record(method: request.method.rawValue, path: request.uri.path, route: context.endpointPath ?? "unmatched",
+                    status: response.status.code, duration: ContinuousClock.now - started, logger: context.logger,
+                    metrics: metrics)
         return response
+    }
+
+    /// One answered request's access-log line (without the query string: it carries codes and tokens) and metrics,
+    /// for the router's answers and for those `PublishedDocumentHandler` gives in the channel pipeline. `route`: the
+    /// matched route's pattern; `logger` carries the request id.
+    static func record(method: String, path: String, route: String, status: Int, duration: Duration, logger: Logger,
+                       metrics: SesameMetrics)
+    {
+        logger.info("request", metadata: ["method": "\(method)", "path": "\(path)", "status": "\(status)"])
+        metrics.request(method: method, route: route, status: status, duration: duration)
     }
 
     /// An inbound request id kept as it is: 1 to 64 characters of a safe alphabet (never a log injection).

@@ -80,8 +80,16 @@ final class PublishedDocumentHandler: ChannelDuplexHandler, RemovableChannelHand
     /// A quiesce event that arrived while a request was being answered here, delivered after the answer.
     private var pendingQuiesce: Any?
     /// The request being answered here, between its head and its end.
-    private var answering: (document: PublishedDocuments.Document, path: Substring, requestID: String, cors: Bool,
-                            started: ContinuousClock.Instant)?
+    private var answering: Answering?
+
+    private struct Answering {
+        let document: PublishedDocuments.Document
+        let path: Substring
+        let requestID: String
+        /// The request named an `Origin`: the answer allows any (as `CORSMiddleware` does for these paths).
+        let cors: Bool
+        let started: ContinuousClock.Instant
+    }
 
     /// `idleTimeout`: how long a connection may sit with nothing to do (`ConnectionLimits.idleTimeout`).
     init(documents: PublishedDocuments, logger: Logger, metrics: SesameMetrics, idleTimeout: TimeAmount) {
@@ -147,7 +155,8 @@ final class PublishedDocumentHandler: ChannelDuplexHandler, RemovableChannelHand
                 if let document = documents.document(path: path) {
                     let requestID = head.headerFields[ErrorMiddleware.requestIDHeader]
                         .flatMap(ErrorMiddleware.acceptedRequestID) ?? ErrorMiddleware.newRequestID()
-                    answering = (document, path, requestID, head.headerFields[.origin] != nil, .now)
+                    answering = Answering(document: document, path: path, requestID: requestID,
+                                          cors: head.headerFields[.origin] != nil, started: .now)
                     return
                 }
             }
@@ -171,20 +180,18 @@ final class PublishedDocumentHandler: ChannelDuplexHandler, RemovableChannelHand
     }
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
-        if case .end = unwrapOutboundIn(data) {
-            awaitingAnswers = max(0, awaitingAnswers - 1)
-            if awaitingAnswers == 0 {
-                lastActive = .now()
-                if closing {
-                    context.write(data, promise: promise)
-                    context.flush()
-                    context.close(promise: nil)
-                    return
-                }
-                scheduleIdleCheck(context, at: lastActive + idleTimeout)
-            }
-        }
+        let isEnd = if case .end = unwrapOutboundIn(data) { true } else { false }
         context.write(data, promise: promise)
+        guard isEnd else { return }
+        awaitingAnswers = max(0, awaitingAnswers - 1)
+        guard awaitingAnswers == 0 else { return }
+        lastActive = .now()
+        if closing {
+            context.flush()
+            context.close(promise: nil)
+        } else {
+            scheduleIdleCheck(context, at: lastActive + idleTimeout)
+        }
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
@@ -196,10 +203,7 @@ final class PublishedDocumentHandler: ChannelDuplexHandler, RemovableChannelHand
         context.fireUserInboundEventTriggered(event)
     }
 
-    private func answer(_ request: (document: PublishedDocuments.Document, path: Substring, requestID: String,
-                                    cors: Bool, started: ContinuousClock.Instant),
-                        context: ChannelHandlerContext)
-    {
+    private func answer(_ request: Answering, context: ChannelHandlerContext) {
         var headers = HTTPFields()
         headers[.contentType] = request.document.contentType
         headers[.cacheControl] = request.document.cacheControl
@@ -207,16 +211,15 @@ final class PublishedDocumentHandler: ChannelDuplexHandler, RemovableChannelHand
         headers[ErrorMiddleware.requestIDHeader] = request.requestID
         if request.cors { headers[.accessControlAllowOrigin] = "*" }
         headers[.date] = HTTPDate.current()
-        headers[.server] = "Sesame"
+        headers[.server] = SesameApplication.serverName
         context.write(wrapOutboundOut(.head(HTTPResponse(status: .ok, headerFields: headers))), promise: nil)
         context.write(wrapOutboundOut(.body(request.document.body)), promise: nil)
         context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
         lastActive = .now()
         var logger = logger
         logger[metadataKey: "request_id"] = "\(request.requestID)"
-        logger.info("request", metadata: ["method": "GET", "path": "\(request.path)", "status": "200"])
-        metrics.request(method: "GET", route: String(request.path), status: 200,
-                        duration: ContinuousClock.now - request.started)
+        ErrorMiddleware.record(method: "GET", path: String(request.path), route: String(request.path), status: 200,
+                               duration: ContinuousClock.now - request.started, logger: logger, metrics: metrics)
     }
 }
 

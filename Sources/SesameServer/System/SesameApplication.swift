@@ -8,6 +8,9 @@ import SesameStorage
 
 /// Builds the HTTP application: routes by surface, middleware, and the background services.
 public enum SesameApplication {
+    /// The `Server` header of every answer.
+    static let serverName = "Sesame"
+
     /// `maximumConnections`: how many connections are served at once (`ConnectionLimits`); idle connections
     /// close after `ConnectionLimits.idleTimeout` seconds.
     public static func build(runtime: SesameRuntime, maximumConnections: Int = 1024,
@@ -27,7 +30,7 @@ public enum SesameApplication {
                                              idleTimeout: .seconds(ConnectionLimits.idleTimeout)),
                 ])),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port),
-                                 serverName: "Sesame",
+                                 serverName: serverName,
                                  availableConnectionsDelegate: .maximum(maximumConnections, logger: runtime.logger)),
             services: [ExpiryService(store: runtime.store, interval: .seconds(300), logger: runtime.logger),
                        AuditFlushService(audit: runtime.audit)],

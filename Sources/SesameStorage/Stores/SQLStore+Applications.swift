@@ -32,23 +32,31 @@ extension SQLStore: ClientStore, ApplicationStore {
             statements.append(("INSERT INTO applications_roles (application_id, role_id) VALUES (?, ?)",
                                [.text(client.id), .text(RoleService.managementRoleID)]))
         }
-        if let recoverableSecret {
-            statements.append(try sealedSecretInsert(recoverableSecret, applicationID: client.id))
-        }
-        do {
-            try await writeSealing(statements, sealing: recoverableSecret != nil)
-        } catch {
-            if Self.uniqueViolation(error) != nil { throw IdentityError(.conflict, phrase: "application.id_taken") }
-            throw error
-        }
+        try await writeApplication(statements, keeping: recoverableSecret, applicationID: client.id,
+                                   conflict: IdentityError(.conflict, phrase: "application.id_taken"))
     }
 
-    /// Runs `statements` in one transaction; with `sealing`, one that first proves this process's secret is still the
-    /// database's (`sealing(_:)`).
-    private func writeSealing(_ statements: [(String, [SQLValue])], sealing: Bool) async throws {
-        guard sealing else { return try await database.transaction(statements) }
-        try await self.sealing { database in
-            for (sql, binds) in statements { try await database.query(sql, binds) }
+    /// Runs `statements` and, with `recoverableSecret`, the insert of its sealed copy, in one transaction; when something
+    /// is sealed, one that first proves this process's secret is still the database's (`sealing(_:)`). A
+    /// unique-constraint violation becomes `conflict` when one is given.
+    private func writeApplication(_ statements: [(String, [SQLValue])], keeping recoverableSecret: String?,
+                                  applicationID: String, conflict: IdentityError? = nil) async throws
+    {
+        var statements = statements
+        if let recoverableSecret {
+            statements.append(try sealedSecretInsert(recoverableSecret, applicationID: applicationID))
+        }
+        do {
+            if recoverableSecret == nil {
+                try await database.transaction(statements)
+            } else {
+                try await sealing { [statements] database in
+                    for (sql, binds) in statements { try await database.query(sql, binds) }
+                }
+            }
+        } catch {
+            if let conflict, Self.uniqueViolation(error) != nil { throw conflict }
+            throw error
         }
     }
 
@@ -106,22 +114,12 @@ extension SQLStore: ClientStore, ApplicationStore {
         async throws
     {
         defer { clientCache.removeAll() }
-        var statements: [(String, [SQLValue])] = [("""
+        try await writeApplication([("""
             INSERT INTO application_secrets (application_id, name, secret_hash, created_at, expires_at)
             VALUES (?, ?, ?, ?, ?)
             """, [.text(applicationID), .text(secret.name), .text(secret.hash), .date(secret.createdAt),
-                  .date(secret.expiresAt)])]
-        if let recoverableSecret {
-            statements.append(try sealedSecretInsert(recoverableSecret, applicationID: applicationID))
-        }
-        do {
-            try await writeSealing(statements, sealing: recoverableSecret != nil)
-        } catch {
-            if Self.uniqueViolation(error) != nil {
-                throw IdentityError(.conflict, phrase: "application.secret_name_taken", ["name": secret.name])
-            }
-            throw error
-        }
+                  .date(secret.expiresAt)])], keeping: recoverableSecret, applicationID: applicationID,
+            conflict: IdentityError(.conflict, phrase: "application.secret_name_taken", ["name": secret.name]))
     }
 
     /// Deletes the named secret and any sealed copy of it, in one transaction.
@@ -169,23 +167,18 @@ extension SQLStore: ClientStore, ApplicationStore {
             post_logout_redirect_uris = ?, is_third_party = ?, created_at = ?, id_token_signed_response_alg = ?,
             token_endpoint_auth_method = ?, jwks = ?, jwks_uri = ?, token_endpoint_auth_signing_alg = ? WHERE id = ?
             """, Array(binds.dropFirst()) + [binds[0]])]
-        if client.tokenEndpointAuthMethod == .clientSecretJWT {
-            let kept = ([client.secretHash].compactMap { $0 } + client.secrets.map(\.hash))
-            statements.append(("""
-                DELETE FROM application_sealed_secrets WHERE application_id = ?
-                \(kept.isEmpty ? "" : "AND secret_hash NOT IN (\(Self.placeholders(kept.count)))")
-                """, [.text(client.id)] + kept.map { .text($0) }))
-        } else {
-            statements.append(("DELETE FROM application_sealed_secrets WHERE application_id = ?", [.text(client.id)]))
-        }
+        // The digests whose sealed copies stay: the client's secrets while it uses client_secret_jwt, else none.
+        let kept = client.tokenEndpointAuthMethod == .clientSecretJWT
+            ? [client.secretHash].compactMap { $0 } + client.secrets.map(\.hash) : []
+        statements.append(("""
+            DELETE FROM application_sealed_secrets WHERE application_id = ?
+            \(kept.isEmpty ? "" : "AND secret_hash NOT IN (\(Self.placeholders(kept.count)))")
+            """, [.text(client.id)] + kept.map { .text($0) }))
         if client.tokenEndpointAuthMethod == .privateKeyJWT {
             // A private_key_jwt client has no secrets (ApplicationService's rule): its named ones go with the switch.
             statements.append(("DELETE FROM application_secrets WHERE application_id = ?", [.text(client.id)]))
         }
-        if let recoverableSecret {
-            statements.append(try sealedSecretInsert(recoverableSecret, applicationID: client.id))
-        }
-        try await writeSealing(statements, sealing: recoverableSecret != nil)
+        try await writeApplication(statements, keeping: recoverableSecret, applicationID: client.id)
     }
 
     public func deleteClient(id: String) async throws {
