@@ -19,6 +19,7 @@ from joserfc.jwk import ECKey
 
 from conftest import REDIRECT_URI, binary
 from test_authlib import authorize, discovery
+from test_management_api import management_token
 
 ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 
@@ -242,3 +243,43 @@ def test_registration_refuses_what_cannot_work(sesame):
                                     "private_key_jwt", "--jwks-uri", "http://keys.example.test/jwks")
     assert "--auth-method" in cli_failure(sesame, "app", "create", "--name", "Odd", "--type", "m2m",
                                           "--auth-method", "tls_client_auth")
+
+
+def test_the_management_api_checks_client_authentication_as_the_cli_does(sesame):
+    """`oidcClientMetadata`'s client authentication members through the Management API: a wrong value is a 400 naming
+    the problem, never a 500, and nothing is stored; a good one round-trips and null clears it."""
+    headers = {"Authorization": "Bearer " + management_token(sesame)}
+    _, public = private_jwk("EC", "P-256", "api-key")
+    private, _ = private_jwk("EC", "P-256", "leak")
+    before = requests.get(sesame.base + "/api/applications?page_size=100", headers=headers, timeout=5).json()
+    for metadata, expected in [
+        ({"tokenEndpointAuthMethod": "tls_client_auth"}, "tokenEndpointAuthMethod"),
+        ({"tokenEndpointAuthMethod": 5}, "tokenEndpointAuthMethod"),
+        ({"tokenEndpointAuthMethod": "private_key_jwt"}, "jwks"),
+        ({"tokenEndpointAuthMethod": "private_key_jwt", "jwks": "keys"}, "jwks"),
+        ({"tokenEndpointAuthMethod": "private_key_jwt", "jwks": {"keys": [private]}}, "private"),
+        ({"tokenEndpointAuthMethod": "private_key_jwt", "jwksUri": "http://keys.example.test/jwks"}, "jwksUri"),
+        ({"tokenEndpointAuthMethod": "private_key_jwt", "jwks": public, "jwksUri": "https://k.test/jwks"}, "jwksUri"),
+        ({"tokenEndpointAuthMethod": "private_key_jwt", "jwks": public, "tokenEndpointAuthSigningAlg": "HS256"},
+         "tokenEndpointAuthSigningAlg"),
+        ({"tokenEndpointAuthMethod": "none"}, "none"),
+    ]:
+        response = requests.post(sesame.base + "/api/applications", headers=headers, timeout=5, json={
+            "name": "Bad", "type": "MachineToMachine", "oidcClientMetadata": metadata})
+        assert response.status_code == 400, (metadata, response.text)
+        assert expected in response.json()["message"], (metadata, response.json())
+    after = requests.get(sesame.base + "/api/applications?page_size=100", headers=headers, timeout=5).json()
+    assert len(after) == len(before)
+    created = requests.post(sesame.base + "/api/applications", headers=headers, timeout=5, json={
+        "name": "Keyed", "type": "MachineToMachine", "oidcClientMetadata": {
+            "tokenEndpointAuthMethod": "private_key_jwt", "jwks": public, "tokenEndpointAuthSigningAlg": "ES256"}})
+    assert created.status_code == 200, created.text
+    app = created.json()
+    assert "secret" not in app or app["secret"] is None
+    assert app["oidcClientMetadata"]["tokenEndpointAuthMethod"] == "private_key_jwt"
+    assert app["oidcClientMetadata"]["jwks"] == public
+    cleared = requests.patch(f"{sesame.base}/api/applications/{app['id']}", headers=headers, timeout=5, json={
+        "oidcClientMetadata": {"tokenEndpointAuthMethod": None, "jwks": None, "tokenEndpointAuthSigningAlg": None}})
+    assert cleared.status_code == 200, cleared.text
+    metadata = cleared.json()["oidcClientMetadata"]
+    assert metadata["tokenEndpointAuthMethod"] is None and metadata["jwks"] is None
