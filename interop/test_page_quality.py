@@ -92,7 +92,14 @@ def authorize_query(client_id):
     })
 
 
-def hosted_pages(sesame, language, partner_id):
+def device_app(sesame):
+    """A native app that signs in with the device flow (RFC 8628), made with the CLI."""
+    created = subprocess.run([binary(), "app", "create", "--name", "Living-room TV", "--type", "native",
+                              "--device-flow", "--json"], env=sesame.env, capture_output=True, text=True, check=True)
+    return json.loads(created.stdout)["id"]
+
+
+def hosted_pages(sesame, language, partner_id, device_id):
     """(name, path, html) of every hosted page state, in `language`."""
     base = sesame.base
     pages = []
@@ -161,6 +168,17 @@ def hosted_pages(sesame, language, partner_id):
         keep(page, s.get(f"{base}/preview/{page}", params={"settings": encoded, "language": language}))
     keep("error-unknown-client", s.get(f"{base}/oidc/auth?client_id=nobody&response_type=code"), (400,))
     keep("not-found", s.get(f"{base}/no-such-page"), (404,))
+    # The device flow's verification pages: the code entry (prefilled), a wrong code, the confirmation, the results.
+    started = requests.post(f"{base}/oidc/device/auth", data={"client_id": device_id, "scope": "openid profile"},
+                            timeout=5).json()
+    device = keep("device", s.get(started["verification_uri_complete"]))
+    keep("device-wrong-code", s.post(f"{base}/device", data={"csrf_token": csrf(device), "user_code": "ZZZZ-ZZZZ"}),
+         (400,))
+    confirm = keep("device-confirm", s.post(f"{base}/device", data={"csrf_token": csrf(device),
+                                                                     "user_code": started["user_code"]}))
+    keep("device-denied", s.post(f"{base}/device/confirm", data={
+        "csrf_token": csrf(confirm), "user_code": started["user_code"], "decision": "deny"}))
+    keep("device-approved", s.get(f"{base}/device/done?result=approved"))
     # Signed in: consent is skipped for first-party apps, so the sign-out pages come next.
     signed = requests.Session()
     signed.headers["Accept-Language"] = language
@@ -244,6 +262,7 @@ def console_pages(sesame):
     m2m_role_path = urllib.parse.urlsplit(created.url).path
     machine = json.loads(subprocess.run([binary(), "app", "create", "--name", "Reports job", "--type", "m2m", "--json"],
                                         env=sesame.env, capture_output=True, text=True, check=True).stdout)["id"]
+    device_app_id = device_app(sesame)
     # An organization with a member holding a role, a member app, an invitation and just-in-time settings.
     page = s.get(f"{base}/console/organization-template").text
     s.post(f"{base}/console/organization-template/scopes", data={"csrf_token": csrf(page), "name": "invite:member",
@@ -279,6 +298,7 @@ def console_pages(sesame):
         keep("console-application-create" + suffix, s.get(f"{base}/console/applications/new",
                                                          params={"framework": "authjs"}))
         keep("console-application" + suffix, s.get(f"{base}/console/applications/{sesame.app_id}"))
+        keep("console-application-device" + suffix, s.get(f"{base}/console/applications/{device_app_id}"))
         keep("console-resources" + suffix, s.get(f"{base}/console/resources"))
         keep("console-resource" + suffix, s.get(base + resource_path))
         keep("console-connectors" + suffix, s.get(f"{base}/console/connectors"))
@@ -317,13 +337,14 @@ def console_pages(sesame):
 def all_pages(sesame, tmp_path_factory):
     pages = []
     partner_id = third_party_app(sesame)
+    device_id = device_app(sesame)
     # Every language the hosted pages ship in, offered by the settings (a language not offered falls back).
     settings = sesame.log_path.parent / "languages.json"
     settings.write_text(json.dumps({"languages": LANGUAGES}))
     subprocess.run([binary(), "sign-in-exp", "set", "--file", str(settings)], env=sesame.env, capture_output=True,
                    check=True)
     for language in LANGUAGES:
-        pages += hosted_pages(sesame, language, partner_id)
+        pages += hosted_pages(sesame, language, partner_id, device_id)
     pages += console_pages(sesame)
     folder = tmp_path_factory.mktemp("pages")
     for name, _, html in pages:

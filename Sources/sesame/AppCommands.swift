@@ -72,6 +72,8 @@ struct App: AsyncParsableCommand {
         @Option(help: "private_key_jwt: the https URL where it publishes its JWK Set.") var jwksUri: String?
         @Option(help: "The one algorithm its client assertions may use (RS256, ES256, ES384, EdDSA, HS256, HS384, HS512).")
         var authSigningAlg: String?
+        @Flag(help: "A native app on a TV, console or command line that signs in with the device flow (RFC 8628).")
+        var deviceFlow = false
         @Flag(help: "Print JSON.") var json = false
 
         func run() async throws {
@@ -83,7 +85,7 @@ struct App: AsyncParsableCommand {
                 let created = try await runtime.applications.create(
                     name: name, type: type.type, redirectURIs: redirectURIs,
                     postLogoutRedirectURIs: postLogoutRedirectURIs, isThirdParty: thirdParty, canManage: management,
-                    idTokenSignedResponseAlg: algorithm, authentication: authentication)
+                    idTokenSignedResponseAlg: algorithm, authentication: authentication, isDeviceFlow: deviceFlow)
                 if json {
                     var object: [String: JSONValue] = ["id": .string(created.client.id)]
                     object["secret"] = created.secret.map { .string($0) } ?? .null
@@ -98,6 +100,9 @@ struct App: AsyncParsableCommand {
                             : "Store the secret now: Sesame keeps only its digest and cannot show it again.")
                     }
                     print("Issuer:     \(runtime.configuration.issuer)")
+                    if created.client.isDeviceFlow {
+                        print("Device authorization endpoint: \(runtime.configuration.issuer)/device/auth")
+                    }
                 }
             }
         }
@@ -105,7 +110,7 @@ struct App: AsyncParsableCommand {
 
     struct Update: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Change an application: its name, redirect URIs or ID token algorithm.")
+            abstract: "Change an application: its name, redirect URIs, ID token algorithm, client authentication or device flow.")
         @OptionGroup var options: GlobalOptions
         @Argument(help: "The App ID.") var id: String
         @Option(help: "Display name.") var name: String?
@@ -124,6 +129,8 @@ struct App: AsyncParsableCommand {
         var authSigningAlg: String?
         @Flag(help: "Replace its original secret with a new one, printed once (after switching to client_secret_jwt, this makes the secret it MACs with).")
         var newSecret = false
+        @Flag(inversion: .prefixedNo, help: "Whether a native app signs in with the device flow (RFC 8628).")
+        var deviceFlow: Bool?
         @Flag(help: "Print JSON.") var json = false
 
         func run() async throws {
@@ -142,16 +149,16 @@ struct App: AsyncParsableCommand {
             }
             if let authSigningAlg { authentication.signingAlg = .some(authSigningAlg == "default" ? nil : authSigningAlg) }
             guard name != nil || !redirectURIs.isEmpty || !postLogoutRedirectURIs.isEmpty || algorithm != nil
-                || authentication != ClientAuthenticationChanges() || newSecret
+                || authentication != ClientAuthenticationChanges() || newSecret || deviceFlow != nil
             else {
                 throw fail("nothing to change: give --name, --redirect-uri, --post-logout-redirect-uri, --id-token-alg, "
-                    + "--auth-method, --jwks-file, --jwks-uri, --auth-signing-alg or --new-secret")
+                    + "--auth-method, --jwks-file, --jwks-uri, --auth-signing-alg, --new-secret or --[no-]device-flow")
             }
             try await withRuntime(options) { runtime in
                 var client = try await runtime.applications.update(id: id, .init(
                     name: name, redirectURIs: redirectURIs.isEmpty ? nil : redirectURIs,
                     postLogoutRedirectURIs: postLogoutRedirectURIs.isEmpty ? nil : postLogoutRedirectURIs,
-                    idTokenSignedResponseAlg: algorithm, authentication: authentication))
+                    idTokenSignedResponseAlg: algorithm, authentication: authentication, isDeviceFlow: deviceFlow))
                 var secret: String?
                 if newSecret {
                     let rotated = try await runtime.applications.rotateSecret(id: id)
@@ -163,6 +170,7 @@ struct App: AsyncParsableCommand {
                 var object: [String: JSONValue] = [
                     "id": .string(client.id), "name": .string(client.name), "idTokenSignedResponseAlg": .string(alg),
                     "tokenEndpointAuthMethod": client.tokenEndpointAuthMethod.map { .string($0.rawValue) } ?? .null,
+                    "isDeviceFlow": .bool(client.isDeviceFlow),
                 ]
                 var message = "Updated application \"\(client.name)\" (\(client.id)); ID tokens signed \(alg); "
                     + "authenticates with \(method)"
@@ -194,7 +202,8 @@ struct App: AsyncParsableCommand {
                          "postLogoutRedirectUris": .array(client.postLogoutRedirectURIs.map { .string($0) }),
                          "idTokenSignedResponseAlg": .string((client.idTokenSignedResponseAlg
                                                                   ?? runtime.configuration.defaultSigningAlgorithm).rawValue),
-                         "tokenEndpointAuthMethod": .string(client.effectiveAuthenticationMethod.rawValue)]
+                         "tokenEndpointAuthMethod": .string(client.effectiveAuthenticationMethod.rawValue),
+                         "isDeviceFlow": .bool(client.isDeviceFlow)]
                     }))
                 } else if clients.isEmpty {
                     print("no applications")

@@ -109,6 +109,35 @@ struct ManagementAPITests {
         }
     }
 
+    /// Logto's `customClientMetadata.isDeviceFlow`: set on a Native app at creation or by PATCH, refused elsewhere and for
+    /// values of the wrong shape, with nothing stored.
+    @Test func deviceFlowApplications() async throws {
+        try await Fixture.withServer { fixture, browser in
+            let token = try await Self.token(fixture, browser)
+            let created = try await Self.call(browser, .post, "/api/applications", token: token, [
+                "name": "TV", "type": "Native", "customClientMetadata": ["isDeviceFlow": true],
+            ])
+            #expect(created.status == .ok)
+            #expect(created.json["customClientMetadata"]?["isDeviceFlow"] == true)
+            let id = try #require(created.json["id"]?.stringValue)
+            #expect(try await fixture.runtime.store.client(id: id)?.allows(.deviceCode) == true)
+            let web = try await Self.call(browser, .post, "/api/applications", token: token, [
+                "name": "Web", "type": "Traditional", "customClientMetadata": ["isDeviceFlow": true],
+            ])
+            #expect(web.status == .badRequest && web.json["message"]?.stringValue?.contains("Native") == true)
+            for body: JSONValue in [["customClientMetadata": ["isDeviceFlow": "yes"]], ["customClientMetadata": [true]]] {
+                let bad = try await Self.call(browser, .patch, "/api/applications/\(id)", token: token, body)
+                #expect(bad.status == .badRequest && bad.json["code"] == "guard.invalid_input")
+            }
+            #expect(try await fixture.runtime.store.client(id: id)?.isDeviceFlow == true)
+            let off = try await Self.call(browser, .patch, "/api/applications/\(id)", token: token,
+                                          ["customClientMetadata": ["isDeviceFlow": false]])
+            #expect(off.json["customClientMetadata"]?["isDeviceFlow"] == false)
+            let device = try await browser.post("/oidc/device/auth", form: [("client_id", id)])
+            #expect(device.status == .badRequest && device.json["error"] == "unauthorized_client")
+        }
+    }
+
     @Test func applicationSecretsRotateWithoutDowntime() async throws {
         try await Fixture.withServer { fixture, browser in
             let token = try await Self.token(fixture, browser)

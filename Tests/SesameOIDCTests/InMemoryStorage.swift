@@ -25,6 +25,7 @@ final class InMemoryStorage: ProviderStorage, Sendable {
         var permissions: [PermissionSubject: [String: Set<String>]] = [:]
         /// Organization grants by subject, organization id and resource id ("" for organization scopes).
         var organizations: [PermissionSubject: [String: [String: OrganizationGrant]]] = [:]
+        var devices: [String: DeviceAuthorization] = [:]
     }
 
     let state = Mutex(State())
@@ -122,6 +123,12 @@ final class InMemoryStorage: ProviderStorage, Sendable {
                 else { return .alreadySpent }
                 token.consumedAt = now
                 state.refreshTokens[id] = token
+            case .deviceCode(let id):
+                guard var device = state.devices[id], device.status == .approved, device.consumedAt == nil,
+                      device.context?.grantID == exchange.grantID
+                else { return .alreadySpent }
+                device.consumedAt = now
+                state.devices[id] = device
             }
             if let token = exchange.accessToken { state.accessTokens[token.id] = token }
             if let token = exchange.refreshToken { state.refreshTokens[token.id] = token }
@@ -130,6 +137,59 @@ final class InMemoryStorage: ProviderStorage, Sendable {
     }
 
     func grant(id: String) async throws -> Grant? { state.withLock { $0.grants[id] } }
+
+    func insertDeviceAuthorization(_ authorization: DeviceAuthorization) async throws -> Bool {
+        state.withLock { state in
+            guard !state.devices.values.contains(where: { $0.userCodeDigest == authorization.userCodeDigest })
+            else { return false }
+            state.devices[authorization.id] = authorization
+            return true
+        }
+    }
+
+    func deviceAuthorization(userCodeDigest: String) async throws -> DeviceAuthorization? {
+        state.withLock { $0.devices.values.first { $0.userCodeDigest == userCodeDigest } }
+    }
+
+    func pollDeviceAuthorization(id: String, now: Date, tolerance: TimeInterval) async throws
+        -> (authorization: DeviceAuthorization, slowDown: Bool)?
+    {
+        state.withLock { state in
+            guard let before = state.devices[id] else { return nil }
+            let slowDown = before.lastPolledAt.map { now.timeIntervalSince($0) < TimeInterval(before.interval) - tolerance }
+                ?? false
+            state.devices[id]?.lastPolledAt = now
+            if slowDown { state.devices[id]?.interval += 5 }
+            return (before, slowDown)
+        }
+    }
+
+    func approveDeviceAuthorization(id: String, grant: Grant, context: IssuanceContext,
+                                    consumingInteraction interactionID: String?, now: Date) async throws -> Bool
+    {
+        state.withLock { state in
+            guard var device = state.devices[id], device.status == .pending, device.consumedAt == nil,
+                  device.expiresAt > now
+            else { return false }
+            if let interactionID {
+                guard state.interactions.removeValue(forKey: interactionID) != nil else { return false }
+            }
+            device.status = .approved
+            device.context = context
+            state.devices[id] = device
+            state.grants[grant.id] = grant
+            return true
+        }
+    }
+
+    func denyDeviceAuthorization(id: String, consumingInteraction interactionID: String?) async throws -> Bool {
+        state.withLock { state in
+            if let interactionID { state.interactions[interactionID] = nil }
+            guard state.devices[id]?.status == .pending else { return false }
+            state.devices[id]?.status = .denied
+            return true
+        }
+    }
 
     func revokeGrant(id: String) async throws {
         state.withLock { state in

@@ -49,7 +49,7 @@ public struct ApplicationService: Sendable {
     public func create(name: String, type: ApplicationType, description: String? = nil, redirectURIs: [String],
                        postLogoutRedirectURIs: [String], isThirdParty: Bool = false, canManage: Bool = false,
                        idTokenSignedResponseAlg: SigningAlgorithm? = nil,
-                       authentication: ClientAuthenticationSettings = .init())
+                       authentication: ClientAuthenticationSettings = .init(), isDeviceFlow: Bool = false)
         async throws -> Created
     {
         if canManage, type != .machineToMachine {
@@ -66,7 +66,9 @@ public struct ApplicationService: Sendable {
             postLogoutRedirectURIs: postLogoutRedirectURIs, isThirdParty: isThirdParty, canManage: canManage,
             createdAt: now(), idTokenSignedResponseAlg: idTokenSignedResponseAlg)
         authentication.apply(to: &client)
+        client.isDeviceFlow = isDeviceFlow
         try Self.validateAuthentication(client)
+        try Self.validateDeviceFlow(client)
         try await store.insertClient(client, recoverableSecret: Self.recoverable(secret, for: client))
         return Created(client: client, secret: secret)
     }
@@ -82,11 +84,14 @@ public struct ApplicationService: Sendable {
         public var idTokenSignedResponseAlg: SigningAlgorithm??
         /// Client authentication; each member that is `.some` replaces the stored value (`.some(nil)` clears it).
         public var authentication = ClientAuthenticationChanges()
+        /// Whether a native app uses the device authorization grant (RFC 8628).
+        public var isDeviceFlow: Bool?
 
         public init(name: String? = nil, description: String?? = nil, redirectURIs: [String]? = nil,
                     postLogoutRedirectURIs: [String]? = nil, idTokenSignedResponseAlg: SigningAlgorithm?? = nil,
-                    authentication: ClientAuthenticationChanges = .init())
+                    authentication: ClientAuthenticationChanges = .init(), isDeviceFlow: Bool? = nil)
         {
+            self.isDeviceFlow = isDeviceFlow
             self.authentication = authentication
             self.idTokenSignedResponseAlg = idTokenSignedResponseAlg
             self.name = name
@@ -114,6 +119,7 @@ public struct ApplicationService: Sendable {
         if let uris = changes.postLogoutRedirectURIs { client.postLogoutRedirectURIs = uris }
         if let algorithm = changes.idTokenSignedResponseAlg { client.idTokenSignedResponseAlg = algorithm }
         changes.authentication.apply(to: &client)
+        if let isDeviceFlow = changes.isDeviceFlow { client.isDeviceFlow = isDeviceFlow }
         if client.tokenEndpointAuthMethod == .privateKeyJWT {
             // Its key is its credential: every secret goes (the store deletes the named ones in the same transaction),
             // so none comes back to life if the method is changed again; a new one is made then.
@@ -122,6 +128,7 @@ public struct ApplicationService: Sendable {
         }
         try Self.validateRedirectURIs(client.redirectURIs, client.postLogoutRedirectURIs, type: client.type)
         try Self.validateAuthentication(client)
+        try Self.validateDeviceFlow(client)
         try await store.updateClient(client)
         return client
     }
@@ -240,6 +247,14 @@ public struct ApplicationService: Sendable {
                     "field": "tokenEndpointAuthSigningAlg", "values": allowed.joined(separator: ", "),
                 ])
             }
+        }
+    }
+
+    /// Only native apps use the device authorization grant (Logto's rule: devices are public clients). Throws
+    /// `IdentityError.invalidInput`.
+    static func validateDeviceFlow(_ client: Client) throws {
+        if client.isDeviceFlow, client.type != .native {
+            throw IdentityError.invalidInput(phrase: "application.device_flow_needs_native", ["type": client.type.rawValue])
         }
     }
 

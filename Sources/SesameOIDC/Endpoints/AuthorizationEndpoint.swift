@@ -204,7 +204,7 @@ extension OIDCProvider {
 
     /// The requested scopes Sesame can grant: OIDC scopes it knows, `offline_access` for clients that may
     /// refresh, and scopes the requested resources define. Unknown scopes are ignored (OIDC Core §3.1.2.1).
-    private func grantableScopes(_ requested: [String], client: Client, resources: [APIResource]) async throws
+    func grantableScopes(_ requested: [String], client: Client, resources: [APIResource]) async throws
         -> [String]
     {
         let resourceScopes = Set(resources.flatMap { $0.scopes.map(\.name) })
@@ -218,8 +218,9 @@ extension OIDCProvider {
     }
 
     /// Whether the user must sign in or consent, and with `prompt=none` the errors when they must.
-    private func decide(_ request: AuthorizationRequest, client: Client, session: Session?) async throws
-        -> AuthorizationOutcome
+    /// `expiresBy`: the latest the interaction may live (a device authorization's expiry).
+    func decide(_ request: AuthorizationRequest, client: Client, session: Session?, expiresBy: Date? = nil)
+        async throws -> AuthorizationOutcome
     {
         let now = now()
         var account: Account?
@@ -250,7 +251,8 @@ extension OIDCProvider {
         let token = SecureRandom.token()
         let interaction = Interaction(
             id: SecretDigest.sha256Hex(token), request: request, createdAt: now,
-            expiresAt: now.addingTimeInterval(TimeInterval(configuration.interactionTTL)), requiresLogin: needsLogin,
+            expiresAt: min(now.addingTimeInterval(TimeInterval(configuration.interactionTTL)), expiresBy ?? .distantFuture),
+            requiresLogin: needsLogin,
             accountID: needsLogin ? nil : account?.id, authTime: needsLogin ? nil : session?.authTime,
             sessionID: needsLogin ? nil : session?.id)
         try await storage.insertInteraction(interaction)
@@ -283,6 +285,12 @@ extension OIDCProvider {
                                       acr: !asksForACR ? nil
                                           : session.amr.contains("mfa") ? "urn:sesame:acr:mfa" : "urn:sesame:acr:sfa")
         context.claims = request.claims
+        if let deviceID = request.deviceAuthorizationID {
+            // A device's sign-in ends with the device approved, not a code: the device polls for its tokens.
+            let approved = try await storage.approveDeviceAuthorization(id: deviceID, grant: grant, context: context,
+                                                                        consumingInteraction: interactionID, now: now)
+            return deviceResult(approved ? .approved : .expired)
+        }
         let stored = try await storage.insertGrant(grant, code: AuthorizationCode(
             id: SecretDigest.sha256Hex(code), context: context, redirectURI: request.redirectURI,
             codeChallenge: request.codeChallenge,

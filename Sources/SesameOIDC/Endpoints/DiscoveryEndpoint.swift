@@ -17,6 +17,7 @@ extension OIDCProvider {
             "end_session_endpoint": url("/session/end"),
             "revocation_endpoint": url("/token/revocation"),
             "introspection_endpoint": url("/token/introspection"),
+            "device_authorization_endpoint": url("/device/auth"),
             "response_types_supported": list(["code"]),
             "response_modes_supported": list(["query"]),
             "grant_types_supported": list(GrantType.allCases.map(\.rawValue)),

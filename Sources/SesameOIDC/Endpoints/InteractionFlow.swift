@@ -86,6 +86,10 @@ extension OIDCProvider {
     /// The user cancelled: the client gets `access_denied`.
     public func abortInteraction(interactionToken: String) async throws -> String {
         guard let interaction = try await interaction(token: interactionToken) else { throw OAuthError.sessionExpired }
+        if let deviceID = interaction.request.deviceAuthorizationID {
+            let denied = try await storage.denyDeviceAuthorization(id: deviceID, consumingInteraction: interaction.id)
+            return deviceResult(denied ? .denied : .expired)
+        }
         try await storage.deleteInteraction(id: interaction.id)
         let target = RedirectTarget(redirectURI: interaction.request.redirectURI, state: interaction.request.state,
                                     issuer: issuer)

@@ -18,6 +18,7 @@ extension OIDCProvider {
         case .authorizationCode: AuthorizationCodeGrant()
         case .refreshToken: RefreshTokenGrant()
         case .clientCredentials: ClientCredentialsGrant()
+        case .deviceCode: DeviceCodeGrant()
         }
         return try await handler.handle(params, client: client, provider: self)
     }

@@ -31,6 +31,10 @@ public struct OAuthError: Error, Sendable, Equatable {
         public static let registrationNotSupported = Code(rawValue: "registration_not_supported")
         public static let invalidRedirectURI = Code(rawValue: "invalid_redirect_uri")
         public static let slowDown = Code(rawValue: "slow_down")
+        /// RFC 8628 §3.5: the person has not decided yet.
+        public static let authorizationPending = Code(rawValue: "authorization_pending")
+        /// RFC 8628 §3.5: the device code has expired.
+        public static let expiredToken = Code(rawValue: "expired_token")
         public static let payloadTooLarge = Code(rawValue: "payload_too_large")
         public static let notFound = Code(rawValue: "not_found")
         public static let invalidCSRF = Code(rawValue: "invalid_csrf_token")

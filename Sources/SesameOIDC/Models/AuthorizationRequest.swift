@@ -21,6 +21,9 @@ public struct AuthorizationRequest: Sendable, Codable, Equatable {
     public var acrValues: [String]?
     /// The `claims` parameter (OpenID Connect Core §5.5); nil when not sent.
     public var claims: ClaimsRequest?
+    /// Set when the sign-in approves a device (RFC 8628): the `DeviceAuthorization.id` it decides. Such a request has
+    /// no redirect URI; its end is the verification page's result (`ProviderConfiguration.deviceVerificationURI`).
+    public var deviceAuthorizationID: String?
 
     /// Whether the client asked for a multi-factor sign-in (`acr_values` naming `urn:sesame:acr:mfa`).
     public var demandsMFA: Bool { acrValues?.contains("urn:sesame:acr:mfa") ?? false }

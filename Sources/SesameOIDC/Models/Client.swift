@@ -25,6 +25,8 @@ public enum GrantType: String, Sendable, Codable, CaseIterable {
     case authorizationCode = "authorization_code"
     case refreshToken = "refresh_token"
     case clientCredentials = "client_credentials"
+    /// RFC 8628 §3.4, for native apps that opt in (`Client.isDeviceFlow`).
+    case deviceCode = "urn:ietf:params:oauth:grant-type:device_code"
 }
 
 /// How a client proves who it is at the token, introspection and revocation endpoints (OpenID Connect
@@ -107,6 +109,9 @@ public struct Client: Sendable, Codable, Equatable {
     /// The one JWS algorithm its client assertions may use (Registration §2 `token_endpoint_auth_signing_alg`);
     /// nil: any the method allows.
     public var tokenEndpointAuthSigningAlg: String?
+    /// A native app that signs in with the device authorization grant (RFC 8628; Logto's
+    /// `customClientMetadata.isDeviceFlow`): a TV, a CLI, a device without a browser.
+    public var isDeviceFlow = false
 
     public init(id: String, name: String, description: String? = nil, type: ApplicationType, secretHash: String?,
                 redirectURIs: [String], postLogoutRedirectURIs: [String], isThirdParty: Bool = false,
@@ -125,7 +130,14 @@ public struct Client: Sendable, Codable, Equatable {
         self.createdAt = createdAt
     }
 
-    public func allows(_ grant: GrantType) -> Bool { type.grantTypes.contains(grant) }
+    /// The grants it may use: its type's, and the device grant for a native app that opted in.
+    public var grantTypes: Set<GrantType> {
+        var grants = type.grantTypes
+        if isDeviceFlow, type == .native { grants.insert(.deviceCode) }
+        return grants
+    }
+
+    public func allows(_ grant: GrantType) -> Bool { grantTypes.contains(grant) }
 
     /// The methods this client may authenticate with: its registered one, or its type's default.
     public var authenticationMethods: Set<ClientAuthenticationMethod> {

@@ -10,6 +10,13 @@ public struct ProviderConfiguration: Sendable {
     public var refreshTokenTTL: Int = 14 * 24 * 3600
     public var sessionTTL: Int = 14 * 24 * 3600
     public var interactionTTL: Int = 3600
+    /// How long a device code and its user code live (RFC 8628 §3.2 `expires_in`); Logto's 600.
+    public var deviceCodeTTL: Int = 600
+    /// The least time between a device's polls at first (RFC 8628 §3.2 `interval`; 5 is the RFC's default).
+    public var devicePollInterval: Int = 5
+    /// The page where a person enters a user code (RFC 8628 §3.2 `verification_uri`); the host sets it (Sesame:
+    /// `ENDPOINT/device`). nil: the issuer's origin with `/device`.
+    public var deviceVerificationURI: String?
     /// The algorithm of access tokens and of the ID tokens of applications that chose none (Logto's, which its
     /// SDKs and the seed's Auth.js path expect).
     public var defaultSigningAlgorithm: SigningAlgorithm = .es384
@@ -44,6 +51,13 @@ public struct ProviderConfiguration: Sendable {
     /// activation, and its tokens live `longestJWTLifetime` after that.
     public var retiredKeyRetention: TimeInterval {
         TimeInterval(longestJWTLifetime) + keyActivationDelay
+    }
+
+    /// `deviceVerificationURI`, or the issuer without its `/oidc` path and with `/device`.
+    public var verificationURI: String {
+        if let deviceVerificationURI { return deviceVerificationURI }
+        let base = issuer.hasSuffix("/oidc") ? String(issuer.dropLast(5)) : issuer
+        return base + "/device"
     }
 
     public func endpoint(_ path: String) -> String {

@@ -305,6 +305,7 @@ extension TokenExchange.Spent {
         switch self {
         case .authorizationCode: "authorization code has already been used; the grant is revoked"
         case .refreshToken: "refresh token has already been used; the grant is revoked"
+        case .deviceCode: "device code has already been used; the grant is revoked"
         }
     }
 }

@@ -47,6 +47,8 @@ public struct TokenExchange: Sendable, Equatable {
     public enum Spent: Sendable, Equatable {
         case authorizationCode(id: String)
         case refreshToken(id: String)
+        /// A device authorization approved by its user (RFC 8628 §3.5), by `DeviceAuthorization.id`.
+        case deviceCode(id: String)
     }
 
     public var spent: Spent
@@ -113,6 +115,29 @@ public protocol TokenStore: Sendable {
     func refreshToken(id: String) async throws -> RefreshTokenRecord?
 }
 
+/// Device authorizations (RFC 8628): made by the device authorization endpoint, found by the verification page
+/// through their user code, decided by the person, polled and spent by the device.
+public protocol DeviceAuthorizationStore: Sendable {
+    /// Stores a new device authorization; false (and nothing stored) when a live one already has its user code.
+    func insertDeviceAuthorization(_ authorization: DeviceAuthorization) async throws -> Bool
+    /// The authorization whose user code has this digest (`UserCode.digest`), in any state.
+    func deviceAuthorization(userCodeDigest: String) async throws -> DeviceAuthorization?
+    /// Records a poll at `now` in one step that orders concurrent polls: returns the authorization as it was before,
+    /// and whether this poll came sooner than `interval - tolerance` seconds after the previous one, in which case the
+    /// interval is raised by 5 seconds for this and every later poll (RFC 8628 §3.5 `slow_down`). nil when unknown.
+    func pollDeviceAuthorization(id: String, now: Date, tolerance: TimeInterval) async throws
+        -> (authorization: DeviceAuthorization, slowDown: Bool)?
+    /// The person approved: stores `grant` and records `context` on the authorization, which must still be pending
+    /// and unexpired at `now`; with `interactionID`, that interaction is spent too. One transaction: false, and nothing
+    /// stored, when the authorization was decided or expired meanwhile or the interaction was spent (two approvals
+    /// racing: exactly one gets true).
+    func approveDeviceAuthorization(id: String, grant: Grant, context: IssuanceContext,
+                                    consumingInteraction interactionID: String?, now: Date) async throws -> Bool
+    /// The person refused: a pending authorization becomes denied (and the interaction, if named, is spent). False
+    /// when it was no longer pending.
+    func denyDeviceAuthorization(id: String, consumingInteraction interactionID: String?) async throws -> Bool
+}
+
 public protocol ResourceStore: Sendable {
     func resource(indicator: String) async throws -> APIResource?
 }
@@ -159,6 +184,7 @@ public protocol OrganizationPermissionStore: Sendable {
 /// Everything the engine stores, in one value the host passes in.
 public typealias ProviderStorage = ClientStore & SigningKeyStore & InteractionStore & SessionStore & GrantStore
     & AuthorizationCodeStore & TokenStore & ResourceStore & PermissionStore & OrganizationPermissionStore
+    & DeviceAuthorizationStore
 
 /// The engine's question to the identity layer: who is this account, and which claims may a client see.
 public protocol AccountProvider: Sendable {

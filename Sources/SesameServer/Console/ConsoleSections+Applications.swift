@@ -92,7 +92,8 @@ extension ConsoleSections {
                 name: try form.text("name") ?? "", description: .some(try form.text("description")),
                 redirectURIs: hasRedirects ? try form.lines("redirectUris") : nil,
                 postLogoutRedirectURIs: hasRedirects ? try form.lines("postLogoutRedirectUris") : nil,
-                idTokenSignedResponseAlg: algorithm)
+                idTokenSignedResponseAlg: algorithm,
+                isDeviceFlow: app.type == .native ? form.isChecked("deviceFlow") : nil)
             do {
                 _ = try await runtime.applications.update(id: app.id, changes)
                 return visit.redirect("/console/applications/\(app.id)", notice: "saved")
@@ -205,7 +206,9 @@ extension ConsoleSections {
                 "redirectUris": (form?.redirectURIs ?? app.redirectURIs).joined(separator: "\n"),
                 "postLogoutRedirectUris": (form?.postLogoutRedirectURIs ?? app.postLogoutRedirectURIs)
                     .joined(separator: "\n"),
+                "isDeviceFlow": form?.isDeviceFlow ?? app.isDeviceFlow,
             ],
+            "isNative": app.type == .native,
             // Every algorithm, and the server's default (`SESAME_SIGNING_ALG`) for an application that chose none.
             "algorithms": ([nil] + SigningAlgorithm.allCases).map { (algorithm: SigningAlgorithm?) in
                 ["value": algorithm?.rawValue ?? "default",

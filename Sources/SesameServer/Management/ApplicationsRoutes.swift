@@ -37,7 +37,8 @@ struct ApplicationsRoutes: Sendable {
                 idTokenSignedResponseAlg: try Self.idTokenAlgorithm(metadata) ?? nil,
                 authentication: ClientAuthenticationSettings(
                     method: authentication.method ?? nil, jwks: authentication.jwks ?? nil,
-                    jwksURI: authentication.jwksURI ?? nil, signingAlg: authentication.signingAlg ?? nil))
+                    jwksURI: authentication.jwksURI ?? nil, signingAlg: authentication.signingAlg ?? nil),
+                isDeviceFlow: try Self.isDeviceFlow(body) ?? false)
             return Responses.json(Self.json(created.client, secret: created.secret,
                                                     defaultAlgorithm: runtime.configuration.defaultSigningAlgorithm))
         }
@@ -57,7 +58,7 @@ struct ApplicationsRoutes: Sendable {
                 postLogoutRedirectURIs: try ManagementInput.stringList(metadata?["postLogoutRedirectUris"],
                                                                        "postLogoutRedirectUris"),
                 idTokenSignedResponseAlg: try Self.idTokenAlgorithm(metadata),
-                authentication: try Self.authentication(metadata)))
+                authentication: try Self.authentication(metadata), isDeviceFlow: try Self.isDeviceFlow(body)))
             return Responses.json(Self.json(updated, defaultAlgorithm: runtime.configuration.defaultSigningAlgorithm))
         }
         api.get("applications/:id/secrets") { _, context in
@@ -114,6 +115,16 @@ struct ApplicationsRoutes: Sendable {
         ]
         if let value { object["value"] = .string(value) }
         return .object(object)
+    }
+
+    /// Logto's `customClientMetadata.isDeviceFlow`: absent → nil (unchanged). Throws `IdentityError.invalidInput` when
+    /// `customClientMetadata` is not an object or the member is not a boolean.
+    static func isDeviceFlow(_ body: JSONValue) throws -> Bool? {
+        guard let custom = body["customClientMetadata"] else { return nil }
+        guard custom.objectValue != nil else {
+            throw IdentityError.invalidInput(phrase: "input.must_be_object", ["field": "customClientMetadata"])
+        }
+        return try ManagementInput.optionalBool(custom, "isDeviceFlow")
     }
 
     /// `oidcClientMetadata.idTokenSignedResponseAlg`: absent → nil (unchanged), null → the default (ES384), else one
@@ -175,6 +186,7 @@ struct ApplicationsRoutes: Sendable {
                 "jwksUri": client.jwksURI.map { .string($0) } ?? .null,
                 "tokenEndpointAuthSigningAlg": client.tokenEndpointAuthSigningAlg.map { .string($0) } ?? .null,
             ],
+            "customClientMetadata": ["isDeviceFlow": .bool(client.isDeviceFlow)],
             "isThirdParty": .bool(client.isThirdParty),
             "hasLegacySecret": .bool(client.secretHash != nil),
             "createdAt": ManagementInput.epochMilliseconds(client.createdAt),

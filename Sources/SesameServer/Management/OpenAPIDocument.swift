@@ -360,6 +360,9 @@ enum OpenAPIDocument {
     static let stringArray: JSONValue = ["type": "array", "items": ["type": "string"]]
     /// A field of a user's standard profile (null in a request clears it).
     static let profileText: JSONValue = ["type": ["string", "null"], "maxLength": 256]
+    /// Logto's `customClientMetadata`, of which Sesame keeps `isDeviceFlow` (a Native app using RFC 8628's device grant).
+    static let customClientMetadata = object(["isDeviceFlow": boolean])
+
     /// An application's `id_token_signed_response_alg` (null in a request: the default, ES384).
     static let idTokenAlgorithm: JSONValue = ["type": ["string", "null"], "enum": ["ES384", "ES256", "RS256", "EdDSA", .null]]
     /// Client authentication (OpenID Connect Registration §2, RFC 7523), the members `oidcClientMetadata` adds to
@@ -390,7 +393,7 @@ enum OpenAPIDocument {
             "id": string(), "name": string(), "description": string(nullable: true),
             "type": ["type": "string", "enum": ["Traditional", "SPA", "Native", "MachineToMachine"]],
             "secret": string("only in the answer to the creation"),
-            "oidcClientMetadata": applicationMetadata,
+            "oidcClientMetadata": applicationMetadata, "customClientMetadata": customClientMetadata,
             "isThirdParty": boolean, "hasLegacySecret": boolean, "createdAt": integer,
         ], required: ["id", "name", "type", "oidcClientMetadata"]),
         "ApplicationSecret": object([
@@ -402,11 +405,11 @@ enum OpenAPIDocument {
         "ApplicationCreate": object([
             "name": string(), "type": ["type": "string", "enum": ["Traditional", "SPA", "Native", "MachineToMachine"]],
             "description": string(nullable: true), "isThirdParty": boolean,
-            "oidcClientMetadata": applicationMetadata,
+            "oidcClientMetadata": applicationMetadata, "customClientMetadata": customClientMetadata,
         ], required: ["name", "type"]),
         "ApplicationPatch": object([
             "name": string(), "description": string(nullable: true),
-            "oidcClientMetadata": applicationMetadata,
+            "oidcClientMetadata": applicationMetadata, "customClientMetadata": customClientMetadata,
         ]),
         "User": object([
             "id": string(), "username": string(nullable: true), "primaryEmail": string(nullable: true),

@@ -14,6 +14,9 @@ struct OIDCRoutes: Sendable {
 
     var provider: OIDCProvider { runtime.provider }
 
+    /// Device authorization requests per IP address (RFC 8628 §3.1): every one stores a device code for 10 minutes.
+    static let deviceAuthorizationRule = RateLimiter.Rule(limit: 60, window: 5 * 60)
+
     func register(on router: Router<SesameRequestContext>) {
         let oidc = router.group("oidc")
         oidc.get(".well-known/openid-configuration") { _, _ in
@@ -48,6 +51,23 @@ struct OIDCRoutes: Sendable {
                     runtime.audit.record(AuditEvent(key: "Token." + grant, applicationID: client, ip: context.clientIP,
                                                     createdAt: provider.now()))
                 }
+                return Responses.oauth(response)
+            }
+        }
+        oidc.post("device/auth") { request, context in
+            let params = try await request.formParameters()
+            // Each request stores a row: a bound per address keeps a script from filling the table.
+            let hits = try await runtime.rateLimiter.hit("device-auth:ip:" + RateLimiter.addressKey(context.clientIP),
+                                                         rule: Self.deviceAuthorizationRule)
+            guard hits <= Self.deviceAuthorizationRule.limit else {
+                throw OAuthError(.invalidRequest, "too many device authorization requests; try again later", status: 429)
+            }
+            return try await clientGuard.run(ip: context.clientIP, logger: context.logger) {
+                let response = try await provider.deviceAuthorization(params,
+                                                                      authorization: request.headers[.authorization])
+                let client = params["client_id"] ?? Self.basicClientID(request.headers[.authorization])
+                runtime.audit.record(AuditEvent(key: "Device.Authorization", applicationID: client,
+                                                ip: context.clientIP, createdAt: provider.now()))
                 return Responses.oauth(response)
             }
         }
@@ -133,11 +153,19 @@ struct OIDCRoutes: Sendable {
 
     /// Maps the engine's decision to HTTP: a redirect, an error page, or the sign-in / consent page.
     private func answer(_ outcome: AuthorizationOutcome) -> Response {
+        Self.response(to: outcome, provider: provider, pages: pages, cookies: cookies)
+    }
+
+    /// An authorization outcome in HTTP (also the device flow's, `DeviceRoutes`): a redirect that ends the
+    /// interaction cookie, an error page in `look`, or the sign-in or consent page with the interaction's cookie.
+    static func response(to outcome: AuthorizationOutcome, provider: OIDCProvider, pages: PageRenderer,
+                         cookies: CookieJar, look: PageLook = .standard) -> Response
+    {
         switch outcome {
         case .redirect(let location):
             return Responses.redirect(location, cookies: [cookies.clear(CookieJar.interaction)])
         case .errorPage(let error):
-            return pages.error(error)
+            return pages.error(error, look: look)
         case .interaction(let ticket):
             let path = ticket.step == .login ? "/sign-in" : "/consent"
             let maxAge = Int(ticket.interaction.expiresAt.timeIntervalSince(provider.now()))

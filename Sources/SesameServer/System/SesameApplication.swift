@@ -78,6 +78,7 @@ public enum SesameApplication {
         signIn.register(on: router)
         codeFlows.register(on: router)
         InvitationPageRoutes(runtime: runtime, pages: pages, cookies: cookies).register(on: router)
+        DeviceRoutes(runtime: runtime, pages: pages, cookies: cookies).register(on: router)
         MfaPageRoutes(runtime: runtime, pages: pages, cookies: cookies).register(on: router)
         AccountRoutes(runtime: runtime, pages: pages, cookies: cookies).register(on: router)
         PreviewRoutes(runtime: runtime, signIn: signIn, codeFlows: codeFlows,

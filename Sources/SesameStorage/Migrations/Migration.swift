@@ -15,5 +15,5 @@ public struct Migration: Sendable {
                                           .m0007Console, .m0008ApplicationSecrets, .m0009SecretCheck, .m0010BrandingAssets, .m0011Roles,
                                           .m0012Organizations, .m0013OrganizationInvitations, .m0014OrganizationConsents, .m0015Mfa,
                                           .m0016IdTokenAlgorithms, .m0017ClaimsRequests,
-                                          .m0018UserProfiles, .m0019ClientAssertions]
+                                          .m0018UserProfiles, .m0019ClientAssertions, .m0020DeviceCodes]
 }

@@ -37,6 +37,7 @@ public enum TableCatalog {
         Table("grants", "id"),
         Table("consents", "account_id", "client_id"),
         Table("authorization_codes", "id"),
+        Table("device_codes", "id"),
         Table("access_tokens", "id"),
         Table("refresh_tokens", "id"),
         Table("resources", "id"),

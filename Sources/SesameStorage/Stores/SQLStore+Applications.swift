@@ -5,7 +5,8 @@ import SesameOIDC
 extension SQLStore: ClientStore, ApplicationStore {
     private static let columns = """
         id, name, description, type, secret_hash, redirect_uris, post_logout_redirect_uris, is_third_party, created_at,
-        id_token_signed_response_alg, token_endpoint_auth_method, jwks, jwks_uri, token_endpoint_auth_signing_alg
+        id_token_signed_response_alg, token_endpoint_auth_method, jwks, jwks_uri, token_endpoint_auth_signing_alg,
+        is_device_flow
         """
     /// The columns read back, with `can_manage`: whether one of the app's roles holds the Management API's
     /// `all` permission.
@@ -13,7 +14,8 @@ extension SQLStore: ClientStore, ApplicationStore {
         applications.id, applications.name, applications.description, applications.type, applications.secret_hash,
         applications.redirect_uris, applications.post_logout_redirect_uris, applications.is_third_party,
         applications.created_at, applications.id_token_signed_response_alg, applications.token_endpoint_auth_method,
-        applications.jwks, applications.jwks_uri, applications.token_endpoint_auth_signing_alg, CASE WHEN EXISTS (
+        applications.jwks, applications.jwks_uri, applications.token_endpoint_auth_signing_alg,
+        applications.is_device_flow, CASE WHEN EXISTS (
             SELECT 1 FROM applications_roles ar JOIN roles_scopes rs ON rs.role_id = ar.role_id
             JOIN resource_scopes s ON s.id = rs.scope_id JOIN resources r ON r.id = s.resource_id
             WHERE ar.application_id = applications.id AND r.indicator = 'https://default.logto.app/api'
@@ -25,7 +27,7 @@ extension SQLStore: ClientStore, ApplicationStore {
     public func insertClient(_ client: Client, recoverableSecret: String?) async throws {
         defer { clientCache.removeAll() }
         var statements: [(String, [SQLValue])] = [
-            ("INSERT INTO applications (\(Self.columns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            ("INSERT INTO applications (\(Self.columns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
              Self.binds(client)),
         ]
         if client.canManage {
@@ -165,7 +167,8 @@ extension SQLStore: ClientStore, ApplicationStore {
         var statements: [(String, [SQLValue])] = [("""
             UPDATE applications SET name = ?, description = ?, type = ?, secret_hash = ?, redirect_uris = ?,
             post_logout_redirect_uris = ?, is_third_party = ?, created_at = ?, id_token_signed_response_alg = ?,
-            token_endpoint_auth_method = ?, jwks = ?, jwks_uri = ?, token_endpoint_auth_signing_alg = ? WHERE id = ?
+            token_endpoint_auth_method = ?, jwks = ?, jwks_uri = ?, token_endpoint_auth_signing_alg = ?, is_device_flow = ?
+            WHERE id = ?
             """, Array(binds.dropFirst()) + [binds[0]])]
         // The digests whose sealed copies stay: the client's secrets while it uses client_secret_jwt, else none.
         let kept = client.tokenEndpointAuthMethod == .clientSecretJWT
@@ -187,6 +190,7 @@ extension SQLStore: ClientStore, ApplicationStore {
             ("DELETE FROM application_secrets WHERE application_id = ?", [.text(id)]),
             ("DELETE FROM application_sealed_secrets WHERE application_id = ?", [.text(id)]),
             ("DELETE FROM client_assertions WHERE client_id = ?", [.text(id)]),
+            ("DELETE FROM device_codes WHERE client_id = ?", [.text(id)]),
             ("DELETE FROM applications WHERE id = ?", [.text(id)]),
         ])
     }
@@ -196,7 +200,7 @@ extension SQLStore: ClientStore, ApplicationStore {
          .string(client.secretHash), .json(client.redirectURIs), .json(client.postLogoutRedirectURIs),
          .bool(client.isThirdParty), .date(client.createdAt), .string(client.idTokenSignedResponseAlg?.rawValue),
          .string(client.tokenEndpointAuthMethod?.rawValue), client.jwks.map { .text($0.encodedString()) } ?? .null,
-         .string(client.jwksURI), .string(client.tokenEndpointAuthSigningAlg)]
+         .string(client.jwksURI), .string(client.tokenEndpointAuthSigningAlg), .bool(client.isDeviceFlow)]
     }
 
     static func clientFromRow(_ row: SQLRow) throws -> Client {
@@ -225,6 +229,7 @@ extension SQLStore: ClientStore, ApplicationStore {
         }
         client.jwksURI = row.optionalString("jwks_uri")
         client.tokenEndpointAuthSigningAlg = row.optionalString("token_endpoint_auth_signing_alg")
+        client.isDeviceFlow = try row.bool("is_device_flow")
         return client
     }
 }

@@ -67,6 +67,11 @@ extension SQLStore: GrantStore, AuthorizationCodeStore, TokenStore {
                     UPDATE refresh_tokens SET consumed_at = ? WHERE id = ? AND grant_id = ? AND consumed_at IS NULL
                     RETURNING id
                     """, .date(now), .text(id), .text(exchange.grantID))
+            case .deviceCode(let id):
+                try await database.query("""
+                    UPDATE device_codes SET consumed_at = ? WHERE id = ? AND grant_id = ? AND status = 'approved'
+                    AND consumed_at IS NULL RETURNING id
+                    """, .date(now), .text(id), .text(exchange.grantID))
             }
             guard !spend.isEmpty else { return .alreadySpent }
             if let token = exchange.accessToken { try await Self.insertAccessToken(token, into: database) }

@@ -173,6 +173,8 @@ extension SQLStore: ExpiryStore {
         {
             try await database.query("DELETE FROM \(table) WHERE expires_at < ?", cutoff)
         }
+        // Device codes an hour after they expire: until then a late poll hears expired_token, not invalid_grant.
+        try await database.query("DELETE FROM device_codes WHERE expires_at < ?", .date(now.addingTimeInterval(-3600)))
         // Sealed copies of client_secret_jwt secrets that expired (the digests stay listed until deleted, unusable).
         try await database.query("""
             DELETE FROM application_sealed_secrets WHERE EXISTS (SELECT 1 FROM application_secrets s
