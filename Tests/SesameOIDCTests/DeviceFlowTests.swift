@@ -14,7 +14,8 @@ struct DeviceFlowTests {
         let fixture = EngineFixture()
         let created = fixture.clock.now
         fixture.storage.state.withLock { state in
-            var tv = Client(id: "tv", name: "Living-room TV", type: .native, secretHash: nil, redirectURIs: [],
+            var tv = Client(id: "tv", name: "Living-room TV", type: .native, secretHash: nil,
+                            redirectURIs: ["com.example.tv://cb"],
                             postLogoutRedirectURIs: [], createdAt: created)
             tv.isDeviceFlow = true
             state.clients["tv"] = tv
@@ -72,6 +73,14 @@ struct DeviceFlowTests {
         let discovery = try await fixture.provider.discoveryDocument()
         #expect(discovery["device_authorization_endpoint"] == "https://id.example.test/oidc/device/auth")
         #expect(discovery["grant_types_supported"]?.arrayValue?.contains("urn:ietf:params:oauth:grant-type:device_code") == true)
+        // A device app uses the device grant and refresh tokens, not the code flow (as Logto's do).
+        let tv = try #require(try await fixture.storage.client(id: "tv"))
+        #expect(tv.grantTypes == [.deviceCode, .refreshToken])
+        let authorize = try await fixture.provider.authorize(RequestParameters([
+            "client_id": ["tv"], "redirect_uri": ["com.example.tv://cb"], "response_type": ["code"], "scope": ["openid"],
+        ]), sessionToken: nil)
+        guard case .redirect(let refused) = authorize else { Issue.record("\(authorize)"); return }
+        #expect(EngineFixture.query(refused)["error"] == "unauthorized_client")
     }
 
     @Test func onlyNativeAppsThatOptedInMayStartIt() async throws {

@@ -17,7 +17,8 @@ extension OIDCProvider {
     /// sends only `client_id`), checks it may use the device grant, and answers `device_code`, `user_code`
     /// (`XXXX-XXXX`), `verification_uri`, `verification_uri_complete`, `expires_in` (seconds) and `interval`
     /// (seconds). `scope` is kept as the authorization endpoint keeps it (unknown scopes dropped); `resource`
-    /// (RFC 8707) names registered API resources. Throws `OAuthError`: `invalid_client` (401), `unauthorized_client`
+    /// (RFC 8707) names registered API resources; Logto's extras `ui_locales` and `organization_id` pick the sign-in
+    /// pages' language and look. Throws `OAuthError`: `invalid_client` (401), `unauthorized_client`
     /// for an app without the device flow, `invalid_target`, `invalid_request` for repeated parameters.
     public func deviceAuthorization(_ params: RequestParameters, authorization: String?) async throws -> OAuthResponse {
         let client = try await authenticateClient(params, authorization: authorization, endpoint: "/device/auth")
@@ -35,8 +36,10 @@ extension OIDCProvider {
         var request = AuthorizationRequest(
             clientID: client.id, redirectURI: "",
             scopes: try await grantableScopes(requested, client: client, resources: resources),
-            resources: resources.map(\.indicator))
+            uiLocales: try params.single("ui_locales"), resources: resources.map(\.indicator))
         request.deviceAuthorizationID = id
+        // Logto's extra: the organization whose look the sign-in pages take.
+        request.organizationID = try requestedOrganization(params)
         // A clash of user codes among live requests is rare (one in 10^10 per pair): draw again.
         for _ in 0..<5 {
             let userCode = UserCode.generate()

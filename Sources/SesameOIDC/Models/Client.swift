@@ -130,11 +130,11 @@ public struct Client: Sendable, Codable, Equatable {
         self.createdAt = createdAt
     }
 
-    /// The grants it may use: its type's, and the device grant for a native app that opted in.
+    /// The grants it may use: its type's; a native app that opted in to the device flow uses the device grant and
+    /// refresh tokens instead of the code flow (Logto's constant metadata for such apps).
     public var grantTypes: Set<GrantType> {
-        var grants = type.grantTypes
-        if isDeviceFlow, type == .native { grants.insert(.deviceCode) }
-        return grants
+        if isDeviceFlow, type == .native { return [.deviceCode, .refreshToken] }
+        return type.grantTypes
     }
 
     public func allows(_ grant: GrantType) -> Bool { grantTypes.contains(grant) }
